@@ -1,0 +1,34 @@
+package dev.mlinfra.commons.api;
+
+import dev.mlinfra.commons.error.ApiException;
+
+/** Validated {@code limit} and {@code offset} of a list request. */
+public record PageParams(int limit, int offset) {
+
+    public static final int DEFAULT_LIMIT = 10;
+    public static final int MAX_LIMIT = 100;
+
+    /** Parses the raw query values; anything but an integer in range is a 400 naming the parameter. */
+    public static PageParams parse(String limit, String offset) {
+        return new PageParams(
+                parse("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT),
+                parse("offset", offset, 0, 0, Integer.MAX_VALUE));
+    }
+
+    private static int parse(String name, String raw, int fallback, int min, int max) {
+        if (raw == null) {
+            return fallback;
+        }
+        String range = max == Integer.MAX_VALUE ? "an integer >= " + min : "an integer from " + min + " to " + max;
+        long value;
+        try {
+            value = Long.parseLong(raw.trim());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("Invalid query parameter '" + name + "': expected " + range + ", got '" + raw + "'");
+        }
+        if (value < min || value > max) {
+            throw ApiException.badRequest("Invalid query parameter '" + name + "': expected " + range + ", got " + value);
+        }
+        return (int) value;
+    }
+}

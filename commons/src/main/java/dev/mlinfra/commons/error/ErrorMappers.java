@@ -1,0 +1,266 @@
+package dev.mlinfra.commons.error;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.mlinfra.commons.http.RequestIds;
+import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
+import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.validation.ElementKind;
+import jakarta.validation.Path;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import java.util.Comparator;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * One mapper set for every failure a JAX-RS resource can meet, so clients always receive the
+ * contract's error object with a message that names what to fix, and never a class name or a
+ * stack trace.
+ */
+public class ErrorMappers {
+
+    private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
+
+    private final CurrentVertxRequest request;
+
+    public ErrorMappers(CurrentVertxRequest request) {
+        this.request = request;
+    }
+
+    static Response respond(ErrorCode code, String message) {
+        return Response.status(code.status())
+                .type("application/json")
+                .entity(ErrorBody.of(code, message))
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response api(ApiException e) {
+        return respond(e.code(), e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e) {
+        int status = e.getResponse() == null ? 500 : e.getResponse().getStatus();
+        ErrorCode code = ErrorCode.forStatus(status);
+        if (status >= 500) {
+            return internal(e);
+        }
+        return respond(code, describe(code, e));
+    }
+
+    private String describe(ErrorCode code, WebApplicationException e) {
+        var ctx = request.getCurrent();
+        String method = ctx == null ? "" : ctx.request().method().name();
+        String path = ctx == null ? "" : ctx.normalizedPath();
+        return switch (code) {
+            case NOT_FOUND -> e.getClass() == jakarta.ws.rs.NotFoundException.class && isFrameworkMessage(e)
+                    ? "No endpoint " + method + " " + path + " in API v1"
+                    : e.getMessage();
+            case METHOD_NOT_ALLOWED -> "Method " + method + " is not allowed on " + path;
+            case UNSUPPORTED_MEDIA_TYPE -> "Content type '" + header("content-type")
+                    + "' is not supported here; send application/json";
+            case NOT_ACCEPTABLE -> "Cannot produce a response for Accept '" + header("accept")
+                    + "'; accept application/json";
+            default -> isFrameworkMessage(e) ? "Invalid request: " + code.code().replace('_', ' ') : e.getMessage();
+        };
+    }
+
+    private static boolean isFrameworkMessage(WebApplicationException e) {
+        String m = e.getMessage();
+        return m == null || m.startsWith("HTTP ");
+    }
+
+    private String header(String name) {
+        var ctx = request.getCurrent();
+        String value = ctx == null ? null : ctx.request().getHeader(name);
+        return value == null ? "" : value;
+    }
+
+    @ServerExceptionMapper
+    public Response violations(ConstraintViolationException e) {
+        String message = e.getConstraintViolations().stream()
+                .sorted(Comparator.comparing(v -> v.getPropertyPath().toString()))
+                .map(ErrorMappers::describe)
+                .collect(Collectors.joining("; "));
+        return respond(ErrorCode.INVALID_REQUEST, "Invalid request: " + message);
+    }
+
+    @ServerExceptionMapper
+    public Response resteasyViolations(ResteasyReactiveViolationException e) {
+        boolean aboutResponse = e.getConstraintViolations().stream().anyMatch(v -> {
+            for (Path.Node node : v.getPropertyPath()) {
+                if (node.getKind() == ElementKind.RETURN_VALUE) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        if (aboutResponse) {
+            return internal(e);
+        }
+        return violations(e);
+    }
+
+    private static String describe(ConstraintViolation<?> v) {
+        return "'" + fieldName(v.getPropertyPath()) + "' " + v.getMessage();
+    }
+
+    /** The field or parameter a violation is about, as the client spells it (snake_case, dotted). */
+    static String fieldName(Path path) {
+        StringBuilder parameter = new StringBuilder();
+        StringBuilder properties = new StringBuilder();
+        for (Path.Node node : path) {
+            if (node.getKind() == ElementKind.PARAMETER) {
+                parameter.setLength(0);
+                parameter.append(node.getName());
+            } else if (node.getKind() == ElementKind.PROPERTY || node.getKind() == ElementKind.CONTAINER_ELEMENT) {
+                if (node.getName() == null) {
+                    continue;
+                }
+                if (!properties.isEmpty()) {
+                    properties.append('.');
+                }
+                properties.append(snake(node.getName()));
+                if (node.getIndex() != null) {
+                    properties.append('[').append(node.getIndex()).append(']');
+                }
+            }
+        }
+        return properties.isEmpty() ? snake(parameter.toString()) : properties.toString();
+    }
+
+    static String snake(String name) {
+        StringBuilder b = new StringBuilder(name.length() + 4);
+        for (char c : name.toCharArray()) {
+            if (Character.isUpperCase(c)) {
+                b.append('_').append(Character.toLowerCase(c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    @ServerExceptionMapper
+    public Response unknownField(UnrecognizedPropertyException e) {
+        return respond(ErrorCode.INVALID_REQUEST, "Unknown field '" + jsonPath(e) + "' in request body"
+                + (e.getKnownPropertyIds() == null || e.getKnownPropertyIds().isEmpty() ? ""
+                        : "; known fields: " + e.getKnownPropertyIds().stream().map(String::valueOf).sorted()
+                                .collect(Collectors.joining(", "))));
+    }
+
+    @ServerExceptionMapper
+    public Response invalidValue(InvalidFormatException e) {
+        return respond(ErrorCode.INVALID_REQUEST, "Invalid value for field '" + jsonPath(e) + "': expected "
+                + typeName(e.getTargetType()) + ", got " + quoted(e.getValue()));
+    }
+
+    @ServerExceptionMapper
+    public Response mismatched(MismatchedInputException e) {
+        String field = jsonPath(e);
+        if (field.isEmpty()) {
+            return respond(ErrorCode.INVALID_REQUEST, "Request body must be a JSON object");
+        }
+        return respond(ErrorCode.INVALID_REQUEST, "Invalid value for field '" + field + "': expected "
+                + typeName(e.getTargetType()));
+    }
+
+    @ServerExceptionMapper
+    public Response instantiation(ValueInstantiationException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof ApiException api) {
+            return api(api);
+        }
+        String field = jsonPath(e);
+        return respond(ErrorCode.INVALID_REQUEST, "Invalid request body" + (field.isEmpty() ? "" : " at '" + field + "'")
+                + (cause instanceof IllegalArgumentException ? ": " + cause.getMessage() : ""));
+    }
+
+    @ServerExceptionMapper
+    public Response malformed(JsonParseException e) {
+        return respond(ErrorCode.INVALID_REQUEST, "Malformed JSON in request body: " + e.getOriginalMessage()
+                + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")"));
+    }
+
+    @ServerExceptionMapper
+    public Response mapping(JsonMappingException e) {
+        String field = jsonPath(e);
+        return respond(ErrorCode.INVALID_REQUEST, field.isEmpty() ? "Request body does not match the expected JSON object"
+                : "Invalid value for field '" + field + "'");
+    }
+
+    @ServerExceptionMapper
+    public Response json(JsonProcessingException e) {
+        return respond(ErrorCode.INVALID_REQUEST, "Malformed JSON in request body: " + e.getOriginalMessage());
+    }
+
+    @ServerExceptionMapper(priority = Integer.MAX_VALUE)
+    public Response unexpected(Throwable e) {
+        return internal(e);
+    }
+
+    private Response internal(Throwable e) {
+        String id = requestId();
+        LOG.errorf(e, "Unexpected failure handling request %s", id);
+        return respond(ErrorCode.INTERNAL_ERROR, "Internal error; quote request id " + id + " when reporting it");
+    }
+
+    private String requestId() {
+        var ctx = request.getCurrent();
+        Object id = ctx == null ? MDC.get(RequestIds.KEY) : ctx.get(RequestIds.KEY);
+        return id == null ? "unknown" : id.toString();
+    }
+
+    private static String jsonPath(JsonMappingException e) {
+        StringBuilder b = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (!b.isEmpty()) {
+                    b.append('.');
+                }
+                b.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                b.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return b.toString();
+    }
+
+    private static String typeName(Class<?> type) {
+        if (type == null) {
+            return "a different type";
+        }
+        if (type == String.class || type.isEnum()) {
+            return "a string";
+        }
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "an integer";
+        }
+        if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
+            return "a number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+            return "an array";
+        }
+        return "an object";
+    }
+
+    private static String quoted(Object value) {
+        return value instanceof String s ? "'" + s + "'" : String.valueOf(value);
+    }
+}

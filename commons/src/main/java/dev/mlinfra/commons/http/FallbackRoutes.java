@@ -1,0 +1,38 @@
+package dev.mlinfra.commons.http;
+
+import dev.mlinfra.commons.error.ErrorCode;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+/**
+ * Gives requests that no endpoint takes, and failures raised below JAX-RS (body limits,
+ * broken connections), the contract's error object instead of the HTTP layer's plain text.
+ */
+@ApplicationScoped
+public class FallbackRoutes {
+
+    private static final Logger LOG = Logger.getLogger(FallbackRoutes.class);
+
+    void register(@Observes Router router) {
+        router.route().order(Integer.MAX_VALUE).handler(ctx -> HttpErrors.end(ctx, ErrorCode.NOT_FOUND,
+                "No endpoint " + ctx.request().method() + " " + ctx.normalizedPath() + " in API v1"));
+        router.route().order(Integer.MIN_VALUE).failureHandler(ctx -> {
+            int status = ctx.statusCode();
+            if (status < 400) {
+                status = 500;
+            }
+            ErrorCode code = ErrorCode.forStatus(status);
+            if (status >= 500) {
+                LOG.errorf(ctx.failure(), "Request %s failed", (Object) ctx.get(RequestIds.KEY));
+                HttpErrors.end(ctx, code.status() == status ? code : ErrorCode.INTERNAL_ERROR,
+                        "Internal error; quote request id " + ctx.get(RequestIds.KEY) + " when reporting it");
+            } else if (status == ErrorCode.PAYLOAD_TOO_LARGE.status()) {
+                HttpErrors.end(ctx, code, "Request body is larger than this endpoint accepts");
+            } else {
+                HttpErrors.end(ctx, code, "Invalid request: " + code.code().replace('_', ' '));
+            }
+        });
+    }
+}

@@ -1,0 +1,35 @@
+package dev.mlinfra.commons.http;
+
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.MDC;
+
+/**
+ * Accepts or creates the request id before any other handler, returns it to the client and
+ * puts it in the logging context, so every log line of the request carries it.
+ */
+@ApplicationScoped
+public class RequestIdFilter {
+
+    /** Runs before identity checks and every route. */
+    static final int PRIORITY = 1000;
+
+    void register(@Observes Filters filters) {
+        filters.register(RequestIdFilter::apply, PRIORITY);
+    }
+
+    static void apply(RoutingContext ctx) {
+        String id = RequestIds.acceptOrGenerate(ctx.request().getHeader(RequestIds.HEADER));
+        ctx.put(RequestIds.KEY, id);
+        ctx.response().putHeader(RequestIds.HEADER, id);
+        MDC.put(RequestIds.KEY, id);
+        ctx.next();
+    }
+
+    /** The id of the request being handled, or null outside a request. */
+    public static String current(RoutingContext ctx) {
+        return ctx == null ? null : ctx.get(RequestIds.KEY);
+    }
+}
