@@ -10,7 +10,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 /**
- * Refuses every request under /v1 that does not carry a valid gateway-issued identity token,
+ * Refuses every request under /v1 and /internal that does not carry a valid gateway-issued identity token,
  * so no service can be used around the gateway. Health, metrics and OpenAPI under /q stay open
  * for the platform's probes.
  */
@@ -20,7 +20,8 @@ public class IdentityFilter {
     private static final Logger LOG = Logger.getLogger(IdentityFilter.class);
     /** After the request id filter, before every route. */
     static final int PRIORITY = 900;
-    private static final String GUARDED_PREFIX = "/v1/";
+    /** The public API and the service-to-service API. */
+    private static final java.util.List<String> GUARDED_PREFIXES = java.util.List.of("/v1/", "/internal/");
 
     private final IdentityConfig config;
     private volatile IdentityTokenVerifier verifier;
@@ -44,7 +45,7 @@ public class IdentityFilter {
 
     private void apply(RoutingContext ctx) {
         String path = ctx.normalizedPath();
-        if (!path.startsWith(GUARDED_PREFIX) && !path.equals("/v1")) {
+        if (GUARDED_PREFIXES.stream().noneMatch(path::startsWith) && !path.equals("/v1")) {
             ctx.next();
             return;
         }

@@ -1,0 +1,120 @@
+package dev.mlinfra.datasets.messaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.datasets.rest.DatasetApiTest;
+import dev.mlinfra.testsupport.Devstack;
+import dev.mlinfra.testsupport.DevstackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+/** Events of the dataset lifecycle, the outbox under a broker outage, and expiry of unused upload URLs. */
+@QuarkusTest
+@TestProfile(DatasetEventsTest.ShortExpiry.class)
+@QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "datasets"))
+class DatasetEventsTest {
+
+    public static class ShortExpiry implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("mlinfra.datasets.upload-expiry", "PT2S", "mlinfra.datasets.sweep-interval", "1s");
+        }
+    }
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    /** Reads mlinfra.datasets from the start until the events of {@code subject} of the given types arrived. */
+    private List<JsonNode> eventsOf(String subject, int expected, Duration within) throws Exception {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<JsonNode> found = new ArrayList<>();
+        long deadline = System.nanoTime() + within.toNanos();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("mlinfra.datasets"));
+            while (found.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (subject.equals(r.key())) {
+                        found.add(json.readTree(r.value()));
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    @Test
+    void readyAndDeletedAreAnnouncedWithTheEnvelope() throws Exception {
+        String name = DatasetApiTest.name();
+        JsonPath created = DatasetApiTest.create("team-e", name, "jsonl");
+        DatasetApiTest.upload("team-e", created, DatasetApiTest.RECORD.getBytes(StandardCharsets.UTF_8));
+        DatasetApiTest.as("team-e").delete("/v1/datasets/" + name).then().statusCode(200);
+        List<JsonNode> events = eventsOf(name, 2, Duration.ofSeconds(30));
+        assertEquals(List.of("dataset.ready", "dataset.deleted"), events.stream().map(e -> e.get("type").asText()).toList());
+        JsonNode ready = events.get(0);
+        assertEquals("team-e", ready.get("team").asText());
+        assertEquals(name, ready.get("subject").asText());
+        assertEquals("dataset-service", ready.get("source").asText());
+        assertTrue(ready.get("time").asText().endsWith("Z"));
+        assertEquals(1, ready.get("data").get("num_examples").asInt());
+        assertTrue(ready.get("data").get("object_uri").asText().startsWith("s3://"));
+    }
+
+    @Test
+    void anEventStagedWhileKafkaIsDownArrivesOnceItIsBack() throws Exception {
+        String name = DatasetApiTest.name();
+        JsonPath created = DatasetApiTest.create("team-e", name, "jsonl");
+        Devstack.stopKafka();
+        try {
+            JsonPath failed = DatasetApiTest.upload("team-e", created, "{broken".getBytes(StandardCharsets.UTF_8));
+            assertEquals("failed", failed.getString("status"), "the state change commits while the broker is down");
+            Thread.sleep(2000);
+        } finally {
+            Devstack.startKafka();
+        }
+        List<JsonNode> events = eventsOf(name, 1, Duration.ofSeconds(60));
+        assertEquals(1, events.size(), "the event waited in the outbox and was published after the broker returned");
+        assertEquals("dataset.failed", events.get(0).get("type").asText());
+        assertTrue(events.get(0).get("data").get("reason").asText().contains("malformed JSON"));
+    }
+
+    @Test
+    void anUploadThatNeverArrivesExpiresAsFailedWithAReason() throws Exception {
+        String name = DatasetApiTest.name();
+        JsonPath created = DatasetApiTest.create("team-e", name, "jsonl");
+        String status = "pending";
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        JsonPath view = null;
+        while ("pending".equals(status) && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            view = DatasetApiTest.as("team-e").get("/v1/datasets/" + name).then().statusCode(200).extract().jsonPath();
+            status = view.getString("status");
+        }
+        assertEquals("failed", status);
+        assertTrue(view.getString("failure.reason").contains("expired"), view.getString("failure.reason"));
+        DatasetApiTest.as("team-e").body(DatasetApiTest.RECORD).put(DatasetApiTest.uploadPath(created)).then().statusCode(409);
+        List<JsonNode> events = eventsOf(name, 1, Duration.ofSeconds(30));
+        assertEquals("dataset.failed", events.get(0).get("type").asText());
+    }
+}

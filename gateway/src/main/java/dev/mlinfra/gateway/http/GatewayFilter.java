@@ -1,0 +1,134 @@
+package dev.mlinfra.gateway.http;
+
+import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.http.HttpErrors;
+import dev.mlinfra.commons.identity.Identity;
+import dev.mlinfra.commons.identity.IdentityTokens;
+import dev.mlinfra.gateway.auth.Authenticator;
+import dev.mlinfra.gateway.auth.TokenMint;
+import dev.mlinfra.gateway.proxy.ServiceProxy;
+import dev.mlinfra.gateway.ratelimit.RateDecision;
+import dev.mlinfra.gateway.ratelimit.RateLimiter;
+import dev.mlinfra.gateway.route.Route;
+import dev.mlinfra.gateway.route.RouteTable;
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The gateway's request path: route, authenticate the API key, check the scope, count the
+ * request against its area's limit, then either hand it to the gateway's own endpoints
+ * (/v1/admin) or stream it to its service.
+ */
+@ApplicationScoped
+public class GatewayFilter {
+
+    private static final Logger LOG = Logger.getLogger(GatewayFilter.class);
+    /** After the request id filter of commons. */
+    static final int PRIORITY = 500;
+    static final String API_KEY_HEADER = "x-api-key";
+
+    private final Authenticator authenticator;
+    private final RateLimiter rateLimiter;
+    private final TokenMint tokens;
+    private final ServiceProxy proxy;
+
+    public GatewayFilter(Authenticator authenticator, RateLimiter rateLimiter, TokenMint tokens, ServiceProxy proxy) {
+        this.authenticator = authenticator;
+        this.rateLimiter = rateLimiter;
+        this.tokens = tokens;
+        this.proxy = proxy;
+    }
+
+    void register(@Observes Filters filters) {
+        filters.register(this::handle, PRIORITY);
+    }
+
+    void handle(RoutingContext ctx) {
+        String path = ctx.normalizedPath();
+        if (path.startsWith("/q/")) {
+            ctx.next();
+            return;
+        }
+        Optional<Route> route = RouteTable.resolve(ctx.request().method(), path);
+        if (route.isEmpty()) {
+            HttpErrors.end(ctx, ErrorCode.NOT_FOUND, "No endpoint " + ctx.request().method() + " " + path
+                    + (path.startsWith("/v1/") ? " in API v1" : "; the current API version is v1, under /v1/"));
+            return;
+        }
+        String presented = ctx.request().getHeader(API_KEY_HEADER);
+        if (presented == null || presented.isBlank()) {
+            refuse(ctx, ErrorCode.UNAUTHORIZED, "Missing x-api-key header: every request needs an API key");
+            return;
+        }
+        ctx.request().pause();
+        authenticator.authenticate(presented.strip()).subscribe().with(
+                identity -> {
+                    if (identity.isEmpty()) {
+                        refuse(ctx, ErrorCode.UNAUTHORIZED, "Invalid or revoked API key");
+                    } else {
+                        authorized(ctx, route.get(), identity.get());
+                    }
+                },
+                failure -> {
+                    LOG.errorf(failure, "Cannot look up API keys");
+                    refuse(ctx, ErrorCode.SERVICE_UNAVAILABLE, "Authentication is unavailable right now; retry later");
+                });
+    }
+
+    private void authorized(RoutingContext ctx, Route route, Identity identity) {
+        if (!identity.hasScope(route.scope())) {
+            refuse(ctx, ErrorCode.FORBIDDEN, "This API key lacks the '" + route.scope() + "' scope needed for "
+                    + ctx.request().method() + " " + ctx.normalizedPath());
+            return;
+        }
+        long now = System.currentTimeMillis();
+        Optional<Uni<RateDecision>> counted = rateLimiter.acquire(identity.keyId(), route.area(), now);
+        if (counted.isEmpty()) {
+            pass(ctx, route, identity);
+            return;
+        }
+        counted.get().subscribe().with(
+                decision -> {
+                    HttpServerResponse response = ctx.response();
+                    response.putHeader("X-RateLimit-Limit", Integer.toString(decision.limit()));
+                    response.putHeader("X-RateLimit-Remaining", Integer.toString(decision.remaining()));
+                    response.putHeader("X-RateLimit-Reset", Long.toString(decision.resetEpochSeconds()));
+                    if (!decision.allowed()) {
+                        long retryAfter = decision.retryAfterSeconds(System.currentTimeMillis());
+                        response.putHeader("Retry-After", Long.toString(retryAfter));
+                        LOG.infof("Key %s (team %s) over the %s limit of %d", identity.keyId(), identity.team(),
+                                route.area(), decision.limit());
+                        refuse(ctx, ErrorCode.RATE_LIMIT_EXCEEDED, "Rate limit of " + decision.limit()
+                                + " requests per minute for the " + route.area() + " area exceeded; retry after "
+                                + retryAfter + " seconds");
+                        return;
+                    }
+                    pass(ctx, route, identity);
+                },
+                failure -> {
+                    LOG.errorf(failure, "Rate-limit store failed");
+                    refuse(ctx, ErrorCode.SERVICE_UNAVAILABLE, "Rate limiting is unavailable right now; retry later");
+                });
+    }
+
+    private void pass(RoutingContext ctx, Route route, Identity identity) {
+        if (route.local()) {
+            ctx.put(IdentityTokens.CONTEXT_KEY, identity);
+            // The body is still paused; the JAX-RS layer resumes it when it reads it.
+            ctx.next();
+        } else {
+            proxy.forward(ctx, route, tokens.tokenFor(identity));
+        }
+    }
+
+    private static void refuse(RoutingContext ctx, ErrorCode code, String message) {
+        ctx.request().resume();
+        HttpErrors.end(ctx, code, message);
+    }
+}

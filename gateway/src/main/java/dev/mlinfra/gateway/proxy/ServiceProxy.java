@@ -1,0 +1,245 @@
+package dev.mlinfra.gateway.proxy;
+
+import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.http.HttpErrors;
+import dev.mlinfra.commons.http.RequestIds;
+import dev.mlinfra.commons.identity.IdentityTokens;
+import dev.mlinfra.gateway.config.GatewayConfig;
+import dev.mlinfra.gateway.route.Route;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.ConnectException;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import org.jboss.logging.Logger;
+
+/**
+ * Streams a request to its service and the answer back: bodies flow chunk by chunk with back
+ * pressure in both directions and are never held whole. Forwards the caller's identity as a
+ * signed token instead of the API key.
+ */
+@ApplicationScoped
+public class ServiceProxy {
+
+    private static final Logger LOG = Logger.getLogger(ServiceProxy.class);
+
+    /** Connection-scoped headers (RFC 9110 7.6.1) and credentials that must not travel on. */
+    private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
+            "x-api-key", IdentityTokens.HEADER, "x-request-id");
+
+    private record Target(String name, String host, int port, boolean tls) {
+    }
+
+    private final Map<String, Target> targets = new HashMap<>();
+    private final HttpClient client;
+    private final long maxBody;
+    private final long maxUpload;
+    private final long connectTimeoutMillis;
+    private final long responseTimeoutMillis;
+
+    public ServiceProxy(Vertx vertx, GatewayConfig config) {
+        config.services().forEach((name, backend) -> {
+            URI uri = URI.create(backend.url());
+            boolean tls = "https".equalsIgnoreCase(uri.getScheme());
+            int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
+            targets.put(name, new Target(name, uri.getHost(), port, tls));
+        });
+        this.maxBody = config.proxy().maxBodySize().asLongValue();
+        this.maxUpload = config.proxy().maxUploadSize().asLongValue();
+        this.connectTimeoutMillis = config.proxy().connectTimeout().toMillis();
+        this.responseTimeoutMillis = config.proxy().responseTimeout().toMillis();
+        this.client = vertx.createHttpClient(new HttpClientOptions()
+                .setKeepAlive(true)
+                .setMaxPoolSize(config.proxy().maxConnectionsPerService())
+                .setConnectTimeout((int) connectTimeoutMillis)
+                .setDecompressionSupported(false)
+                .setTcpNoDelay(true));
+    }
+
+    @PreDestroy
+    void close() {
+        client.close();
+    }
+
+    public void forward(RoutingContext ctx, Route route, String identityToken) {
+        HttpServerRequest req = ctx.request();
+        Target target = targets.get(route.service());
+        if (target == null) {
+            reject(ctx, ErrorCode.SERVICE_UNAVAILABLE, "No address is configured for the " + route.service() + " service");
+            return;
+        }
+        long limit = route.upload() ? maxUpload : maxBody;
+        String contentLength = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (contentLength != null && parseLength(contentLength) > limit) {
+            tooLarge(ctx, limit);
+            return;
+        }
+        RequestOptions options = new RequestOptions()
+                .setMethod(req.method())
+                .setHost(target.host)
+                .setPort(target.port)
+                .setSsl(target.tls)
+                .setURI(req.uri())
+                .setIdleTimeout(responseTimeoutMillis)
+                .setConnectTimeout(connectTimeoutMillis);
+        MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
+        for (Map.Entry<String, String> h : req.headers()) {
+            if (!NOT_FORWARDED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                headers.add(h.getKey(), h.getValue());
+            }
+        }
+        String requestId = ctx.get(RequestIds.KEY);
+        headers.set(IdentityTokens.HEADER, identityToken);
+        headers.set(RequestIds.HEADER, requestId);
+        headers.set("X-Forwarded-Proto", req.scheme());
+        if (req.authority() != null) {
+            headers.set("X-Forwarded-Host", req.authority().toString());
+        }
+        if (req.remoteAddress() != null) {
+            headers.set("X-Forwarded-For", req.remoteAddress().hostAddress());
+        }
+        options.setHeaders(headers);
+        long started = System.nanoTime();
+
+        client.request(options).onComplete(opened -> {
+            if (opened.failed()) {
+                backendFailed(ctx, target, opened.cause());
+                return;
+            }
+            HttpClientRequest upstream = opened.result();
+            if (contentLength != null) {
+                upstream.putHeader(HttpHeaders.CONTENT_LENGTH, contentLength);
+            } else if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+                upstream.setChunked(true);
+            }
+            upstream.response().onComplete(answered -> {
+                if (answered.failed()) {
+                    backendFailed(ctx, target, answered.cause());
+                    return;
+                }
+                relayResponse(ctx, target, answered.result(), started);
+            });
+            ctx.response().closeHandler(v -> upstream.reset());
+            streamBody(ctx, req, upstream, limit);
+        });
+    }
+
+    private void streamBody(RoutingContext ctx, HttpServerRequest req, HttpClientRequest upstream, long limit) {
+        if (req.isEnded()) {
+            upstream.end();
+            return;
+        }
+        long[] seen = {0};
+        boolean[] aborted = {false};
+        req.handler(chunk -> {
+            if (aborted[0]) {
+                return;
+            }
+            seen[0] += chunk.length();
+            if (seen[0] > limit) {
+                aborted[0] = true;
+                upstream.reset();
+                tooLarge(ctx, limit);
+                return;
+            }
+            upstream.write(chunk);
+            if (upstream.writeQueueFull()) {
+                req.pause();
+                upstream.drainHandler(v -> req.resume());
+            }
+        });
+        req.exceptionHandler(e -> {
+            aborted[0] = true;
+            upstream.reset();
+        });
+        req.endHandler(v -> {
+            if (!aborted[0]) {
+                upstream.end();
+            }
+        });
+        req.resume();
+    }
+
+    private void relayResponse(RoutingContext ctx, Target target, HttpClientResponse upstream, long started) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.headWritten()) {
+            upstream.request().reset();
+            return;
+        }
+        response.setStatusCode(upstream.statusCode());
+        response.setStatusMessage(upstream.statusMessage());
+        for (Map.Entry<String, String> h : upstream.headers()) {
+            if (!NOT_FORWARDED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                response.headers().add(h.getKey(), h.getValue());
+            }
+        }
+        if (!upstream.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+            response.setChunked(true);
+        }
+        upstream.pipeTo(response).onComplete(done -> {
+            if (done.failed()) {
+                LOG.warnf("Response of %s for %s %s broke off: %s", target.name, ctx.request().method(),
+                        ctx.request().path(), done.cause().toString());
+                response.reset();
+            } else if (LOG.isDebugEnabled()) {
+                LOG.debugf("%s %s -> %s %d in %d ms", ctx.request().method(), ctx.request().path(), target.name,
+                        upstream.statusCode(), (System.nanoTime() - started) / 1_000_000);
+            }
+        });
+    }
+
+    private void backendFailed(RoutingContext ctx, Target target, Throwable cause) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        String name = target.name + " service";
+        if (cause instanceof ConnectException || cause.getClass().getSimpleName().contains("ConnectTimeout")) {
+            LOG.warnf("%s %s: %s is unreachable at %s:%d (%s)", ctx.request().method(), ctx.request().path(), name,
+                    target.host, target.port, cause.getMessage());
+            reject(ctx, ErrorCode.SERVICE_UNAVAILABLE, "The " + name + " is unavailable; retry later");
+        } else if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
+            LOG.warnf("%s %s: %s did not answer within %d ms", ctx.request().method(), ctx.request().path(), name,
+                    responseTimeoutMillis);
+            reject(ctx, ErrorCode.GATEWAY_TIMEOUT, "The " + name + " did not answer in time; retry later");
+        } else {
+            LOG.warnf("%s %s: exchange with %s failed: %s", ctx.request().method(), ctx.request().path(), name,
+                    cause.toString());
+            reject(ctx, ErrorCode.BAD_GATEWAY, "The " + name + " closed the connection before answering; retry later");
+        }
+    }
+
+    private static void tooLarge(RoutingContext ctx, long limit) {
+        // The rest of the body is not worth reading: close the connection after the answer.
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        HttpErrors.end(ctx, ErrorCode.PAYLOAD_TOO_LARGE, "Request body exceeds the limit of " + limit + " bytes for this endpoint");
+    }
+
+    private static void reject(RoutingContext ctx, ErrorCode code, String message) {
+        ctx.request().resume();
+        HttpErrors.end(ctx, code, message);
+    }
+
+    private static long parseLength(String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

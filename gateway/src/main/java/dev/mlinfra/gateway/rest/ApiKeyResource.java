@@ -1,0 +1,98 @@
+package dev.mlinfra.gateway.rest;
+
+import dev.mlinfra.commons.api.Page;
+import dev.mlinfra.commons.api.PageParams;
+import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.gateway.ApiKey;
+import dev.mlinfra.gateway.service.ApiKeyService;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.jboss.resteasy.reactive.ResponseStatus;
+
+/** Administration of API keys (admin scope; checked by the gateway filter before this runs). */
+@Path("/v1/admin/api-keys")
+@Produces(MediaType.APPLICATION_JSON)
+public class ApiKeyResource {
+
+    public record CreateKeyRequest(String team, List<String> scopes, String name) {
+    }
+
+    /** A key as listed: never its secret nor its hash. */
+    public record KeyView(String keyId, String team, String name, Set<String> scopes, Instant createdAt,
+            String createdBy, String status, Instant revokedAt) {
+
+        static KeyView of(ApiKey key) {
+            return new KeyView(key.keyId(), key.team(), key.name(), new TreeSet<>(key.scopes()), key.createdAt(),
+                    key.createdBy(), key.active() ? "active" : "revoked", key.revokedAt());
+        }
+    }
+
+    /** A key just created: the only response that carries {@code api_key}. */
+    public record CreatedKey(String keyId, String apiKey, String team, String name, Set<String> scopes,
+            Instant createdAt) {
+    }
+
+    public record RevokedKey(String keyId, String status, String message) {
+    }
+
+    private final ApiKeyService keys;
+    private final CurrentIdentity caller;
+
+    public ApiKeyResource(ApiKeyService keys, CurrentIdentity caller) {
+        this.keys = keys;
+        this.caller = caller;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @ResponseStatus(201)
+    @Operation(summary = "Create an API key for a team; the key is shown in this response only")
+    @APIResponse(responseCode = "201", description = "Created; api_key holds the key")
+    public Uni<CreatedKey> create(CreateKeyRequest request) {
+        if (request == null) {
+            throw ApiException.badRequest("Request body must be a JSON object with 'team', 'scopes' and 'name'");
+        }
+        Set<String> scopes = request.scopes() == null ? null : new TreeSet<>(request.scopes());
+        return keys.create(request.team(), scopes, request.name(), caller.get())
+                .map(c -> new CreatedKey(c.key().keyId(), c.secret(), c.key().team(), c.key().name(),
+                        new TreeSet<>(c.key().scopes()), c.key().createdAt()));
+    }
+
+    @GET
+    @Operation(summary = "List API keys, newest first; filter by team and status (active, revoked)")
+    public Uni<Page<KeyView>> list(@QueryParam("team") String team, @QueryParam("status") String status,
+            @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
+        PageParams page = PageParams.parse(limit, offset);
+        Boolean active = switch (status == null ? "" : status) {
+            case "" -> null;
+            case "active" -> Boolean.TRUE;
+            case "revoked" -> Boolean.FALSE;
+            default -> throw ApiException.badRequest("Invalid query parameter 'status': expected active or revoked, got '" + status + "'");
+        };
+        return keys.list(team, active, page).map(p -> Page.of("api_keys", p.items().stream().map(KeyView::of).toList(),
+                p.total(), page));
+    }
+
+    @DELETE
+    @Path("/{key_id}")
+    @Operation(summary = "Revoke an API key; every gateway replica refuses it within seconds")
+    public Uni<RevokedKey> revoke(@PathParam("key_id") String keyId) {
+        return keys.revoke(keyId, caller.get())
+                .map(k -> new RevokedKey(k.keyId(), "revoked", "API key revoked"));
+    }
+}

@@ -1,0 +1,59 @@
+package dev.mlinfra.gateway.route;
+
+import dev.mlinfra.commons.identity.Identity;
+import io.vertx.core.http.HttpMethod;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BiPredicate;
+import java.util.regex.Pattern;
+
+/**
+ * The routing table of ARCHITECTURE.md as data: the first rule that matches a request decides
+ * its service and rate-limit area. GET /models and GET /models/{id} count as inference, as the
+ * contract lists them there.
+ */
+public final class RouteTable {
+
+    public static final String LOCAL = null;
+
+    private record Rule(BiPredicate<HttpMethod, String> matches, String service, String area, boolean upload) {
+    }
+
+    private static final Pattern MODEL_READ = Pattern.compile("/v1/models(/[^/]+)?/?");
+    private static final Pattern DATASET_UPLOAD = Pattern.compile("/v1/datasets/upload/[^/]+/?");
+
+    private static final List<Rule> RULES = List.of(
+            new Rule((m, p) -> under(p, "/v1/admin"), LOCAL, "admin", false),
+            new Rule((m, p) -> under(p, "/v1/training"), "training", "training", false),
+            new Rule((m, p) -> under(p, "/v1/inference"), "inference", "inference", false),
+            new Rule((m, p) -> m == HttpMethod.GET && MODEL_READ.matcher(p).matches(), "registry", "inference", false),
+            new Rule((m, p) -> under(p, "/v1/models"), "registry", "model", false),
+            new Rule((m, p) -> m == HttpMethod.PUT && DATASET_UPLOAD.matcher(p).matches(), "datasets", "data", true),
+            new Rule((m, p) -> under(p, "/v1/datasets"), "datasets", "data", false),
+            new Rule((m, p) -> under(p, "/v1/infrastructure"), "infrastructure", "infrastructure", false));
+
+    private RouteTable() {
+    }
+
+    public static Optional<Route> resolve(HttpMethod method, String path) {
+        for (Rule rule : RULES) {
+            if (rule.matches.test(method, path)) {
+                return Optional.of(new Route(rule.service, rule.area, scopeFor(method, rule), rule.upload));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String scopeFor(HttpMethod method, Rule rule) {
+        if ("admin".equals(rule.area)) {
+            return Identity.SCOPE_ADMIN;
+        }
+        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
+                ? Identity.SCOPE_READ
+                : Identity.SCOPE_WRITE;
+    }
+
+    private static boolean under(String path, String prefix) {
+        return path.equals(prefix) || path.startsWith(prefix + "/");
+    }
+}

@@ -1,0 +1,72 @@
+package dev.mlinfra.gateway;
+
+import dev.mlinfra.testsupport.ServiceProcess;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The gateway's backends in tests: the real dataset-service as a process, a port where nothing
+ * listens (training: the service is down) and a socket that accepts but never answers
+ * (infrastructure: the service hangs).
+ */
+public class GatewayTestBackends implements QuarkusTestResourceLifecycleManager {
+
+    public static final String BOOTSTRAP_KEY = "mlk_00112233445566ff_" + "Bootstrap-admin-key-for-tests_01";
+
+    static ServiceProcess datasets;
+    private ServerSocket silent;
+
+    @Override
+    public Map<String, String> start() {
+        datasets = ServiceProcess.start("dataset-service", "datasets", Map.of());
+        int closedPort;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            closedPort = probe.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            silent = new ServerSocket(0, 50);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> config = new HashMap<>();
+        config.put("mlinfra.gateway.services.datasets.url", datasets.url());
+        config.put("mlinfra.gateway.services.training.url", "http://127.0.0.1:" + closedPort);
+        config.put("mlinfra.gateway.services.registry.url", "http://127.0.0.1:" + closedPort);
+        config.put("mlinfra.gateway.services.inference.url", "http://127.0.0.1:" + closedPort);
+        config.put("mlinfra.gateway.services.infrastructure.url", "http://127.0.0.1:" + silent.getLocalPort());
+        config.put("mlinfra.gateway.proxy.response-timeout", "PT2S");
+        config.put("mlinfra.gateway.proxy.max-body-size", "4K");
+        config.put("mlinfra.gateway.rate-limit.limits.admin", "100000");
+        config.put("mlinfra.gateway.auth.bootstrap-api-key", BOOTSTRAP_KEY);
+        config.put("mlinfra.gateway.auth.cache-ttl", "PT2S");
+        return config;
+    }
+
+    public static String datasetServiceUrl() {
+        return datasets.url();
+    }
+
+    public static java.nio.file.Path datasetServiceLog() {
+        return datasets.logFile();
+    }
+
+    @Override
+    public void stop() {
+        if (datasets != null) {
+            datasets.stop();
+        }
+        try {
+            if (silent != null) {
+                silent.close();
+            }
+        } catch (IOException ignored) {
+            // closing a test socket
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package dev.mlinfra.gateway.http;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mlinfra.gateway.GatewayTestBackends;
+import dev.mlinfra.gateway.GatewayTestKeys;
+import dev.mlinfra.testsupport.DevstackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "gateway"))
+@QuarkusTestResource(GatewayTestBackends.class)
+class GatewayTest {
+
+    @TestHTTPResource("/")
+    URI base;
+
+    private static void assertErrorObject(Response response, int status, String code) {
+        response.then().statusCode(status)
+                .contentType(ContentType.JSON)
+                .body("error.code", equalTo(code))
+                .body("error.status", equalTo(status))
+                .body("error.message", notNullValue());
+    }
+
+    @Test
+    void aRequestWithoutKeyIsRefusedWith401() {
+        assertErrorObject(given().get("/v1/datasets"), 401, "unauthorized");
+    }
+
+    @Test
+    void anUnknownOrMalformedKeyIsRefusedWith401() {
+        assertErrorObject(given().header("x-api-key", "mlk_0123456789abcdef_" + "x".repeat(32)).get("/v1/datasets"), 401,
+                "unauthorized");
+        assertErrorObject(given().header("x-api-key", "not-a-key").get("/v1/datasets"), 401, "unauthorized");
+        var key = GatewayTestKeys.create("team-a", "read", "write");
+        String tampered = key.secret().substring(0, key.secret().length() - 1)
+                + (key.secret().endsWith("A") ? "B" : "A");
+        assertErrorObject(given().header("x-api-key", tampered).get("/v1/datasets"), 401, "unauthorized");
+    }
+
+    @Test
+    void aKeyWithoutTheNeededScopeIsRefusedWith403() {
+        var reader = GatewayTestKeys.create("team-a", "read");
+        given().header("x-api-key", reader.secret()).get("/v1/datasets").then().statusCode(not(403));
+        assertErrorObject(given().header("x-api-key", reader.secret()).contentType(ContentType.JSON).body("{}")
+                .post("/v1/datasets/upload"), 403, "forbidden");
+        assertErrorObject(given().header("x-api-key", reader.secret()).get("/v1/admin/api-keys"), 403, "forbidden");
+        var writer = GatewayTestKeys.create("team-a", "write");
+        assertErrorObject(given().header("x-api-key", writer.secret()).get("/v1/datasets"), 403, "forbidden");
+    }
+
+    @Test
+    void unknownPathsAndOtherVersionsAre404ErrorObjects() {
+        var key = GatewayTestKeys.create("team-a", "read");
+        assertErrorObject(given().header("x-api-key", key.secret()).get("/v2/models"), 404, "not_found");
+        assertErrorObject(given().header("x-api-key", key.secret()).get("/v1/nothing-here"), 404, "not_found");
+        assertErrorObject(given().get("/"), 404, "not_found");
+    }
+
+    @Test
+    void requestsReachTheDatasetServiceWithTheirRequestId() throws Exception {
+        var key = GatewayTestKeys.create("team-a", "read");
+        String requestId = "req-" + UUID.randomUUID();
+        Response response = given().header("x-api-key", key.secret()).header("X-Request-Id", requestId)
+                .get("/v1/datasets");
+        response.then().header("X-Request-Id", equalTo(requestId))
+                .contentType(ContentType.JSON);
+        // Neither the gateway's refusals nor an unreachable backend: the service itself answered.
+        assertTrue(response.statusCode() != 401 && response.statusCode() != 403 && response.statusCode() < 500,
+                "unexpected status " + response.statusCode() + ": " + response.asString());
+        Path log = GatewayTestBackends.datasetServiceLog();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        boolean logged = false;
+        while (!logged && System.nanoTime() < deadline) {
+            logged = Files.readString(log).contains(requestId);
+            if (!logged) {
+                Thread.sleep(100);
+            }
+        }
+        assertTrue(logged, "dataset-service log names request " + requestId);
+    }
+
+    @Test
+    void aGeneratedRequestIdIsReturnedWhenTheClientSendsNone() {
+        var key = GatewayTestKeys.create("team-a", "read");
+        given().header("x-api-key", key.secret()).get("/v1/datasets").then().header("X-Request-Id", notNullValue());
+    }
+
+    @Test
+    void aServiceThatIsDownGives503() {
+        var key = GatewayTestKeys.create("team-a", "read");
+        assertErrorObject(given().header("x-api-key", key.secret()).get("/v1/training/jobs"), 503, "service_unavailable");
+    }
+
+    @Test
+    void aServiceThatDoesNotAnswerGives504() {
+        var key = GatewayTestKeys.create("team-a", "read");
+        assertErrorObject(given().header("x-api-key", key.secret()).get("/v1/infrastructure/status"), 504, "gateway_timeout");
+    }
+
+    @Test
+    void aBodyOverTheLimitGives413() {
+        var key = GatewayTestKeys.create("team-a", "write");
+        assertErrorObject(given().header("x-api-key", key.secret()).contentType(ContentType.JSON)
+                .body("{\"description\":\"" + "x".repeat(8192) + "\"}").post("/v1/datasets/upload"), 413, "payload_too_large");
+    }
+
+    @Test
+    void everyLimitedResponseCarriesRateLimitHeadersAnd429HasRetryAfter() {
+        var key = GatewayTestKeys.create("team-a", "read", "write");
+        long before = Instant.now().getEpochSecond();
+        for (int i = 1; i <= 10; i++) {
+            Response r = given().header("x-api-key", key.secret()).get("/v1/training/jobs");
+            r.then().statusCode(503)
+                    .header("X-RateLimit-Limit", "10")
+                    .header("X-RateLimit-Remaining", String.valueOf(10 - i));
+            long reset = Long.parseLong(r.header("X-RateLimit-Reset"));
+            assertTrue(reset >= before + 59 && reset <= before + 62, "reset " + reset + " is about a minute ahead");
+        }
+        Response refused = given().header("x-api-key", key.secret()).get("/v1/training/jobs");
+        assertErrorObject(refused, 429, "rate_limit_exceeded");
+        refused.then().header("X-RateLimit-Limit", "10").header("X-RateLimit-Remaining", "0")
+                .header("Retry-After", notNullValue())
+                .body("error.message", containsString("training"));
+        long retryAfter = Long.parseLong(refused.header("Retry-After"));
+        assertTrue(retryAfter >= 1 && retryAfter <= 60, "Retry-After " + retryAfter);
+        // A successful request carries the headers too.
+        given().header("x-api-key", key.secret()).get("/v1/datasets").then()
+                .statusCode(not(429)).header("X-RateLimit-Limit", "60").header("X-RateLimit-Remaining", "59");
+    }
+
+    @Test
+    void fiftySimultaneousRequestsAgainstALimitOfTenLetExactlyTenThrough() {
+        var key = GatewayTestKeys.create("team-b", "read", "write");
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            calls.add(client.sendAsync(HttpRequest.newBuilder(base.resolve("/v1/training/jobs"))
+                    .header("x-api-key", key.secret()).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        long refused = calls.stream().map(CompletableFuture::join).filter(r -> r.statusCode() == 429).count();
+        assertEquals(40, refused, "of 50 requests against a limit of 10, 40 are refused");
+    }
+
+    @Test
+    void areasAreCountedIndependently() {
+        var key = GatewayTestKeys.create("team-c", "read", "write");
+        for (int i = 0; i < 10; i++) {
+            given().header("x-api-key", key.secret()).get("/v1/training/jobs").then().statusCode(503);
+        }
+        given().header("x-api-key", key.secret()).get("/v1/training/jobs").then().statusCode(429);
+        given().header("x-api-key", key.secret()).get("/v1/datasets").then().statusCode(not(429))
+                .header("X-RateLimit-Limit", "60");
+        // GET /models belongs to the inference area (100/min), other model calls to model management (60/min).
+        given().header("x-api-key", key.secret()).get("/v1/models").then().header("X-RateLimit-Limit", "100");
+        given().header("x-api-key", key.secret()).contentType(ContentType.JSON).body("{}").post("/v1/models/register")
+                .then().header("X-RateLimit-Limit", "60");
+        // Another key of the same team has its own budget.
+        var other = GatewayTestKeys.create("team-c", "read");
+        given().header("x-api-key", other.secret()).get("/v1/training/jobs").then().statusCode(503)
+                .header("X-RateLimit-Remaining", "9");
+    }
+
+    @Test
+    void adminsCreateListAndRevokeKeysAndARevokedKeyIsRefusedWithinFiveSeconds() throws Exception {
+        var key = GatewayTestKeys.create("team-d", "read");
+        given().header("x-api-key", key.secret()).get("/v1/datasets").then().statusCode(not(401));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).queryParam("team", "team-d")
+                .get("/v1/admin/api-keys").then().statusCode(200)
+                .body("api_keys.key_id", hasItem(key.id()))
+                .body("api_keys[0].api_key", equalTo(null))
+                .body("api_keys[0].key_hash", equalTo(null))
+                .body("total", equalTo(1)).body("limit", equalTo(10)).body("offset", equalTo(0));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).delete("/v1/admin/api-keys/" + key.id())
+                .then().statusCode(200).body("key_id", equalTo(key.id())).body("status", equalTo("revoked"));
+        long revokedAt = System.nanoTime();
+        int status;
+        do {
+            status = given().header("x-api-key", key.secret()).get("/v1/datasets").statusCode();
+            if (status != 401) {
+                Thread.sleep(100);
+            }
+        } while (status != 401 && System.nanoTime() - revokedAt < Duration.ofSeconds(6).toNanos());
+        assertEquals(401, status);
+        assertTrue(System.nanoTime() - revokedAt < Duration.ofSeconds(5).toNanos(), "refused within 5 seconds");
+        assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)
+                .delete("/v1/admin/api-keys/" + key.id()), 409, "conflict");
+        assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)
+                .delete("/v1/admin/api-keys/0000000000000000"), 404, "not_found");
+    }
+
+    @Test
+    void keyCreationValidatesItsFields() {
+        assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "Bad Team!", "scopes", List.of("read"), "name", "x")).post("/v1/admin/api-keys"),
+                400, "invalid_request");
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "ok", "scopes", List.of("read", "root"), "name", "x")).post("/v1/admin/api-keys")
+                .then().statusCode(400).body("error.message", containsString("scopes"));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "x", "color", "red"))
+                .post("/v1/admin/api-keys")
+                .then().statusCode(400).body("error.message", containsString("color"));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body("{\"team\": ").post("/v1/admin/api-keys")
+                .then().statusCode(400).body("error.code", equalTo("invalid_request"));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).queryParam("limit", "0")
+                .get("/v1/admin/api-keys").then().statusCode(400).body("error.message", containsString("limit"));
+    }
+
+    @Test
+    void theLastAdminKeyCannotBeRevoked() {
+        String bootstrapId = GatewayTestBackends.BOOTSTRAP_KEY.substring(4, 20);
+        // Other admin keys may exist from other tests; revoke them first through the API is not needed:
+        // the bootstrap key is refused only when it is the last one, so make sure it is the only admin.
+        var admin = GatewayTestKeys.create("default", "admin");
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).delete("/v1/admin/api-keys/" + admin.id())
+                .then().statusCode(200);
+        var list = given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).queryParam("status", "active")
+                .queryParam("limit", "100").get("/v1/admin/api-keys").jsonPath();
+        long admins = list.getList("api_keys.scopes", List.class).stream().filter(s -> s.contains("admin")).count();
+        assertEquals(1, admins, "only the bootstrap key is an active admin key");
+        assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)
+                .delete("/v1/admin/api-keys/" + bootstrapId), 409, "conflict");
+        assertNotEquals(401, given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).get("/v1/admin/api-keys").statusCode());
+    }
+
+    @Test
+    void servicesRefuseRequestsThatBypassTheGateway() {
+        String direct = GatewayTestBackends.datasetServiceUrl();
+        assertErrorObject(given().baseUri(direct).get("/v1/datasets"), 401, "unauthorized");
+        assertErrorObject(given().baseUri(direct).header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)
+                .get("/v1/datasets"), 401, "unauthorized");
+        assertErrorObject(given().baseUri(direct).header("x-mlinfra-identity", "eyJhbGciOiJub25lIn0.e30.")
+                .get("/v1/datasets"), 401, "unauthorized");
+    }
+}
