@@ -26,13 +26,14 @@ class RateLimitStoreTest {
             RateDecision d = store.acquireNow("k:training", TEN_PER_MINUTE, t0 + i);
             assertTrue(d.allowed());
             assertEquals(10 - i, d.remaining());
-            assertEquals((t0 + 60_000 + 999) / 1000, d.resetEpochSeconds());
+            assertEquals((t0 + 1 + 60_000 + 999) / 1000, d.resetEpochSeconds(), "the window began with the first request");
         }
         RateDecision refused = store.acquireNow("k:training", TEN_PER_MINUTE, t0 + 30_000);
         assertFalse(refused.allowed());
         assertEquals(0, refused.remaining());
         assertEquals(31, refused.retryAfterSeconds(t0 + 30_000));
-        RateDecision fresh = store.acquireNow("k:training", TEN_PER_MINUTE, t0 + 60_000);
+        assertFalse(store.acquireNow("k:training", TEN_PER_MINUTE, t0 + 60_000).allowed(), "the window lasts a full minute");
+        RateDecision fresh = store.acquireNow("k:training", TEN_PER_MINUTE, t0 + 60_001);
         assertTrue(fresh.allowed());
         assertEquals(9, fresh.remaining());
     }
