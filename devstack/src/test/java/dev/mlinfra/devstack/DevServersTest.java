@@ -1,0 +1,266 @@
+package dev.mlinfra.devstack;
+
+import dev.mlinfra.devstack.process.FreePorts;
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.GetPresignedObjectUrlArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.StatObjectArgs;
+import io.minio.http.Method;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The servers started in-process, exercised through the same clients the services use. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DevServersTest {
+
+    private DevServers servers;
+    private Map<String, String> state;
+
+    @BeforeAll
+    void startEverything() throws Exception {
+        Path dataDir = Files.createTempDirectory("devstack-test-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        servers = new DevServers(DevServers.Config.of(dataDir, Set.copyOf(DevServers.COMPONENTS), List.of("datasets", "training")));
+        servers.start();
+        state = servers.state();
+    }
+
+    @AfterAll
+    void stopEverything() {
+        if (servers != null) {
+            servers.close();
+        }
+    }
+
+    @Test
+    void stateNamesEveryServerAndItsCredentials() {
+        for (String key : List.of(StateFile.POSTGRES_HOST, StateFile.POSTGRES_PORT, StateFile.POSTGRES_USERNAME,
+                StateFile.POSTGRES_PASSWORD, StateFile.KAFKA_BOOTSTRAP_SERVERS, StateFile.S3_ENDPOINT,
+                StateFile.S3_ACCESS_KEY, StateFile.S3_SECRET_KEY, StateFile.S3_REGION, StateFile.PID)) {
+            assertTrue(state.containsKey(key) && !state.get(key).isBlank(), "state has " + key + ": " + state);
+        }
+        assertEquals("127.0.0.1", state.get(StateFile.POSTGRES_HOST));
+        assertEquals("us-east-1", state.get(StateFile.S3_REGION));
+        assertTrue(state.get(StateFile.KAFKA_BOOTSTRAP_SERVERS).startsWith("127.0.0.1:"));
+        assertTrue(state.get(StateFile.S3_ENDPOINT).startsWith("http://127.0.0.1:"));
+    }
+
+    @Test
+    void postgresAcceptsPasswordLoginsAndHasTheRequestedDatabases() throws Exception {
+        try (Connection connection = connect("postgres");
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT datname FROM pg_database ORDER BY datname")) {
+            List<String> databases = new ArrayList<>();
+            while (rows.next()) {
+                databases.add(rows.getString(1));
+            }
+            assertTrue(databases.containsAll(List.of("datasets", "training")), databases.toString());
+        }
+        try (Connection connection = connect("training");
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT current_setting('server_version_num')::int / 10000")) {
+            rows.next();
+            assertEquals(17, rows.getInt(1));
+        }
+        Properties wrongPassword = new Properties();
+        wrongPassword.setProperty("user", state.get(StateFile.POSTGRES_USERNAME));
+        wrongPassword.setProperty("password", "not-the-password");
+        assertThrowsSql(() -> DriverManager.getConnection(servers.postgres().jdbcUrl("datasets"), wrongPassword).close());
+    }
+
+    @Test
+    void postgresKeepsTablesAcrossARestartOnTheSamePort() throws Exception {
+        int port = servers.postgres().port();
+        try (Connection connection = connect("datasets"); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE restart_probe (id int PRIMARY KEY, note text)");
+            statement.execute("INSERT INTO restart_probe VALUES (1, 'survives')");
+        }
+
+        servers.stop("postgres");
+        assertFalse(servers.isRunning("postgres"));
+        assertFalse(FreePorts.isListening(port), "nothing listens once PostgreSQL is stopped");
+        servers.start("postgres");
+
+        assertEquals(port, servers.postgres().port());
+        try (Connection connection = connect("datasets");
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT note FROM restart_probe WHERE id = 1")) {
+            assertTrue(rows.next());
+            assertEquals("survives", rows.getString(1));
+        }
+    }
+
+    @Test
+    void kafkaDeliversWhatWasProducedIncludingTransactionalWrites() {
+        String topic = "devstack-roundtrip-" + UUID.randomUUID();
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            producer.send(new ProducerRecord<>(topic, "k1", "plain")).get();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "devstack-test-tx"))) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "k2", "transactional"));
+            producer.commitTransaction();
+        }
+
+        assertEquals(List.of("plain", "transactional"), consume(topic, 2));
+    }
+
+    @Test
+    void kafkaRestartsOnTheSamePortWithoutLosingMessages() throws Exception {
+        String topic = "devstack-restart-" + UUID.randomUUID();
+        String bootstrap = servers.kafka().bootstrapServers();
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            producer.send(new ProducerRecord<>(topic, "before")).get();
+        }
+
+        servers.stop("kafka");
+        assertFalse(servers.isRunning("kafka"));
+        assertFalse(FreePorts.isListening(servers.kafka().port()), "nothing listens once Kafka is stopped");
+        servers.start("kafka");
+
+        assertEquals(bootstrap, servers.kafka().bootstrapServers());
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            producer.send(new ProducerRecord<>(topic, "after")).get();
+        }
+        assertEquals(List.of("before", "after"), consume(topic, 2));
+    }
+
+    @Test
+    void s3StoresObjectsSmallAndMultipartAndServesPresignedUrls() throws Exception {
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(state.get(StateFile.S3_ENDPOINT))
+                .credentials(state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY))
+                .region(state.get(StateFile.S3_REGION))
+                .build();
+        String bucket = "devstack-test";
+        s3.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
+        assertTrue(s3.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()));
+
+        byte[] small = "{\"text\": \"hello\"}\n".getBytes(StandardCharsets.UTF_8);
+        s3.putObject(PutObjectArgs.builder().bucket(bucket).object("datasets/team/small.jsonl")
+                .stream(new ByteArrayInputStream(small), small.length, -1).contentType("application/jsonl").build());
+        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(bucket).object("datasets/team/small.jsonl").build())) {
+            assertArrayEquals(small, in.readAllBytes());
+        }
+
+        byte[] large = new byte[12 * 1024 * 1024];
+        new Random(42).nextBytes(large);
+        // 5 MiB parts: three parts through the multipart API
+        s3.putObject(PutObjectArgs.builder().bucket(bucket).object("training/large.bin")
+                .stream(new ByteArrayInputStream(large), -1, 5 * 1024 * 1024).build());
+        assertEquals(large.length, s3.statObject(StatObjectArgs.builder().bucket(bucket).object("training/large.bin").build()).size());
+
+        String url = s3.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
+                .method(Method.GET).bucket(bucket).object("training/large.bin").expiry(300).build());
+        assertTrue(url.startsWith(state.get(StateFile.S3_ENDPOINT) + "/" + bucket + "/"), "path-style URL: " + url);
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, response.statusCode());
+            assertArrayEquals(large, response.body());
+
+            HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(
+                    URI.create(state.get(StateFile.S3_ENDPOINT) + "/" + bucket + "/training/large.bin")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, unsigned.statusCode(), "anonymous reads are refused");
+        }
+    }
+
+    private Connection connect(String database) throws Exception {
+        return DriverManager.getConnection(servers.postgres().jdbcUrl(database),
+                state.get(StateFile.POSTGRES_USERNAME), state.get(StateFile.POSTGRES_PASSWORD));
+    }
+
+    private KafkaProducer<String, String> producer(Map<String, Object> extra) {
+        Map<String, Object> config = new java.util.HashMap<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers.kafka().bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000));
+        config.putAll(extra);
+        return new KafkaProducer<>(config);
+    }
+
+    private List<String> consume(String topic, int expected) {
+        Map<String, Object> config = Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers.kafka().bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "devstack-test-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (values.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                    values.add(record.value());
+                }
+            }
+        }
+        return values;
+    }
+
+    private interface SqlAction {
+        void run() throws Exception;
+    }
+
+    private static void assertThrowsSql(SqlAction action) {
+        try {
+            action.run();
+        } catch (java.sql.SQLException expected) {
+            assertTrue(expected.getMessage().contains("password authentication failed"), expected.getMessage());
+            return;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("login with a wrong password succeeded");
+    }
+}

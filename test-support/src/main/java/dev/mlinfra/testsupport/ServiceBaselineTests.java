@@ -1,0 +1,62 @@
+package dev.mlinfra.testsupport;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+
+import io.restassured.http.ContentType;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every mlinfra service promises before any endpoint of its own: it is healthy on its
+ * database, publishes metrics and its OpenAPI document, refuses callers that did not come
+ * through the gateway, and answers the contract's error object for everything it does not
+ * serve. A service's test extends this, annotated with {@code @QuarkusTest} and its
+ * {@link DevstackResource}, and names one of its public paths.
+ */
+public abstract class ServiceBaselineTests {
+
+    /** A path under /v1 that this service owns, e.g. {@code /v1/training/jobs}. */
+    protected abstract String ownedPath();
+
+    @Test
+    void isReadyOnItsMigratedDatabase() {
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.find { it.name.contains('Database') }.status", equalTo("UP"));
+    }
+
+    @Test
+    void publishesPrometheusMetricsAndItsOpenApiDocument() {
+        given().get("/q/metrics").then().statusCode(200).body(containsString("jvm_memory_used_bytes"));
+        given().accept("application/json").get("/q/openapi").then().statusCode(200).body("openapi", notNullValue());
+    }
+
+    @Test
+    void refusesRequestsThatDidNotComeThroughTheGateway() {
+        given().get(ownedPath()).then().statusCode(401).contentType(ContentType.JSON)
+                .body("error.code", equalTo("unauthorized")).body("error.status", equalTo(401));
+        given().header("x-api-key", "mlk_0011223344556677_" + "a".repeat(32)).get(ownedPath()).then().statusCode(401);
+        // Signed by a key the service does not trust.
+        given().header("x-mlinfra-identity", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl").get(ownedPath())
+                .then().statusCode(401);
+    }
+
+    @Test
+    void answersTheErrorObjectForWhatItDoesNotServe() {
+        given().header("x-mlinfra-identity", TestIdentities.token("team-a", "read", "write"))
+                .get("/v1/no-such-endpoint-" + UUID.randomUUID()).then().statusCode(404)
+                .contentType(ContentType.JSON)
+                .body("error.code", equalTo("not_found")).body("error.status", equalTo(404))
+                .body("error.message", containsString("/v1/no-such-endpoint"));
+    }
+
+    @Test
+    void returnsTheCallersRequestIdOrMakesOne() {
+        String id = "trace-" + UUID.randomUUID();
+        given().header("X-Request-Id", id).get(ownedPath()).then().header("X-Request-Id", equalTo(id));
+        given().get(ownedPath()).then().header("X-Request-Id", notNullValue());
+    }
+}

@@ -1,0 +1,218 @@
+package dev.mlinfra.testsupport;
+
+import dev.mlinfra.devstack.process.FreePorts;
+import dev.mlinfra.devstack.process.OrphanGuard;
+import dev.mlinfra.devstack.process.Processes;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A built Quarkus application of this repository ({@code <module>/target/quarkus-app/quarkus-run.jar})
+ * run as a real process against the devstack of this JVM, for tests that cross services.
+ *
+ * <p>It gets a free HTTP port, the devstack configuration for its database, the identity public key
+ * and the extra configuration given; it logs to {@code target/<module>-process.log} of the calling
+ * module and counts as started once {@code GET /q/health/ready} answers 200. It is stopped by
+ * {@link #stop()}, at JVM exit, or (should the JVM be killed) by a guard process.
+ */
+public final class ServiceProcess implements AutoCloseable {
+
+    /** The database of each service, as DEVELOPMENT.md names them. */
+    public static final Map<String, String> DATABASES = Map.of(
+            "gateway", "gateway",
+            "dataset-service", "datasets",
+            "training-service", "training",
+            "registry-service", "registry",
+            "inference-service", "inference",
+            "infra-service", "infra");
+
+    /** System property: JVM options of service processes (space-separated). */
+    public static final String JVM_OPTIONS_PROPERTY = "mlinfra.test.service-jvm-options";
+
+    private static final String DEFAULT_JVM_OPTIONS = "-Xms64m -Xmx512m -XX:+UseSerialGC";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+    private static final int LOG_TAIL_LINES = 60;
+
+    private final String module;
+    private final int port;
+    private final int managementPort;
+    private final Path logFile;
+    private final Process process;
+    private final Process guard;
+    private final Runnable cleanup = this::stop;
+
+    private ServiceProcess(String module, int port, int managementPort, Path logFile, Process process, Process guard) {
+        this.module = module;
+        this.port = port;
+        this.managementPort = managementPort;
+        this.logFile = logFile;
+        this.process = process;
+        this.guard = guard;
+    }
+
+    /** Starts a service with its own database (see {@link #DATABASES}). */
+    public static ServiceProcess start(String module, Map<String, String> extraConfig) {
+        String database = DATABASES.get(module);
+        if (database == null) {
+            throw new IllegalArgumentException("no database known for module '" + module
+                    + "'; use start(module, database, extraConfig)");
+        }
+        return start(module, database, extraConfig);
+    }
+
+    /**
+     * Starts {@code module}'s built application with {@code database} as its database and returns once
+     * it is ready; fails with the end of its log when it exits or is not ready within 90 seconds.
+     */
+    public static ServiceProcess start(String module, String database, Map<String, String> extraConfig) {
+        Path jar = Repository.root().resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(module + " is not built: " + jar + " is missing. Build it first with"
+                    + " './mvnw -pl " + module + " -am package -DskipTests'");
+        }
+        int port = FreePorts.pick();
+        int managementPort = FreePorts.pick();
+        Map<String, String> config = new LinkedHashMap<>(Devstack.serviceConfig(database));
+        // services only verify identity tokens; the gateway gets the private key through extraConfig
+        config.remove("mlinfra.identity.private-key-location");
+        config.put("quarkus.http.host", FreePorts.LOOPBACK);
+        config.put("quarkus.http.port", Integer.toString(port));
+        config.put("quarkus.management.host", FreePorts.LOOPBACK);
+        config.put("quarkus.management.port", Integer.toString(managementPort));
+        config.putAll(extraConfig);
+
+        Path target = Repository.callingModule().resolve("target");
+        Path workDir = target.resolve(module + "-process");
+        Path logFile = target.resolve(module + "-process.log");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Arrays.stream(System.getProperty(JVM_OPTIONS_PROPERTY, DEFAULT_JVM_OPTIONS).trim().split("\\s+"))
+                .filter(option -> !option.isEmpty())
+                .forEach(command::add);
+        command.add("-Djava.io.tmpdir=" + workDir.resolve("tmp"));
+        config.forEach((key, value) -> {
+            command.add("-D" + key + "=" + value);
+            // a %prod value in the application's own file must not win over the devstack's
+            if (!key.startsWith("%")) {
+                command.add("-D%prod." + key + "=" + value);
+            }
+        });
+        command.addAll(List.of("-jar", jar.toString()));
+        try {
+            Files.createDirectories(workDir.resolve("tmp"));
+            Files.writeString(logFile, "==== " + Instant.now() + " starting " + module + " on port " + port + "\n",
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Process process = new ProcessBuilder(command)
+                    .directory(workDir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            ServiceProcess service = new ServiceProcess(module, port, managementPort, logFile, process,
+                    OrphanGuard.guard(process.pid(), "TERM"));
+            JvmShared.call("atExit", service.cleanup);
+            service.awaitReady();
+            return service;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + module, e);
+        }
+    }
+
+    /** {@code http://127.0.0.1:PORT}. */
+    public String url() {
+        return "http://" + FreePorts.LOOPBACK + ":" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String module() {
+        return module;
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    public boolean isRunning() {
+        return process.isAlive();
+    }
+
+    /** SIGTERM (Quarkus shuts down gracefully), then SIGKILL after 20 seconds. */
+    public void stop() {
+        JvmShared.call("cancelAtExit", cleanup);
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+        guard.destroy();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void awaitReady() {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException(module + " exited with code " + process.exitValue() + " while starting; "
+                            + logFile + " ends with:\n" + Processes.tail(logFile, LOG_TAIL_LINES));
+                }
+                if (ready(http, port) || ready(http, managementPort)) {
+                    return;
+                }
+                Thread.sleep(250);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop();
+            throw new IllegalStateException("interrupted while " + module + " was starting", e);
+        }
+        stop();
+        throw new IllegalStateException(module + " was not ready (GET /q/health/ready == 200) within " + READY_TIMEOUT + "; "
+                + logFile + " ends with:\n" + Processes.tail(logFile, LOG_TAIL_LINES));
+    }
+
+    /** Health is on the HTTP port, or on the management port where a service enables that interface. */
+    private static boolean ready(HttpClient http, int port) throws InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + FreePorts.LOOPBACK + ":" + port + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
