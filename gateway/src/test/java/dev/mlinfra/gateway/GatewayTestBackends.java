@@ -22,7 +22,10 @@ public class GatewayTestBackends implements QuarkusTestResourceLifecycleManager 
 
     @Override
     public Map<String, String> start() {
-        datasets = ServiceProcess.start("dataset-service", "datasets", Map.of());
+        int gatewayPort = freePort();
+        // Upload URLs handed out by dataset-service point at this gateway.
+        datasets = ServiceProcess.start("dataset-service", "datasets",
+                Map.of("mlinfra.public-url", "http://127.0.0.1:" + gatewayPort));
         int closedPort;
         try (ServerSocket probe = new ServerSocket(0)) {
             closedPort = probe.getLocalPort();
@@ -35,6 +38,7 @@ public class GatewayTestBackends implements QuarkusTestResourceLifecycleManager 
             throw new UncheckedIOException(e);
         }
         Map<String, String> config = new HashMap<>();
+        config.put("quarkus.http.test-port", String.valueOf(gatewayPort));
         config.put("mlinfra.gateway.services.datasets.url", datasets.url());
         config.put("mlinfra.gateway.services.training.url", "http://127.0.0.1:" + closedPort);
         config.put("mlinfra.gateway.services.registry.url", "http://127.0.0.1:" + closedPort);
@@ -46,6 +50,14 @@ public class GatewayTestBackends implements QuarkusTestResourceLifecycleManager 
         config.put("mlinfra.gateway.auth.bootstrap-api-key", BOOTSTRAP_KEY);
         config.put("mlinfra.gateway.auth.cache-ttl", "PT2S");
         return config;
+    }
+
+    private static int freePort() {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static String datasetServiceUrl() {

@@ -2,19 +2,23 @@ package dev.mlinfra.gateway.ratelimit;
 
 /**
  * The outcome of counting one request: allowed or not, and what the client is told in the
- * {@code X-RateLimit-*} headers ({@code resetEpochSeconds} is when the current window ends).
+ * {@code X-RateLimit-*} headers. The window ends at {@code resetEpochMillis}.
  */
-public record RateDecision(boolean allowed, int limit, int remaining, long resetEpochSeconds) {
+public record RateDecision(boolean allowed, int limit, int remaining, long resetEpochMillis) {
 
-    /** Seconds until the window ends (at least 1), for {@code Retry-After}. */
+    /** When the window ends, in whole UTC epoch seconds (rounded up, so a client never retries early). */
+    public long resetEpochSeconds() {
+        return Math.floorDiv(resetEpochMillis + 999, 1000);
+    }
+
+    /** Seconds until the window ends (at least 1, rounded up), for {@code Retry-After}. */
     public long retryAfterSeconds(long nowEpochMillis) {
-        return Math.max(1, resetEpochSeconds - Math.floorDiv(nowEpochMillis, 1000));
+        return Math.max(1, Math.floorDiv(resetEpochMillis - nowEpochMillis + 999, 1000));
     }
 
     /** The decision for the n-th request of a window that began at {@code windowStartMillis}. */
     static RateDecision of(RatePolicy policy, long count, long windowStartMillis) {
-        long resetMillis = windowStartMillis + policy.window().toMillis();
         return new RateDecision(count <= policy.limit(), policy.limit(),
-                (int) Math.max(0, policy.limit() - count), Math.floorDiv(resetMillis + 999, 1000));
+                (int) Math.max(0, policy.limit() - count), windowStartMillis + policy.window().toMillis());
     }
 }

@@ -31,7 +31,7 @@ class RateLimitStoreTest {
         RateDecision refused = store.acquireNow("k:training", TEN_PER_MINUTE, t0 + 30_000);
         assertFalse(refused.allowed());
         assertEquals(0, refused.remaining());
-        assertEquals(31, refused.retryAfterSeconds(t0 + 30_000));
+        assertEquals(31, refused.retryAfterSeconds(t0 + 30_000), "30.001 s left, rounded up");
         assertFalse(store.acquireNow("k:training", TEN_PER_MINUTE, t0 + 60_000).allowed(), "the window lasts a full minute");
         RateDecision fresh = store.acquireNow("k:training", TEN_PER_MINUTE, t0 + 60_001);
         assertTrue(fresh.allowed());

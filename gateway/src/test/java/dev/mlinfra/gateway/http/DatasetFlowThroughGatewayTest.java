@@ -1,0 +1,70 @@
+package dev.mlinfra.gateway.http;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mlinfra.gateway.GatewayTestBackends;
+import dev.mlinfra.gateway.GatewayTestKeys;
+import dev.mlinfra.testsupport.DevstackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The dataset flow as a user runs it: every call through the gateway, the file streamed through it. */
+@QuarkusTest
+@QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "gateway"))
+@QuarkusTestResource(GatewayTestBackends.class)
+class DatasetFlowThroughGatewayTest {
+
+    @TestHTTPResource("/")
+    URI gateway;
+
+    @Test
+    void uploadValidateListAndDeleteTheSampleDatasetThroughTheGateway() throws Exception {
+        Path sample = Path.of(System.getProperty("mlinfra.root"), "samples/datasets/gitops-issues.jsonl");
+        byte[] file = Files.readAllBytes(sample);
+        long records = Files.readAllLines(sample).stream().filter(l -> !l.isBlank()).count();
+        var owner = GatewayTestKeys.create("flow-team", "read", "write");
+        var stranger = GatewayTestKeys.create("other-team", "read", "write");
+
+        String uploadUrl = given().header("x-api-key", owner.secret()).contentType(ContentType.JSON)
+                .body(Map.of("name", "gitops-issues", "description", "sample", "source", "github", "format", "jsonl",
+                        "version", "v1.0.0"))
+                .post("/v1/datasets/upload").then().statusCode(200)
+                .body("status", equalTo("pending"))
+                .body("upload_url", startsWith(gateway.toString() + "v1/datasets/upload/"))
+                .extract().path("upload_url");
+
+        // Another team cannot use the URL; its owner can, once.
+        given().header("x-api-key", stranger.secret()).body(file).put(uploadUrl).then().statusCode(404);
+        given().header("x-api-key", owner.secret()).contentType("application/x-ndjson").body(file).put(uploadUrl)
+                .then().statusCode(200).body("status", equalTo("ready"));
+        given().header("x-api-key", owner.secret()).body(file).put(uploadUrl).then().statusCode(409);
+
+        given().header("x-api-key", owner.secret()).get("/v1/datasets/gitops-issues").then().statusCode(200)
+                .body("status", equalTo("ready")).body("size", equalTo(file.length))
+                .body("num_examples", equalTo((int) records))
+                .body("metadata.issue_types", equalTo(java.util.List.of("bug", "feature", "question")));
+        given().header("x-api-key", owner.secret()).queryParam("status", "ready").get("/v1/datasets").then()
+                .statusCode(200).body("datasets.dataset_id", hasItem("gitops-issues"));
+        given().header("x-api-key", stranger.secret()).get("/v1/datasets/gitops-issues").then().statusCode(404)
+                .body("error.code", equalTo("not_found"));
+        int total = given().header("x-api-key", stranger.secret()).get("/v1/datasets").then().statusCode(200)
+                .extract().path("total");
+        assertEquals(0, total);
+
+        given().header("x-api-key", owner.secret()).delete("/v1/datasets/gitops-issues").then().statusCode(200)
+                .body("status", equalTo("deleted"));
+        given().header("x-api-key", owner.secret()).get("/v1/datasets/gitops-issues").then().statusCode(404);
+    }
+}
