@@ -189,6 +189,12 @@ public class DatasetApiTest {
                 .body("error.message", containsString("colour"));
         as("team-a").contentType(ContentType.JSON).body("{\"name\": 5").post("/v1/datasets/upload").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"));
+        as("team-a").contentType(ContentType.TEXT).body("name=x").post("/v1/datasets/upload").then().statusCode(415)
+                .body("error.code", equalTo("unsupported_media_type"));
+        as("team-a").contentType(ContentType.JSON).body("{}").patch("/v1/datasets/some-name").then().statusCode(405)
+                .body("error.code", equalTo("method_not_allowed")).body("error.message", containsString("PATCH"));
+        as("team-a").contentType(ContentType.JSON).body("[1, 2]").post("/v1/datasets/upload").then().statusCode(400)
+                .body("error.code", equalTo("invalid_request"));
         as("team-a").queryParam("status", "done").get("/v1/datasets").then().statusCode(400)
                 .body("error.message", containsString("'status'"));
         as("team-a").queryParam("source", "svn").get("/v1/datasets").then().statusCode(400)
