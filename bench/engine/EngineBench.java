@@ -1,0 +1,160 @@
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import dev.mlinfra.engine.EngineRuntime;
+import dev.mlinfra.engine.model.KvCache;
+import dev.mlinfra.engine.model.LlamaModel;
+import dev.mlinfra.engine.model.LoraAdapter;
+import dev.mlinfra.engine.model.LoraConfig;
+import dev.mlinfra.engine.model.ModelConfig;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Engine benchmark: matmul peak of this machine through DJL/PyTorch, training throughput and
+ * achieved GFLOP/s of the scout and maverick miniatures (as a fraction of that peak), and
+ * generation speed (time to first token for a 160-token prompt, decode tokens/s with a KV cache).
+ * Run through bench/engine/run.sh.
+ */
+public class EngineBench {
+
+    static final int BATCH = 8;
+    static final int SEQ = 512;
+
+    public static void main(String[] args) {
+        Engine engine = EngineRuntime.engine();
+        double peak = matmulPeak();
+        System.out.printf("matmul peak (fp32, best of 512..2048 square): %.1f GFLOP/s%n", peak);
+        for (String type : List.of("scout", "maverick")) {
+            ModelConfig c = ModelConfig.builtin(type);
+            try (NDManager root = NDManager.newBaseManager();
+                 LlamaModel model = LlamaModel.fromTensors(c, LlamaModel.initialWeights(c), root, DataType.FLOAT32)) {
+                System.out.printf("%n%s: %,d parameters, %,d active per token, %d experts (top-%d), hidden %d, %d layers%n",
+                        type, c.parameterCount(), c.activeParameterCount(), c.numLocalExperts(), c.numExpertsPerTok(),
+                        c.hiddenSize(), c.numHiddenLayers());
+                double full = train(engine, model, null, root);
+                double flopsPerToken = trainingFlopsPerToken(c, SEQ, false);
+                System.out.printf("  full fine-tuning: %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak%n", full,
+                        full * flopsPerToken / 1e9, 100 * full * flopsPerToken / 1e9 / peak);
+                try (LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(16, 32, 0.05, null,
+                        List.of("embed_tokens", "lm_head")), 1)) {
+                    double t = train(engine, model, lora, root);
+                    double f = trainingFlopsPerToken(c, SEQ, true);
+                    System.out.printf("  LoRA r=16:        %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak%n", t, t * f / 1e9,
+                            100 * t * f / 1e9 / peak);
+                }
+                generation(model);
+            }
+        }
+    }
+
+    static double matmulPeak() {
+        double best = 0;
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int n : new int[] {512, 1024, 2048}) {
+                NDArray a = m.randomNormal(new Shape(n, n));
+                NDArray b = m.randomNormal(new Shape(n, n));
+                for (int i = 0; i < 3; i++) {
+                    a.matMul(b).close();
+                }
+                int iters = Math.max(3, (int) (4e10 / (2.0 * n * n * n)));
+                long start = System.nanoTime();
+                for (int i = 0; i < iters; i++) {
+                    a.matMul(b).close();
+                }
+                best = Math.max(best, 2.0 * n * n * n * iters / ((System.nanoTime() - start) / 1e9) / 1e9);
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Model FLOPs per trained token: 2 per weight in the forward pass and 4 in the backward pass
+     * (input and weight gradients; only input gradients for frozen weights under LoRA), plus the
+     * attention products (QK^T and AV over the full sequence, as computed).
+     */
+    static double trainingFlopsPerToken(ModelConfig c, int seq, boolean lora) {
+        double matmulParams = c.activeParameterCount() - (double) c.vocabSize() * c.hiddenSize();
+        double perParam = lora ? 4 : 6;
+        double attention = 4.0 * seq * c.numAttentionHeads() * c.headDim() * c.numHiddenLayers();
+        return perParam * matmulParams + 3 * attention;
+    }
+
+    static double train(Engine engine, LlamaModel model, LoraAdapter lora, NDManager root) {
+        Map<String, NDArray> params = lora != null ? lora.parameters() : model.weights();
+        params.values().forEach(p -> p.setRequiresGradient(true));
+        Random random = new Random(1);
+        long tokens = 0;
+        long nanos = 0;
+        for (int step = 0; step < 8; step++) {
+            long[] ids = new long[BATCH * SEQ];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = random.nextInt(256);
+            }
+            long start = System.nanoTime();
+            try (NDScope scope = new NDScope(); NDManager m = root.newSubManager()) {
+                scope.suppressNotUsedWarning();
+                try (GradientCollector gc = engine.newGradientCollector()) {
+                    NDArray logits = model.forward(m.create(ids, new Shape(BATCH, SEQ)), lora, lora != null);
+                    NDArray target = m.create(ids, new Shape(BATCH, SEQ, 1));
+                    gc.backward(logits.logSoftmax(2).gather(target, 2).mean().neg());
+                }
+                for (NDArray p : params.values()) {
+                    try (NDArray g = p.getGradient()) {
+                        g.sum().getFloat();
+                    }
+                    JniUtils.zeroGrad((PtNDArray) p);
+                }
+            }
+            if (step >= 2) {
+                nanos += System.nanoTime() - start;
+                tokens += (long) BATCH * SEQ;
+            }
+        }
+        params.values().forEach(p -> p.setRequiresGradient(false));
+        return tokens / (nanos / 1e9);
+    }
+
+    static void generation(LlamaModel model) {
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        int[] prompt = new int[160];
+        Random random = new Random(2);
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = 32 + random.nextInt(90);
+        }
+        double bestTtft = Double.MAX_VALUE;
+        double bestDecode = 0;
+        for (int run = 0; run < 3; run++) {
+            try (KvCache cache = new KvCache(model.config().numHiddenLayers())) {
+                long start = System.nanoTime();
+                float[] logits = model.forwardCached(prompt, cache, null);
+                double ttft = (System.nanoTime() - start) / 1e6;
+                int n = 128;
+                start = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    int best = 0;
+                    for (int j = 1; j < logits.length; j++) {
+                        if (logits[j] > logits[best]) {
+                            best = j;
+                        }
+                    }
+                    logits = model.forwardCached(new int[] {best}, cache, null);
+                }
+                double decode = n / ((System.nanoTime() - start) / 1e9);
+                bestTtft = Math.min(bestTtft, ttft);
+                bestDecode = Math.max(bestDecode, decode);
+            }
+        }
+        JniUtils.setGradMode(grad);
+        System.out.printf("  generation: first token after %.1f ms (160-token prompt), decode %.0f tokens/s (KV cache)%n",
+                bestTtft, bestDecode);
+    }
+}

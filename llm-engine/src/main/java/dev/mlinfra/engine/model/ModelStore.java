@@ -1,0 +1,178 @@
+package dev.mlinfra.engine.model;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlinfra.engine.artifact.ArtifactStore;
+import dev.mlinfra.engine.safetensors.Safetensors;
+import dev.mlinfra.engine.safetensors.Tensor;
+import dev.mlinfra.engine.tokenizer.ByteTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Base models and trained artifacts on disk or in object storage, in Hugging Face layout:
+ * {@code config.json}, {@code tokenizer.json}, {@code model.safetensors}; LoRA adapters as
+ * PEFT's {@code adapter_config.json} + {@code adapter_model.safetensors}.
+ */
+public final class ModelStore {
+
+    public static final String CONFIG = "config.json";
+    public static final String TOKENIZER = "tokenizer.json";
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String ADAPTER_CONFIG = "adapter_config.json";
+    public static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ModelStore() {
+    }
+
+    /** A model with its tokenizer. */
+    public record Loaded(ModelConfig config, ByteTokenizer tokenizer, LlamaModel model) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
+    /** The HF-style name of a base model type, used in adapter configs. */
+    public static String baseModelName(ModelConfig config) {
+        return "mlinfra/llama4-" + config.mlinfraVariant() + "-mini";
+    }
+
+    /** Default directory of base models: {@code <data dir>/models}. */
+    public static Path defaultBaseDir() {
+        return dev.mlinfra.engine.EngineRuntime.dataDir().resolve("models");
+    }
+
+    /**
+     * The base model of a type from {@code <baseDir>/<type>/}. The first use writes the seeded
+     * initial weights there; every later use (and every fine-tuning job) starts from that file.
+     * A directory written for a different config (e.g. an older initialisation) is rewritten.
+     */
+    public static Loaded loadBase(String modelType, Path baseDir, NDManager manager) throws IOException {
+        Path dir = baseDir.resolve(modelType);
+        ensureBase(modelType, dir);
+        return loadDirectory(dir, manager);
+    }
+
+    /** Writes the seeded base model of a type into {@code dir} unless it is there already. */
+    public static synchronized void ensureBase(String modelType, Path dir) throws IOException {
+        ModelConfig config = ModelConfig.builtin(modelType);
+        if (Files.isRegularFile(dir.resolve(WEIGHTS)) && Files.isRegularFile(dir.resolve(CONFIG))
+                && ModelConfig.read(dir.resolve(CONFIG)).equals(config)) {
+            return;
+        }
+        Files.createDirectories(dir);
+        new ByteTokenizer().write(dir.resolve(TOKENIZER));
+        config.write(dir.resolve(CONFIG));
+        Safetensors.write(dir.resolve(WEIGHTS), LlamaModel.initialWeights(config),
+                Map.of("format", "pt", "mlinfra_init_seed", Long.toString(config.mlinfraInitSeed())));
+    }
+
+    /** Loads config.json, tokenizer.json and model.safetensors from a local directory. */
+    public static Loaded loadDirectory(Path dir, NDManager manager) throws IOException {
+        ModelConfig config = ModelConfig.read(dir.resolve(CONFIG));
+        ByteTokenizer tokenizer = Files.isRegularFile(dir.resolve(TOKENIZER))
+                ? ByteTokenizer.fromHuggingFaceJson(Files.readAllBytes(dir.resolve(TOKENIZER)))
+                : new ByteTokenizer();
+        LlamaModel model = LlamaModel.fromTensors(config, Safetensors.read(dir.resolve(WEIGHTS)).tensors(), manager,
+                DataType.FLOAT32);
+        return new Loaded(config, tokenizer, model);
+    }
+
+    /** Loads a full model (config.json, tokenizer.json, model.safetensors) from any artifact store. */
+    public static Loaded loadModel(ArtifactStore store, String folder, NDManager manager) throws IOException {
+        byte[] config = require(store, folder + CONFIG);
+        byte[] tokenizer = store.get(folder + TOKENIZER);
+        byte[] weights = require(store, folder + WEIGHTS);
+        ModelConfig c = ModelConfig.parse(config);
+        ByteTokenizer t = tokenizer == null ? new ByteTokenizer() : ByteTokenizer.fromHuggingFaceJson(tokenizer);
+        return new Loaded(c, t, LlamaModel.fromTensors(c, Safetensors.read(weights).tensors(), manager, DataType.FLOAT32));
+    }
+
+    /** PEFT adapter_config.json for an adapter of a base model. */
+    public static byte[] adapterConfigJson(ModelConfig base, LoraConfig lora, List<String> modules) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("peft_type", "LORA");
+        n.put("task_type", "CAUSAL_LM");
+        n.put("base_model_name_or_path", baseModelName(base));
+        n.put("r", lora.r());
+        n.put("lora_alpha", lora.alpha());
+        n.put("lora_dropout", lora.dropout());
+        var targets = n.putArray("target_modules");
+        lora.targetModules().forEach(targets::add);
+        n.put("bias", "none");
+        n.put("fan_in_fan_out", false);
+        n.put("inference_mode", true);
+        n.put("init_lora_weights", true);
+        if (lora.modulesToSave().isEmpty()) {
+            n.putNull("modules_to_save");
+        } else {
+            var save = n.putArray("modules_to_save");
+            lora.modulesToSave().forEach(save::add);
+        }
+        n.putNull("layers_to_transform");
+        n.putNull("layers_pattern");
+        n.putObject("rank_pattern");
+        n.putObject("alpha_pattern");
+        n.put("use_rslora", false);
+        n.put("use_dora", false);
+        n.putNull("revision");
+        n.put("mlinfra_adapted_modules", modules.size());
+        try {
+            return JSON.writeValueAsBytes(n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes a LoRA adapter (PEFT layout) plus the base's config.json and tokenizer.json into a folder. */
+    public static void writeAdapter(ArtifactStore store, String folder, ModelConfig base, ByteTokenizer tokenizer,
+            LoraAdapter adapter) throws IOException {
+        store.put(folder + ADAPTER_WEIGHTS, Safetensors.write(adapter.toTensors(), Map.of("format", "pt")));
+        store.put(folder + CONFIG, base.toJson());
+        store.put(folder + TOKENIZER, tokenizer.toHuggingFaceJson());
+        store.put(folder + ADAPTER_CONFIG, adapterConfigJson(base, adapter.config(), adapter.moduleNames()));
+    }
+
+    /** Writes full weights (HF layout) into a folder. */
+    public static void writeModel(ArtifactStore store, String folder, LlamaModel model, ByteTokenizer tokenizer)
+            throws IOException {
+        store.put(folder + WEIGHTS, Safetensors.write(model.toTensors(), Map.of("format", "pt")));
+        store.put(folder + TOKENIZER, tokenizer.toHuggingFaceJson());
+        store.put(folder + CONFIG, model.config().toJson());
+    }
+
+    /** Reads a PEFT LoRA adapter for a base model from a folder of any artifact store. */
+    public static LoraAdapter loadAdapter(ArtifactStore store, String folder, LlamaModel base) throws IOException {
+        JsonNode config = JSON.readTree(require(store, folder + ADAPTER_CONFIG));
+        if (!"LORA".equalsIgnoreCase(config.path("peft_type").asText("LORA"))) {
+            throw new IllegalArgumentException("adapter is not a LoRA adapter (peft_type " + config.path("peft_type").asText() + ")");
+        }
+        List<String> targets = new ArrayList<>();
+        config.path("target_modules").forEach(t -> targets.add(t.asText()));
+        List<String> toSave = new ArrayList<>();
+        config.path("modules_to_save").forEach(t -> toSave.add(t.asText()));
+        LoraConfig lora = new LoraConfig(config.path("r").asInt(), config.path("lora_alpha").asDouble(),
+                config.path("lora_dropout").asDouble(0), targets, toSave);
+        Map<String, Tensor> tensors = Safetensors.read(require(store, folder + ADAPTER_WEIGHTS)).tensors();
+        return LoraAdapter.fromTensors(base, lora, tensors);
+    }
+
+    private static byte[] require(ArtifactStore store, String path) throws IOException {
+        byte[] data = store.get(path);
+        if (data == null) {
+            throw new java.io.FileNotFoundException(store.uri(path) + " does not exist");
+        }
+        return data;
+    }
+}

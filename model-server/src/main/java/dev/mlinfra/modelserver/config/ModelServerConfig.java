@@ -1,0 +1,38 @@
+package dev.mlinfra.modelserver.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.Optional;
+
+/** Configuration of the model server. */
+@ConfigMapping(prefix = "mlinfra.model-server")
+public interface ModelServerConfig {
+
+    /** Base model: {@code scout}, {@code maverick} (seeded miniature bases) or a directory with config.json and model.safetensors. */
+    @WithDefault("scout")
+    String baseModel();
+
+    /** Name under which the base model is served ({@code model} field); default {@code llama4-<type>-mini}. */
+    Optional<String> servedModelName();
+
+    /** Directory of the seeded base models; default {@code <data dir>/models}. */
+    Optional<String> modelsDir();
+
+    /** The platform's data directory (DJL native cache, base models); default {@code .mlinfra}. */
+    Optional<String> dataDir();
+
+    /** Directory where the native library is unpacked; default {@code <data dir>/djl}. */
+    Optional<String> djlCacheDir();
+
+    /** LoRA adapters kept in memory at once; the least recently used one is evicted beyond it. */
+    @WithDefault("4")
+    int maxLoras();
+
+    /** Compute threads (0: one per core). */
+    @WithDefault("0")
+    int threads();
+
+    /** Tokens generated when a request gives no max_tokens (vLLM's completions default is 16). */
+    @WithDefault("16")
+    int defaultMaxTokens();
+}

@@ -1,0 +1,251 @@
+package dev.mlinfra.modelserver.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.engine.artifact.LocalArtifactStore;
+import dev.mlinfra.engine.data.PromptTemplate;
+import dev.mlinfra.engine.model.LlamaModel;
+import dev.mlinfra.engine.model.LoraConfig;
+import dev.mlinfra.engine.model.ModelConfig;
+import dev.mlinfra.engine.model.ModelStore;
+import dev.mlinfra.engine.safetensors.Safetensors;
+import dev.mlinfra.engine.safetensors.Tensor;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class OpenAiRoutesTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String BASE = "llama4-scout-mini";
+    private static final String PROMPT = PromptTemplate.promptText("argoproj/argo-cd",
+            "Sync fails with ComparisonError after upgrade", "Since v2.9 every sync of our app fails.");
+
+    private static Map<String, Object> completion(Object... kv) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("prompt", PROMPT);
+        body.put("temperature", 0);
+        body.put("max_tokens", 24);
+        for (int i = 0; i < kv.length; i += 2) {
+            body.put((String) kv[i], kv[i + 1]);
+        }
+        return body;
+    }
+
+    private static Response post(String path, Object body) {
+        return given().contentType(ContentType.JSON).body(body).post(path);
+    }
+
+    private static String text(Object body) {
+        return post("/v1/completions", body).then().statusCode(200).extract().path("choices[0].text");
+    }
+
+    /** Writes a random LoRA adapter for the scout base in PEFT layout; large enough to change greedy output. */
+    static Path adapter(String name, long seed) throws Exception {
+        ModelConfig config = ModelConfig.builtin("scout");
+        LoraConfig lora = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "down_proj"));
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Random random = new Random(seed);
+        List<String> modules = new ArrayList<>();
+        LlamaModel.weightShapes(config).forEach((weight, shape) -> {
+            String module = weight.substring(0, weight.length() - ".weight".length());
+            if (!weight.endsWith("_proj.weight") || !lora.targets(module)) {
+                return;
+            }
+            modules.add(module);
+            tensors.put("base_model.model." + module + ".lora_A.weight", random(random, new long[] {4, shape[1]}, 0.3));
+            tensors.put("base_model.model." + module + ".lora_B.weight", random(random, new long[] {shape[0], 4}, 0.3));
+        });
+        Path dir = Paths.get("target", "adapters", name).toAbsolutePath();
+        Files.createDirectories(dir);
+        LocalArtifactStore store = new LocalArtifactStore(dir);
+        store.put(ModelStore.ADAPTER_WEIGHTS, Safetensors.write(tensors, Map.of("format", "pt")));
+        store.put(ModelStore.ADAPTER_CONFIG, ModelStore.adapterConfigJson(config, lora, modules));
+        return dir;
+    }
+
+    private static Tensor random(Random random, long[] shape, double std) {
+        float[] v = new float[(int) (shape[0] * shape[1])];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (random.nextGaussian() * std);
+        }
+        return Tensor.ofFloats(shape, v);
+    }
+
+    @Test
+    void completionGeneratesTokensAndCountsUsage() {
+        post("/v1/completions", completion())
+                .then().statusCode(200)
+                .body("object", equalTo("text_completion"))
+                .body("model", equalTo(BASE))
+                .body("id", startsWith("cmpl-"))
+                .body("choices[0].index", equalTo(0))
+                .body("usage.prompt_tokens", equalTo(PROMPT.replaceAll("<\\|[a-z_]+\\|>", "#").getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8).length))
+                .body("usage.completion_tokens", greaterThan(0))
+                .body("usage.completion_tokens", lessThanOrEqualTo(24))
+                .body("choices[0].finish_reason", org.hamcrest.Matchers.oneOf("stop", "length"));
+    }
+
+    @Test
+    void greedyOutputIsStableAndSeededSamplingIsReproducible() {
+        assertEquals(text(completion()), text(completion()));
+        Map<String, Object> sampled = completion("temperature", 0.9, "top_p", 0.9, "top_k", 50, "seed", 1234);
+        assertEquals(text(sampled), text(sampled));
+    }
+
+    @Test
+    void stopStringEndsGenerationBeforeIt() {
+        String full = text(completion("max_tokens", 40, "stop", List.of()));
+        int cps = full.codePointCount(0, full.length());
+        if (cps < 12) {
+            return;
+        }
+        int from = full.offsetByCodePoints(0, 6);
+        String stop = full.substring(from, full.offsetByCodePoints(from, 3));
+        Response r = post("/v1/completions", completion("max_tokens", 40, "stop", stop));
+        r.then().statusCode(200).body("choices[0].finish_reason", equalTo("stop"));
+        String cut = r.path("choices[0].text");
+        assertEquals(full.substring(0, full.indexOf(stop)), cut);
+    }
+
+    @Test
+    void streamingSendsServerSentEventsWithTheSameText() throws Exception {
+        String expected = text(completion("max_tokens", 30));
+        Response r = post("/v1/completions", completion("max_tokens", 30, "stream", true,
+                "stream_options", Map.of("include_usage", true)));
+        r.then().statusCode(200).contentType(startsWith("text/event-stream"));
+        StringBuilder streamed = new StringBuilder();
+        List<String> events = new ArrayList<>();
+        for (String line : r.asString().split("\n")) {
+            if (line.startsWith("data: ")) {
+                events.add(line.substring(6));
+            }
+        }
+        assertEquals("[DONE]", events.get(events.size() - 1));
+        JsonNode usage = JSON.readTree(events.get(events.size() - 2));
+        assertTrue(usage.path("usage").path("completion_tokens").asInt() > 0);
+        String finish = null;
+        for (String e : events.subList(0, events.size() - 2)) {
+            JsonNode chunk = JSON.readTree(e);
+            assertEquals("text_completion", chunk.path("object").asText());
+            streamed.append(chunk.path("choices").path(0).path("text").asText());
+            if (!chunk.path("choices").path(0).path("finish_reason").isNull()) {
+                finish = chunk.path("choices").path(0).path("finish_reason").asText();
+            }
+        }
+        assertEquals(expected, streamed.toString());
+        assertTrue(finish != null);
+    }
+
+    @Test
+    void chatCompletionAnswersAsAssistantAndStreamsDeltas() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("messages", List.of(Map.of("role", "user", "content", "Pod stuck in CrashLoopBackOff")));
+        body.put("max_tokens", 12);
+        body.put("temperature", 0);
+        post("/v1/chat/completions", body).then().statusCode(200)
+                .body("object", equalTo("chat.completion"))
+                .body("choices[0].message.role", equalTo("assistant"))
+                .body("usage.completion_tokens", greaterThan(0));
+        body.put("stream", true);
+        String sse = post("/v1/chat/completions", body).then().statusCode(200).extract().asString();
+        assertTrue(sse.contains("\"object\":\"chat.completion.chunk\""));
+        assertTrue(sse.contains("\"role\":\"assistant\""));
+        assertTrue(sse.trim().endsWith("data: [DONE]"));
+    }
+
+    @Test
+    void adaptersLoadChangeTheOutputAndUnload() throws Exception {
+        Path dir = adapter("style-a", 1);
+        String base = text(completion());
+        post("/v1/load_lora_adapter", Map.of("lora_name", "style-a", "lora_path", dir.toString()))
+                .then().statusCode(200);
+        post("/v1/load_lora_adapter", Map.of("lora_name", "style-a", "lora_path", dir.toString()))
+                .then().statusCode(400).body("error.param", equalTo("lora_name"));
+        given().get("/v1/models").then().statusCode(200)
+                .body("data.id", hasItem("style-a"))
+                .body("data.find { it.id == 'style-a' }.parent", equalTo(BASE));
+        Response adapted = post("/v1/completions", completion("model", "style-a"));
+        adapted.then().statusCode(200).body("model", equalTo("style-a"));
+        assertNotEquals(base, adapted.path("choices[0].text"), "the adapter changes what the model generates");
+
+        post("/v1/unload_lora_adapter", Map.of("lora_name", "style-a")).then().statusCode(200);
+        post("/v1/completions", completion("model", "style-a")).then().statusCode(404)
+                .body("error.type", equalTo("NotFoundError"));
+        post("/v1/unload_lora_adapter", Map.of("lora_name", "style-a")).then().statusCode(404);
+    }
+
+    @Test
+    void leastRecentlyUsedAdapterIsEvictedAndReloadedOnDemand() throws Exception {
+        for (String name : List.of("lru-1", "lru-2", "lru-3")) {
+            post("/v1/load_lora_adapter", Map.of("lora_name", name, "lora_path", adapter(name, name.hashCode()).toString()))
+                    .then().statusCode(200);
+        }
+        try {
+            Response models = given().get("/v1/models");
+            assertFalse(models.<Boolean>path("data.find { it.id == 'lru-1' }.resident"), "max-loras=2 evicts the oldest");
+            assertTrue(models.<Boolean>path("data.find { it.id == 'lru-3' }.resident"));
+            String first = text(completion("model", "lru-1"));
+            models = given().get("/v1/models");
+            assertTrue(models.<Boolean>path("data.find { it.id == 'lru-1' }.resident"), "used again, so loaded again");
+            assertFalse(models.<Boolean>path("data.find { it.id == 'lru-2' }.resident"), "now the least recently used");
+            assertEquals(first, text(completion("model", "lru-1")));
+        } finally {
+            for (String name : List.of("lru-1", "lru-2", "lru-3")) {
+                post("/v1/unload_lora_adapter", Map.of("lora_name", name));
+            }
+        }
+    }
+
+    @Test
+    void badParametersAreRejectedInOpenAiErrorShape() {
+        Object[][] cases = {
+            {"temperature", -1}, {"top_p", 0}, {"top_p", 1.5}, {"top_k", -3}, {"max_tokens", 0},
+            {"max_tokens", "ten"}, {"n", 2}, {"stop", 5}, {"seed", "x"}, {"stream", "yes"}, {"prompt", 42}
+        };
+        for (Object[] c : cases) {
+            post("/v1/completions", completion(c[0], c[1])).then().statusCode(400)
+                    .body("error.type", equalTo("BadRequestError"))
+                    .body("error.param", equalTo(c[0]))
+                    .body("error.code", equalTo(400))
+                    .body("error.message", org.hamcrest.Matchers.containsString((String) c[0]));
+        }
+        given().contentType(ContentType.JSON).body("{not json").post("/v1/completions").then().statusCode(400);
+        post("/v1/completions", completion("model", "nope")).then().statusCode(404).body("error.param", equalTo("model"));
+        post("/v1/load_lora_adapter", Map.of("lora_name", "x", "lora_path", "/does/not/exist")).then().statusCode(400)
+                .body("error.param", equalTo("lora_path"));
+        post("/v1/chat/completions", Map.of("messages", List.of())).then().statusCode(400)
+                .body("error.param", equalTo("messages"));
+    }
+
+    @Test
+    void modelsListTheBase() {
+        given().get("/v1/models").then().statusCode(200)
+                .body("object", equalTo("list"))
+                .body("data[0].id", equalTo(BASE))
+                .body("data[0].max_model_len", equalTo(1024));
+        given().get("/health").then().statusCode(200);
+    }
+}
