@@ -12,6 +12,7 @@ import dev.mlinfra.datasets.repository.DatasetRepository;
 import dev.mlinfra.datasets.validation.DatasetScanner;
 import dev.mlinfra.datasets.validation.RecordError;
 import dev.mlinfra.datasets.validation.ScanResult;
+import dev.mlinfra.datasets.validation.StreamingScan;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.pgclient.PgException;
@@ -33,7 +34,7 @@ import org.jboss.logging.Logger;
 
 /**
  * The life of a dataset: created {@code pending} with a one-use upload URL; its file streamed
- * into the object store, then validated record by record; {@code ready} with statistics or
+ * into the object store and validated record by record in the same pass; {@code ready} with statistics or
  * {@code failed} with reasons (and no object left behind); deleted with its objects.
  */
 @ApplicationScoped
@@ -110,8 +111,8 @@ public class DatasetService {
     }
 
     /**
-     * Receives the file of a dataset: streams it into the object store, validates it and
-     * records the outcome. Blocking: call from a worker thread.
+     * Receives the file of a dataset: streams it into the object store while validating it,
+     * and records the outcome. Blocking: call from a worker thread.
      */
     public Dataset receive(String team, String uploadId, InputStream body) {
         Instant now = Instant.now();
@@ -122,14 +123,18 @@ public class DatasetService {
         String key = "datasets/" + team + "/" + d.datasetId() + "/" + d.version() + "/data." + d.format();
         MessageDigest sha256 = sha256();
         CountingStream counted = new CountingStream(new DigestInputStream(body, sha256));
+        // One pass over the file: validated as it streams into the object store.
+        StreamingScan scan = new StreamingScan(counted, scanner, d.format(), "dataset-scan-" + d.datasetId());
         try {
-            store.put(key, counted, "json".equals(d.format()) ? "application/json" : "application/x-ndjson");
+            store.put(key, scan.source(), "json".equals(d.format()) ? "application/json" : "application/x-ndjson");
         } catch (ObjectStore.ObjectStoreException e) {
+            scan.close();
             LOG.errorf(e, "Object store refused the file of %s/%s", team, d.datasetId());
             repository.pool().preparedQuery("UPDATE dataset SET phase = 'awaiting_upload' WHERE team = $1 AND dataset_id = $2")
                     .execute(io.vertx.mutiny.sqlclient.Tuple.of(team, d.datasetId())).await().atMost(STORE_TIMEOUT);
             throw new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload");
         } catch (RuntimeException e) {
+            scan.close();
             if (counted.failure != null) {
                 removeQuietly(key);
                 return fail(d, "The upload was interrupted after " + counted.count + " bytes: " + counted.failure.getMessage(),
@@ -137,6 +142,7 @@ public class DatasetService {
             }
             throw e;
         }
+        ScanResult result = scan.finish();
         long size = counted.count;
         String checksum = HexFormat.of().formatHex(sha256.digest());
         repository.markValidating(team, d.datasetId(), key, size, checksum, Instant.now()).await().atMost(STORE_TIMEOUT);
@@ -144,22 +150,16 @@ public class DatasetService {
             removeQuietly(key);
             return fail(d, "The file is empty", List.of(new RecordError(0, null, "the file is empty (0 bytes)")), 1, 0L);
         }
-        ScanResult scan;
-        try (InputStream stored = store.get(key)) {
-            scan = scanner.scan(stored, d.format());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        if (!scan.valid()) {
+        if (!result.valid()) {
             removeQuietly(key);
-            List<RecordError> errors = scan.errorCount() == 0
+            List<RecordError> errors = result.errorCount() == 0
                     ? List.of(new RecordError(0, null, "the file holds no records"))
-                    : scan.firstErrors();
-            return fail(d, scan.summary(), errors, Math.max(1, scan.errorCount()), scan.records());
+                    : result.firstErrors();
+            return fail(d, result.summary(), errors, Math.max(1, result.errorCount()), result.records());
         }
-        Dataset ready = repository.pool().withTransaction(tx -> repository.markReady(tx, team, d.datasetId(), scan, Instant.now())
+        Dataset ready = repository.pool().withTransaction(tx -> repository.markReady(tx, team, d.datasetId(), result, Instant.now())
                 .call(r -> events.ready(tx, r, store.uri(key)))).await().atMost(STORE_TIMEOUT);
-        LOG.infof("Dataset %s/%s ready: %d records, %d bytes, sha256 %s", team, d.datasetId(), scan.records(), size, checksum);
+        LOG.infof("Dataset %s/%s ready: %d records, %d bytes, sha256 %s", team, d.datasetId(), result.records(), size, checksum);
         return ready;
     }
 

@@ -63,6 +63,13 @@ public interface GatewayConfig {
         @WithDefault("PT60S")
         Duration responseTimeout();
 
+        /**
+         * Time a service may stay silent after a dataset file upload before the gateway answers
+         * 504: the service answers once the whole file is stored and validated.
+         */
+        @WithDefault("PT30M")
+        Duration uploadResponseTimeout();
+
         /** Pooled connections per service. */
         @WithDefault("256")
         int maxConnectionsPerService();

@@ -41,7 +41,7 @@ public class ServiceProxy {
     /** Connection-scoped headers (RFC 9110 7.6.1) and credentials that must not travel on. */
     private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
-            "x-api-key", IdentityTokens.HEADER, "x-request-id");
+            "x-api-key", IdentityTokens.HEADER, "x-request-id", "expect");
 
     private record Target(String name, String host, int port, boolean tls) {
     }
@@ -52,6 +52,7 @@ public class ServiceProxy {
     private final long maxUpload;
     private final long connectTimeoutMillis;
     private final long responseTimeoutMillis;
+    private final long uploadResponseTimeoutMillis;
 
     public ServiceProxy(Vertx vertx, GatewayConfig config) {
         config.services().forEach((name, backend) -> {
@@ -64,6 +65,7 @@ public class ServiceProxy {
         this.maxUpload = config.proxy().maxUploadSize().asLongValue();
         this.connectTimeoutMillis = config.proxy().connectTimeout().toMillis();
         this.responseTimeoutMillis = config.proxy().responseTimeout().toMillis();
+        this.uploadResponseTimeoutMillis = config.proxy().uploadResponseTimeout().toMillis();
         this.client = vertx.createHttpClient(new HttpClientOptions()
                 .setKeepAlive(true)
                 .setMaxPoolSize(config.proxy().maxConnectionsPerService())
@@ -96,7 +98,7 @@ public class ServiceProxy {
                 .setPort(target.port)
                 .setSsl(target.tls)
                 .setURI(req.uri())
-                .setIdleTimeout(responseTimeoutMillis)
+                .setIdleTimeout(route.upload() ? uploadResponseTimeoutMillis : responseTimeoutMillis)
                 .setConnectTimeout(connectTimeoutMillis);
         MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
         for (Map.Entry<String, String> h : req.headers()) {
@@ -135,7 +137,15 @@ public class ServiceProxy {
                 }
                 relayResponse(ctx, target, answered.result(), started);
             });
-            ctx.response().closeHandler(v -> upstream.reset());
+            ctx.response().closeHandler(v -> {
+                if (!ctx.response().ended()) {
+                    upstream.reset();
+                }
+            });
+            if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
+                // Authenticated, allowed and connected: the client may send its body now.
+                ctx.response().writeContinue();
+            }
             streamBody(ctx, req, upstream, limit);
         });
     }

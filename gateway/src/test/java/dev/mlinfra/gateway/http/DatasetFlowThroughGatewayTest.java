@@ -14,7 +14,13 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -28,6 +34,22 @@ class DatasetFlowThroughGatewayTest {
 
     @TestHTTPResource("/")
     URI gateway;
+
+    @Test
+    void anUploadThatAsksToContinueIsToldToGoOn() throws Exception {
+        var owner = GatewayTestKeys.create("continue-team", "read", "write");
+        String uploadUrl = given().header("x-api-key", owner.secret()).contentType(ContentType.JSON)
+                .body(Map.of("name", "small", "description", "", "source", "gitee", "format", "jsonl", "version", "v1"))
+                .post("/v1/datasets/upload").then().statusCode(200).extract().path("upload_url");
+        String record = "{\"repository\":\"a/b\",\"issue_title\":\"t\",\"issue_description\":\"d\","
+                + "\"issue_type\":\"question\",\"created_at\":\"2024-01-01\",\"resolution\":\"r\"}";
+        // This client sends the body only after "100 Continue" (or a final answer), with no fallback.
+        HttpResponse<String> answer = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create(uploadUrl))
+                .header("x-api-key", owner.secret()).expectContinue(true).timeout(Duration.ofSeconds(30))
+                .PUT(HttpRequest.BodyPublishers.ofString(record)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer.body());
+        assertTrue(answer.body().contains("\"status\":\"ready\""), answer.body());
+    }
 
     @Test
     void uploadValidateListAndDeleteTheSampleDatasetThroughTheGateway() throws Exception {

@@ -1,0 +1,573 @@
+#!/usr/bin/env bash
+# Dataset upload benchmark. Uploads one large JSONL file (about 500 MB) two ways, in one run:
+#   platform  POST /v1/datasets/upload, then PUT the file to its upload_url:
+#             curl --x-api-key--> gateway --identity token--> dataset-service --multipart--> S3,
+#             then dataset-service reads it back, validates every record and computes the
+#             statistics; the PUT answers only then (status ready). Timed from the start of the
+#             PUT until its response.
+#   plain     one signed PUT of the same file straight to the object store (the devstack's
+#             s3proxy), with curl --aws-sigv4.
+# Each is run twice (interleaved); the table shows both runs, the best and the mean, and the
+# platform/plain throughput ratio against the target (platform >= 50% of plain).
+# A third, diagnostic path (once by default) shows what the gateway adds:
+#   direct    the platform path without the gateway: the PUT goes straight to dataset-service
+#             with an identity token minted as the gateway mints it.
+# It also reports dataset-service's heap (it runs with -Xmx256m; peak heap before and after GC
+# from its GC log), whether it logged an OutOfMemoryError, and its peak RSS (VmHWM).
+#
+# Starts its own devstack, dataset-service and gateway (data in a temporary folder under /tmp,
+# free loopback ports, so a running ./mlinfra is left alone) and removes everything it started
+# when it ends. The generated input file is kept (BENCH_INPUT_DIR) and reused by later runs.
+# Installs curl (with --aws-sigv4), python3 and openssl with apt-get when they are missing;
+# builds the jars when they are missing.
+#
+# Settings (environment): BENCH_DATASET_MB (input size in MB of 10^6 bytes, default 500),
+# BENCH_RUNS (runs of each path, default 2), BENCH_DIRECT_RUNS (runs of the diagnostic direct
+# path, default 1; 0 skips it), BENCH_INPUT_DIR (default
+# /tmp/mlinfra-bench-datasets-input), BENCH_KEEP_WORK=1 (keep the work folder with the logs,
+# minus the stored objects), BENCH_SERVICE_HEAP (default 256m).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/bench/datasets"
+DATASET_MB=${BENCH_DATASET_MB:-500}
+RUNS=${BENCH_RUNS:-2}
+DIRECT_RUNS=${BENCH_DIRECT_RUNS:-1}
+INPUT_DIR=${BENCH_INPUT_DIR:-/tmp/mlinfra-bench-datasets-input}
+SERVICE_HEAP=${BENCH_SERVICE_HEAP:-256m}
+START_TIMEOUT=180
+PUT_TIMEOUT=900
+PLAIN_BUCKET=bench-plain
+
+WORK=
+declare -a PIDS=()
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+
+# ---------------------------------------------------------------------------------------------
+# Preparation
+
+curl_has_sigv4() { curl --help all 2>/dev/null | grep -q -- '--aws-sigv4'; }
+
+ensure_tools() {
+  local -a missing=()
+  command -v curl >/dev/null && curl_has_sigv4 || missing+=(curl)
+  command -v python3 >/dev/null || missing+=(python3)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]} (curl needs --aws-sigv4, 7.75+); run as root so apt-get can install them"
+  say "installing ${missing[*]}"
+  if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  curl_has_sigv4 || die "this curl ($(curl --version | head -n 1)) has no --aws-sigv4; a curl 7.75 or newer is needed"
+}
+
+build_if_missing() {
+  local artifact
+  for artifact in devstack/target/devstack.jar gateway/target/quarkus-app/quarkus-run.jar \
+    dataset-service/target/quarkus-app/quarkus-run.jar; do
+    if [ ! -f "$ROOT/$artifact" ]; then
+      say "building ($artifact is missing; a few minutes)"
+      (cd "$ROOT" && ./mvnw -B -q -DskipTests install) || die "the build failed"
+      return 0
+    fi
+  done
+}
+
+# Sets INPUT to the generated dataset, generating it when it is missing (the generator writes
+# a .part file and renames it, so a file that is there is complete; its name holds the size).
+INPUT=
+ensure_input() {
+  local target=$((DATASET_MB * 1000 * 1000))
+  mkdir -p "$INPUT_DIR"
+  INPUT="$INPUT_DIR/gitops-issues-${DATASET_MB}MB-v1.jsonl"
+  local size=0
+  [ -f "$INPUT" ] && size=$(stat -c %s "$INPUT")
+  if [ "$size" -lt "$target" ] || [ "$size" -gt $((target + 65536)) ]; then
+    say "generating $INPUT (${DATASET_MB} MB, deterministic)"
+    rm -f "$INPUT"
+    python3 "$HERE/generate.py" "$ROOT/samples/datasets/gitops-issues.jsonl" "$INPUT" "$target"
+  else
+    say "reusing $INPUT"
+  fi
+}
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  local pid i
+  # Newest first: gateway, dataset-service, devstack last (it stops its servers on SIGTERM).
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 60); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ -n "$WORK" ]; then
+    if [ "$status" -ne 0 ]; then
+      say "logs of the failed run were in $WORK; the last lines:" >&2
+      tail -n 15 "$WORK"/*.log >&2 2>/dev/null || true
+    fi
+    if [ "${BENCH_KEEP_WORK:-0}" = 1 ]; then
+      rm -rf "$WORK/data"
+      say "kept the logs in $WORK"
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  exit "$status"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+TAKEN=" "
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 12000))
+    case "$TAKEN" in *" $p "*) continue ;; esac
+    port_in_use "$p" && continue
+    TAKEN="$TAKEN$p "
+    PORT=$p
+    return 0
+  done
+}
+
+# Reads KEY from a Java properties file (Properties.store escapes ':' and '=').
+prop() {
+  grep -m1 "^${2//./\\.}=" "$1" | sed -e 's/^[^=]*=//' -e 's/\\\(.\)/\1/g'
+}
+
+# Starts a command in its own session with its output in WORK/NAME.log; PIDS gets its pid
+# (setsid execs the command in place, so it is the JVM's own pid).
+background() {
+  local name=$1
+  shift
+  setsid "$@" >"$WORK/$name.log" 2>&1 </dev/null &
+  PIDS+=("$!")
+}
+
+wait_ready() {
+  local name=$1 port=$2 pid=$3 waited=0
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/q/health/ready")" = 200 ]; do
+    kill -0 "$pid" 2>/dev/null || die "$name exited during startup (log: $WORK/$name.log)"
+    [ "$waited" -ge "$START_TIMEOUT" ] && die "$name was not ready within ${START_TIMEOUT}s"
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+# JVM options of an application: its database DB, Kafka, the object store, the public key.
+app_options() {
+  local state="$WORK/devstack.properties" pg
+  pg="$(prop "$state" postgres.host):$(prop "$state" postgres.port)"
+  printf '%s\n' "-Dquarkus.http.host=127.0.0.1" \
+    "-Dquarkus.datasource.reactive.url=postgresql://$pg/$1" \
+    "-Dquarkus.datasource.jdbc.url=jdbc:postgresql://$pg/$1" \
+    "-Dquarkus.datasource.username=$(prop "$state" postgres.username)" \
+    "-Dquarkus.datasource.password=$(prop "$state" postgres.password)" \
+    "-Dkafka.bootstrap.servers=$(prop "$state" kafka.bootstrap.servers)" \
+    "-Dmlinfra.s3.endpoint=$(prop "$state" s3.endpoint)" \
+    "-Dmlinfra.s3.access-key=$(prop "$state" s3.access-key)" \
+    "-Dmlinfra.s3.secret-key=$(prop "$state" s3.secret-key)" \
+    "-Dmlinfra.s3.region=$(prop "$state" s3.region)" \
+    "-Dmlinfra.s3.bucket=mlinfra" \
+    "-Dmlinfra.identity.public-key-location=$WORK/keys/identity-public.pem" \
+    "-Dmlinfra.public-url=http://127.0.0.1:$GATEWAY_PORT"
+}
+
+# Prints field FIELD of the JSON object in FILE ('' when absent or not JSON).
+json_field() {
+  python3 - "$1" "$2" <<'EOF' 2>/dev/null || true
+import json, sys
+try:
+    value = json.load(open(sys.argv[1])).get(sys.argv[2])
+except Exception:
+    value = None
+print("" if value is None else json.dumps(value) if isinstance(value, (dict, list)) else value)
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+
+GATEWAY_PORT=
+SERVICE_PORT=
+IDENTITY_TOKEN=
+API_KEY=
+S3_ENDPOINT=
+S3_USER=
+S3_REGION=
+SIZE=
+
+# One upload through the platform. Prints "seconds http_status dataset_status stored_after_s"
+# (stored_after_s: when a GET first showed the file stored and being validated, '-' if never).
+# N names the run (and the dataset); with DIRECT=1 the PUT skips the gateway (see direct_put).
+DIRECT=0
+platform_upload() {
+  local n=$1 file=$2 name="bench-upload-$1" gateway="http://127.0.0.1:$GATEWAY_PORT"
+  local created="$WORK/platform-$n-created.json" answer="$WORK/platform-$n-answer.json"
+  local code
+  code=$(curl -s -o "$created" -w '%{http_code}' -X POST "$gateway/v1/datasets/upload" \
+    -H "x-api-key: $API_KEY" -H "Content-Type: application/json" \
+    -d "{\"name\": \"$name\", \"description\": \"upload benchmark run $n\", \"source\": \"github\", \"format\": \"jsonl\", \"version\": \"v1.0.0\"}")
+  [ "$code" = 200 ] || die "POST /v1/datasets/upload answered $code: $(cat "$created")"
+  local url
+  url=$(json_field "$created" upload_url)
+  [ -n "$url" ] || die "no upload_url in $(cat "$created")"
+
+  # Watches the dataset once a second: its size appears when the file is stored and
+  # validation begins, which splits the PUT's time into receiving and validating.
+  local started polls="$WORK/platform-$n-polls.txt"
+  started=$(now)
+  local stop="$WORK/platform-$n-stop"
+  (
+    # Also ends when the benchmark is gone (interrupted: its cleanup removes WORK).
+    while [ ! -f "$stop" ] && [ -d "$WORK" ] && kill -0 $$ 2>/dev/null; do
+      sleep 1
+      body=$(curl -s "$gateway/v1/datasets/$name" -H "x-api-key: $API_KEY") || continue
+      printf '%s %s\n' "$(now)" "$body" >>"$polls"
+    done
+  ) &
+  local poller=$!
+
+  local timing
+  local -a auth=(-H "x-api-key: $API_KEY")
+  if [ "$DIRECT" = 1 ]; then
+    url="http://127.0.0.1:$SERVICE_PORT${url#"$gateway"}"
+    auth=(-H "x-mlinfra-identity: $IDENTITY_TOKEN")
+  fi
+  timing=$(curl -sv --trace-time -o "$answer" -w '%{http_code} %{time_total}' --max-time "$PUT_TIMEOUT" \
+    -T "$file" "${auth[@]}" -H "Content-Type: application/x-ndjson" "$url" \
+    2>"$WORK/platform-$n-curl.log") || true
+  # Let a GET in flight finish (killing curl mid-answer makes the gateway log a broken response).
+  touch "$stop"
+  wait "$poller" 2>/dev/null || true
+  local stored=- seen
+  seen=$(grep -m1 -E '"status":"pending".*"size":[0-9]' "$polls" 2>/dev/null | cut -d' ' -f1) || true
+  [ -n "$seen" ] && stored=$(awk -v a="$started" -v b="$seen" 'BEGIN { printf "%.1f", b - a }')
+  # shellcheck disable=SC2086
+  set -- $timing
+  echo "${2:-0} ${1:-000} $(json_field "$answer" status) $stored $(curl_phases "$WORK/platform-$n-curl.log")"
+}
+
+# From a curl --trace-time -v log: "expect_wait body_sent", seconds after the request line went
+# out that curl waited in vain for a 100 Continue ('0' when it got one or sent no Expect) and
+# that it finished sending the body.
+curl_phases() {
+  awk '
+    function t(s,   a) { split(s, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+    /> PUT / && !start { start = t($1) }
+    /Done waiting for 100-continue/ { wait = t($1) - start }
+    /We are completely uploaded/ { sent = t($1) - start }
+    END { printf "%.1f %s\n", wait, (sent == "" ? "-" : sprintf("%.1f", sent)) }
+  ' "$1" 2>/dev/null || echo "- -"
+}
+
+# One signed PUT of the file straight to the object store. Prints "seconds http_status".
+# The payload goes unsigned (x-amz-content-sha256: UNSIGNED-PAYLOAD, as S3 allows): curl 7.88
+# does not send that header by itself, s3proxy refuses requests without it, and curl cannot
+# hash a streamed body up front. (The platform's MinIO client, over http, does hash and sign
+# every 16 MiB part.)
+plain_upload() {
+  local n=$1 file=$2 timing
+  timing=$(curl -s -o "$WORK/plain-$n-answer.txt" -w '%{http_code} %{time_total}' --max-time "$PUT_TIMEOUT" \
+    --aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_USER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$file" \
+    -H "Content-Type: application/x-ndjson" "$S3_ENDPOINT/$PLAIN_BUCKET/plain-$n/data.jsonl" \
+    -v --trace-time 2>"$WORK/plain-$n-curl.log") || true
+  # shellcheck disable=SC2086
+  set -- $timing
+  echo "${2:-0} ${1:-000}"
+}
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# An identity token as the gateway mints it (commons IdentityTokenIssuer: RS256, kid = first
+# 8 bytes of SHA-256 of the public key; as bench/gateway/run.sh), valid for an hour.
+mint_identity_token() {
+  local key_id=$1 kid header claims now signature
+  kid=$(openssl pkey -pubin -in "$WORK/keys/identity-public.pem" -outform DER |
+    openssl dgst -sha256 -binary | head -c 8 | od -An -tx1 | tr -d ' \n')
+  now=$(date +%s)
+  header=$(printf '{"alg":"RS256","kid":"%s","typ":"JWT"}' "$kid" | b64url)
+  claims=$(printf '{"iss":"mlinfra-gateway","aud":"mlinfra-services","sub":"%s","jti":"bench-%s","iat":%d,"exp":%d,"key_id":"%s","team":"default","scopes":["read","write","admin"]}' \
+    "$key_id" "$now" "$now" $((now + 3600)) "$key_id" | b64url)
+  signature=$(printf '%s.%s' "$header" "$claims" |
+    openssl dgst -sha256 -sign "$WORK/keys/identity-private.pem" -binary | b64url)
+  echo "$header.$claims.$signature"
+}
+
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s; else print "-" }'; }
+
+# Peak heap from a unified GC log (-Xlog:gc): max used before and after a collection.
+gc_summary() {
+  python3 - "$1" <<'EOF'
+import re, sys
+unit = {"K": 1 / 1024, "M": 1, "G": 1024}
+pattern = re.compile(r"(\d+)([KMG])->(\d+)([KMG])\((\d+)([KMG])\)")
+before = after = committed = 0
+gcs = full = 0
+collector = "?"
+for line in open(sys.argv[1], errors="replace"):
+    if "Using " in line and collector == "?":
+        collector = line.rsplit("Using ", 1)[1].strip()
+    m = pattern.search(line)
+    if not m:
+        continue
+    gcs += 1
+    if "Pause Full" in line:
+        full += 1
+    b = int(m.group(1)) * unit[m.group(2)]
+    a = int(m.group(3)) * unit[m.group(4)]
+    c = int(m.group(5)) * unit[m.group(6)]
+    before, after, committed = max(before, b), max(after, a), max(committed, c)
+print(f"{before:.0f} {after:.0f} {committed:.0f} {gcs} {full} {collector.replace(' ', '_')}")
+EOF
+}
+
+vm_hwm_mb() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"; }
+
+# ---------------------------------------------------------------------------------------------
+
+main() {
+  ensure_tools
+  build_if_missing
+  # shellcheck source=../../.mvn/jdk.sh disable=SC1091
+  source "$ROOT/.mvn/jdk.sh"
+  ensure_input
+  SIZE=$(stat -c %s "$INPUT")
+  local records
+  records=$(wc -l <"$INPUT")
+
+  WORK=$(mktemp -d /tmp/mlinfra-bench-datasets.XXXXXX)
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  mkdir -p "$WORK/keys"
+
+  say "starting devstack, dataset-service and gateway (work folder $WORK)"
+  java -jar "$ROOT/devstack/target/devstack.jar" keys --dir "$WORK/keys" >"$WORK/keys.log" 2>&1
+  background devstack java -Xmx512m -jar "$ROOT/devstack/target/devstack.jar" run \
+    --data-dir "$WORK/data" --state-file "$WORK/devstack.properties" --databases gateway,datasets
+  local waited=0
+  until [ -s "$WORK/devstack.properties" ]; do
+    kill -0 "${PIDS[0]}" 2>/dev/null || die "devstack exited during startup"
+    [ "$waited" -ge $((START_TIMEOUT * 2)) ] && die "devstack was not ready within ${START_TIMEOUT}s"
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  local state="$WORK/devstack.properties"
+  S3_ENDPOINT=$(prop "$state" s3.endpoint)
+  S3_ENDPOINT=${S3_ENDPOINT%/}
+  S3_USER="$(prop "$state" s3.access-key):$(prop "$state" s3.secret-key)"
+  S3_REGION=$(prop "$state" s3.region)
+
+  local service_port
+  free_port; service_port=$PORT
+  SERVICE_PORT=$service_port
+  free_port; GATEWAY_PORT=$PORT
+  local -a service_opts gateway_opts
+  mapfile -t service_opts < <(app_options datasets)
+  mapfile -t gateway_opts < <(app_options gateway)
+  background dataset-service java "-Xmx$SERVICE_HEAP" "-Xlog:gc:file=$WORK/gc.log" "${service_opts[@]}" \
+    "-Dquarkus.http.port=$service_port" \
+    -jar "$ROOT/dataset-service/target/quarkus-app/quarkus-run.jar"
+  local service_pid=${PIDS[-1]}
+
+  local key_id
+  key_id=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+  API_KEY="mlk_${key_id}_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+  MLINFRA_BOOTSTRAP_API_KEY=$API_KEY background gateway java -Xmx384m "${gateway_opts[@]}" \
+    "-Dquarkus.http.port=$GATEWAY_PORT" \
+    "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
+    "-Dmlinfra.gateway.services.datasets.url=http://127.0.0.1:$service_port" \
+    "-Dmlinfra.gateway.rate-limit.limits.data=1000000" \
+    -jar "$ROOT/gateway/target/quarkus-app/quarkus-run.jar"
+  local gateway_pid=${PIDS[-1]}
+  wait_ready dataset-service "$service_port" "$service_pid"
+  wait_ready gateway "$GATEWAY_PORT" "$gateway_pid"
+  [ "$(cat "/proc/$service_pid/comm" 2>/dev/null)" = java ] || die "pid $service_pid is not dataset-service's JVM"
+
+  # The plain path's bucket (a signed PUT on the bucket creates it).
+  local code
+  code=$(curl -s -o "$WORK/bucket.txt" -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+    --user "$S3_USER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$PLAIN_BUCKET")
+  [ "$code" = 200 ] || die "creating bucket $PLAIN_BUCKET at $S3_ENDPOINT answered $code: $(cat "$WORK/bucket.txt")"
+
+  # Warm-up: the sample dataset through both paths (also proves that both work).
+  local warm
+  warm=$(platform_upload 0 "$ROOT/samples/datasets/gitops-issues.jsonl")
+  say "warm-up (samples/datasets/gitops-issues.jsonl through the platform): $warm"
+  # shellcheck disable=SC2086
+  set -- $warm
+  if [ "$2" != 200 ] || [ "$3" != ready ]; then
+    die "the sample dataset did not upload: $(cat "$WORK/platform-0-answer.json")"
+  fi
+  warm=$(plain_upload 0 "$ROOT/samples/datasets/gitops-issues.jsonl")
+  # shellcheck disable=SC2086
+  set -- $warm
+  [ "$2" = 200 ] || die "a plain PUT to the object store answered $2: $(cat "$WORK/plain-0-answer.txt")"
+
+  say "(each run: seconds, HTTP status; platform and direct also: dataset status, seconds until stored, seconds curl waited for 100 Continue, seconds until the body was sent)"
+  say "measuring: $RUNS uploads of $INPUT ($SIZE bytes, $records records) each way; $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  local -a platform=() plain=()
+  local failed=0 n r
+  for n in $(seq 1 "$RUNS"); do
+    r=$(platform_upload "$n" "$INPUT")
+    platform+=("$r")
+    say "  platform run $n: $r"
+    # shellcheck disable=SC2086
+    set -- $r
+    if [ "$2" != 200 ] || [ "$3" != ready ]; then
+      failed=1
+      say "  platform run $n FAILED: HTTP $2 after $1 s; answer: $(head -c 1000 "$WORK/platform-$n-answer.json")"
+    else
+      local got_size got_records
+      got_size=$(json_field "$WORK/platform-$n-answer.json" size)
+      got_records=$(json_field "$WORK/platform-$n-answer.json" num_examples)
+      if [ "$got_size" != "$SIZE" ] || [ "$got_records" != "$records" ]; then
+        failed=1
+        say "  platform run $n: the dataset says size $got_size, num_examples $got_records; expected $SIZE, $records"
+      fi
+    fi
+    r=$(plain_upload "$n" "$INPUT")
+    plain+=("$r")
+    say "  plain run $n:    $r"
+    # shellcheck disable=SC2086
+    set -- $r
+    [ "$2" = 200 ] || { failed=1; say "  plain run $n FAILED: HTTP $2: $(head -c 1000 "$WORK/plain-$n-answer.txt")"; }
+  done
+  local -a direct=()
+  if [ "$DIRECT_RUNS" -gt 0 ]; then
+    IDENTITY_TOKEN=$(mint_identity_token "$key_id")
+    DIRECT=1
+    for n in $(seq 1 "$DIRECT_RUNS"); do
+      r=$(platform_upload "$((100 + n))" "$INPUT")
+      direct+=("$r")
+      say "  direct run $n:   $r"
+      # shellcheck disable=SC2086
+      set -- $r
+      if [ "$2" != 200 ] || [ "$3" != ready ]; then
+        failed=1
+        say "  direct run $n FAILED: HTTP $2 after $1 s; answer: $(head -c 1000 "$WORK/platform-$((100 + n))-answer.json")"
+      fi
+    done
+    DIRECT=0
+  fi
+  local load_after
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+  local service_hwm gateway_hwm gc oom
+  service_hwm=$(vm_hwm_mb "$service_pid")
+  gateway_hwm=$(vm_hwm_mb "$gateway_pid")
+  gc=$(gc_summary "$WORK/gc.log")
+  oom=$(cat "$WORK/dataset-service.log" "$WORK/gc.log" | { grep -c 'OutOfMemoryError' || true; })
+
+  report "$records" "$service_hwm" "$gateway_hwm" "$gc" "$oom" "$load_after" "${platform[@]}" -- "${plain[@]}" \
+    -- "${direct[@]+"${direct[@]}"}"
+
+  if [ "$failed" = 1 ] || [ "$oom" != 0 ]; then
+    say ""
+    say "FAILURES: warnings and errors in the logs:"
+    grep -h -E 'WARN|ERROR|Exception|OutOfMemory' "$WORK/gateway.log" "$WORK/dataset-service.log" | tail -n 40 || true
+    exit 1
+  fi
+}
+
+# One table row: NAME then the runs ("seconds http_status [dataset_status ...]"); pads to COLS
+# run columns. Sets ROW_BEST and ROW_MEAN (MB/s of the successful runs, 0 when none).
+ROW_BEST=0
+ROW_MEAN=0
+table_row() {
+  local name=$1 cols=$2
+  shift 2
+  local row="| $name |" sum=0 count=0 best=0 r mb used=0
+  for r in "$@"; do
+    # shellcheck disable=SC2086
+    set -- $r
+    if [ "$2" = 200 ] && { [ $# -lt 3 ] || [ "$3" = ready ]; }; then
+      mb=$(mbps "$SIZE" "$1")
+      row="$row $(printf '%.1f' "$1") s, $mb MB/s |"
+      sum=$(awk -v a="$sum" -v b="$mb" 'BEGIN { print a + b }')
+      best=$(awk -v a="$best" -v b="$mb" 'BEGIN { print (b > a ? b : a) }')
+      count=$((count + 1))
+    else
+      row="$row FAILED (HTTP $2${3:+, ${3}} after $(printf '%.1f' "$1") s) |"
+    fi
+    used=$((used + 1))
+  done
+  while [ "$used" -lt "$cols" ]; do row="$row |"; used=$((used + 1)); done
+  ROW_MEAN=0
+  [ "$count" -gt 0 ] && ROW_MEAN=$(awk -v s="$sum" -v c="$count" 'BEGIN { printf "%.1f", s / c }')
+  ROW_BEST=$best
+  say "$row $ROW_BEST MB/s | $ROW_MEAN MB/s |"
+}
+
+report() {
+  local records=$1 service_hwm=$2 gateway_hwm=$3 gc=$4 oom=$5 load_after=$6
+  shift 6
+  local -a platform=() plain=() direct=()
+  local r i
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do platform+=("$1"); shift; done
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do plain+=("$1"); shift; done
+  shift
+  for r in "$@"; do [ -n "$r" ] && direct+=("$r"); done
+
+  local cols=${#platform[@]}
+  [ "${#direct[@]}" -gt "$cols" ] && cols=${#direct[@]}
+  say ""
+  say "Upload of a $(awk -v b="$SIZE" 'BEGIN { printf "%.1f", b / 1e6 }') MB JSONL file ($SIZE bytes, $records records), $(date -u +%Y-%m-%d), $(nproc) cores; MB = 10^6 bytes"
+  say ""
+  local header="| path |" line="|---|"
+  for ((i = 1; i <= cols; i++)); do header="$header run $i |"; line="$line---:|"; done
+  say "$header best | mean |"
+  say "$line---:|---:|"
+  local best_p mean_p best_s mean_s
+  table_row "platform (gateway → dataset-service → S3, validated)" "$cols" "${platform[@]}"
+  best_p=$ROW_BEST; mean_p=$ROW_MEAN
+  table_row "plain PUT to the object store" "$cols" "${plain[@]}"
+  best_s=$ROW_BEST; mean_s=$ROW_MEAN
+  if [ "${#direct[@]}" -gt 0 ]; then
+    table_row "direct to dataset-service (diagnostic, no gateway)" "$cols" "${direct[@]}"
+  fi
+
+  say ""
+  local -a all=("${platform[@]}" "${direct[@]+"${direct[@]}"}")
+  local -a names=()
+  for i in "${!platform[@]}"; do names+=("platform run $((i + 1))"); done
+  for i in "${!direct[@]}"; do names+=("direct run $((i + 1))"); done
+  for i in "${!all[@]}"; do
+    # shellcheck disable=SC2086
+    set -- ${all[i]}
+    say "${names[i]}: $1 s in all: curl waited ${5:--} s for a 100 Continue, had sent the body after ${6:--} s, the file was stored by ~${4:--} s (first GET, once a second, that showed its size while pending), read back and validated in the remaining ~$(awk -v t="$1" -v s="${4:--}" 'BEGIN { if (s == "-") print "?"; else printf "%.1f", t - s }') s"
+  done
+  awk -v bp="$best_p" -v bs="$best_s" -v mp="$mean_p" -v ms="$mean_s" 'BEGIN {
+    if (bs > 0 && bp > 0) {
+      r = bp / bs * 100
+      printf "platform / plain throughput (best): %.0f%% (target >= 50%%: %s)\n", r, (r >= 50 ? "met" : "NOT met")
+      if (ms > 0) printf "platform / plain throughput (mean): %.0f%%\n", mp / ms * 100
+    } else {
+      print "platform / plain throughput: not measured (a path failed)"
+    }
+  }'
+
+  # shellcheck disable=SC2086
+  set -- $gc
+  say ""
+  say "dataset-service heap (-Xmx$SERVICE_HEAP, $6): peak before GC $1 MB, peak after GC $2 MB, largest committed $3 MB; $4 collections, $5 full"
+  say "dataset-service OutOfMemoryError in its log: $([ "$oom" = 0 ] && echo none || echo "$oom times")"
+  say "peak RSS (VmHWM): dataset-service $service_hwm MB, gateway $gateway_hwm MB"
+  say "load average after: $load_after"
+  if awk -v load="${load_after%% *}" -v cores="$(nproc)" 'BEGIN { exit !(load > cores) }'; then
+    say "WARNING: other work kept this machine busy (load above $(nproc)); the times are upper bounds"
+  fi
+}
+
+main "$@"

@@ -1,0 +1,144 @@
+package dev.mlinfra.datasets.validation;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Validates a file while it is being stored: every byte read from {@link #source()} is also
+ * handed to a {@link DatasetScanner} on its own thread, through a small bounded queue, so the
+ * file is read once. When the scanner falls behind, reading waits for it; when it stops early
+ * (the file is already known to be invalid), reading goes on without it.
+ */
+public final class StreamingScan implements AutoCloseable {
+
+    private static final byte[] END = new byte[0];
+    /** Bytes handed over per queue entry, and entries queued: together they bound the memory used. */
+    private static final int PIECE = 64 * 1024;
+    private static final int QUEUED = 64;
+
+    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUED);
+    private final CompletableFuture<ScanResult> result = new CompletableFuture<>();
+    private final InputStream source;
+    private volatile boolean scannerDone;
+
+    public StreamingScan(InputStream body, DatasetScanner scanner, String format, String threadName) {
+        this.source = new Tee(body);
+        Thread t = new Thread(() -> {
+            try (InputStream in = new QueueStream()) {
+                result.complete(scanner.scan(in, format));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            } finally {
+                scannerDone = true;
+                queue.clear();
+            }
+        }, threadName);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The body to store; reading it feeds the scanner. */
+    public InputStream source() {
+        return source;
+    }
+
+    /** Signals the end of the file and waits for the scanner's verdict. */
+    public ScanResult finish() {
+        hand(END);
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while validating", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Stops the scanner when the file did not arrive whole. */
+    @Override
+    public void close() {
+        scannerDone = true;
+        queue.clear();
+        queue.offer(END);
+    }
+
+    private void hand(byte[] piece) {
+        try {
+            while (!scannerDone && !queue.offer(piece, 100, TimeUnit.MILLISECONDS)) {
+                // the scanner is behind: wait for it (back pressure), unless it has stopped
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private final class Tee extends FilterInputStream {
+        Tee(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            for (int from = 0; n > 0 && from < n && !scannerDone; from += PIECE) {
+                hand(Arrays.copyOfRange(b, off + from, off + Math.min(n, from + PIECE)));
+            }
+            return n;
+        }
+    }
+
+    private final class QueueStream extends InputStream {
+        private byte[] current = new byte[0];
+        private int pos;
+        private boolean ended;
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            while (pos >= current.length) {
+                if (ended) {
+                    return -1;
+                }
+                try {
+                    current = queue.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("Interrupted while reading the upload", e);
+                }
+                pos = 0;
+                if (current == END) {
+                    ended = true;
+                    return -1;
+                }
+            }
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
+}
