@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
@@ -47,7 +48,13 @@ public class ServiceProxy {
     }
 
     private final Map<String, Target> targets = new HashMap<>();
-    private final HttpClient client;
+    private final Vertx vertx;
+    private final HttpClientOptions clientOptions;
+    /**
+     * One client per event-loop thread: a pooled connection then belongs to the loop that
+     * serves the request, and a proxied request never hops between threads.
+     */
+    private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
     private final long maxBody;
     private final long maxUpload;
     private final long connectTimeoutMillis;
@@ -66,17 +73,22 @@ public class ServiceProxy {
         this.connectTimeoutMillis = config.proxy().connectTimeout().toMillis();
         this.responseTimeoutMillis = config.proxy().responseTimeout().toMillis();
         this.uploadResponseTimeoutMillis = config.proxy().uploadResponseTimeout().toMillis();
-        this.client = vertx.createHttpClient(new HttpClientOptions()
+        this.vertx = vertx;
+        this.clientOptions = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setMaxPoolSize(config.proxy().maxConnectionsPerService())
                 .setConnectTimeout((int) connectTimeoutMillis)
                 .setDecompressionSupported(false)
-                .setTcpNoDelay(true));
+                .setTcpNoDelay(true);
     }
 
     @PreDestroy
     void close() {
-        client.close();
+        clients.values().forEach(HttpClient::close);
+    }
+
+    private HttpClient client() {
+        return clients.computeIfAbsent(Thread.currentThread(), t -> vertx.createHttpClient(clientOptions));
     }
 
     public void forward(RoutingContext ctx, Route route, String identityToken) {
@@ -119,7 +131,7 @@ public class ServiceProxy {
         options.setHeaders(headers);
         long started = System.nanoTime();
 
-        client.request(options).onComplete(opened -> {
+        client().request(options).onComplete(opened -> {
             if (opened.failed()) {
                 backendFailed(ctx, target, opened.cause());
                 return;
