@@ -1,0 +1,77 @@
+# Shared by the benchmarks: free ports, starting and waiting for the platform's processes,
+# their configuration from the devstack's state file, and identity tokens. Sourced by
+# bench/*/run.sh, which set WORK (their temporary folder), PIDS, START_TIMEOUT and GATEWAY_PORT
+# and define die.
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+TAKEN=" "
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 12000))
+    case "$TAKEN" in *" $p "*) continue ;; esac
+    port_in_use "$p" && continue
+    TAKEN="$TAKEN$p "
+    PORT=$p
+    return 0
+  done
+}
+
+# Reads KEY from a Java properties file (Properties.store escapes ':' and '=').
+prop() {
+  grep -m1 "^${2//./\\.}=" "$1" | sed -e 's/^[^=]*=//' -e 's/\\\(.\)/\1/g'
+}
+
+background() {
+  local name=$1
+  shift
+  setsid "$@" >"$WORK/$name.log" 2>&1 </dev/null &
+  PIDS+=("$!")
+}
+
+wait_ready() {
+  local name=$1 port=$2 pid=$3 waited=0
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/q/health/ready")" = 200 ]; do
+    kill -0 "$pid" 2>/dev/null || die "$name exited during startup (log: $WORK/$name.log)"
+    [ "$waited" -ge "$START_TIMEOUT" ] && die "$name was not ready within ${START_TIMEOUT}s"
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+# JVM options of an application: its database DB, Kafka, the object store, the public key.
+app_options() {
+  local state="$WORK/devstack.properties" pg
+  pg="$(prop "$state" postgres.host):$(prop "$state" postgres.port)"
+  printf '%s\n' "-Dquarkus.http.host=127.0.0.1" \
+    "-Dquarkus.datasource.reactive.url=postgresql://$pg/$1" \
+    "-Dquarkus.datasource.jdbc.url=jdbc:postgresql://$pg/$1" \
+    "-Dquarkus.datasource.username=$(prop "$state" postgres.username)" \
+    "-Dquarkus.datasource.password=$(prop "$state" postgres.password)" \
+    "-Dkafka.bootstrap.servers=$(prop "$state" kafka.bootstrap.servers)" \
+    "-Dmlinfra.s3.endpoint=$(prop "$state" s3.endpoint)" \
+    "-Dmlinfra.s3.access-key=$(prop "$state" s3.access-key)" \
+    "-Dmlinfra.s3.secret-key=$(prop "$state" s3.secret-key)" \
+    "-Dmlinfra.s3.region=$(prop "$state" s3.region)" \
+    "-Dmlinfra.s3.bucket=mlinfra" \
+    "-Dmlinfra.identity.public-key-location=$WORK/keys/identity-public.pem" \
+    "-Dmlinfra.public-url=http://127.0.0.1:$GATEWAY_PORT"
+}
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# An identity token as the gateway mints it (commons IdentityTokenIssuer: RS256, kid = first
+# 8 bytes of SHA-256 of the public key), valid for an hour so it outlives the benchmark.
+mint_identity_token() {
+  local key_id=$1 kid header claims now signature
+  kid=$(openssl pkey -pubin -in "$WORK/keys/identity-public.pem" -outform DER |
+    openssl dgst -sha256 -binary | head -c 8 | od -An -tx1 | tr -d ' \n')
+  now=$(date +%s)
+  header=$(printf '{"alg":"RS256","kid":"%s","typ":"JWT"}' "$kid" | b64url)
+  claims=$(printf '{"iss":"mlinfra-gateway","aud":"mlinfra-services","sub":"%s","jti":"bench-%s","iat":%d,"exp":%d,"key_id":"%s","team":"default","scopes":["read","write","admin"]}' \
+    "$key_id" "$now" "$now" $((now + 3600)) "$key_id" | b64url)
+  signature=$(printf '%s.%s' "$header" "$claims" |
+    openssl dgst -sha256 -sign "$WORK/keys/identity-private.pem" -binary | b64url)
+  echo "$header.$claims.$signature"
+}
