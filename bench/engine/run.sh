@@ -67,6 +67,6 @@ PROMPT=$(python3 -c 'import json; print(json.dumps("<|begin_of_text|><|header_st
 for i in 1 2 3; do
   curl -s "http://127.0.0.1:$PORT/v1/completions" -H 'content-type: application/json' \
     -d "{\"prompt\": $PROMPT, \"max_tokens\": 128, \"temperature\": 0}" \
-    | python3 -c 'import json,sys; u=json.load(sys.stdin)["usage"]; print(f"  completion: {u[\"prompt_tokens\"]} prompt + {u[\"completion_tokens\"]} generated tokens")'
+    | python3 -c 'import json,sys; u=json.load(sys.stdin)["usage"]; print("  completion: %d prompt + %d generated tokens" % (u["prompt_tokens"], u["completion_tokens"]))'
 done
 echo "  model-server peak RSS: $(peak_rss $SERVER) MiB"
