@@ -1,7 +1,7 @@
 # Shared by the benchmarks: free ports, starting and waiting for the platform's processes,
 # their configuration from the devstack's state file, and identity tokens. Sourced by
 # bench/*/run.sh, which set WORK (their temporary folder), PIDS, START_TIMEOUT and GATEWAY_PORT
-# and define die.
+# and define say and die.
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -74,4 +74,23 @@ mint_identity_token() {
   signature=$(printf '%s.%s' "$header" "$claims" |
     openssl dgst -sha256 -sign "$WORK/keys/identity-private.pem" -binary | b64url)
   echo "$header.$claims.$signature"
+}
+
+# Stops what the benchmark started, newest first (devstack last: it stops its servers on
+# SIGTERM), and shows the end of the logs when the run failed (STATUS is the exit status).
+stop_started() {
+  local status=$1 pid i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 60); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ -n "$WORK" ] && [ "$status" -ne 0 ]; then
+    say "logs of the failed run were in $WORK; the last lines:" >&2
+    tail -n 15 "$WORK"/*.log >&2 2>/dev/null || true
+  fi
 }

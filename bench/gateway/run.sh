@@ -60,22 +60,8 @@ find_nginx() {
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  local pid i
-  # Newest first: nginx, gateway, infra-service, devstack last.
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    pid=${PIDS[i]}
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 1 40); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  done
+  stop_started "$status"
   if [ -n "$WORK" ]; then
-    if [ "$status" -ne 0 ]; then
-      say "logs of the failed run were in $WORK; the last lines:" >&2
-      tail -n 15 "$WORK"/*.log >&2 2>/dev/null || true
-    fi
     rm -rf "$WORK"
   fi
   exit "$status"

@@ -17,8 +17,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.FilterInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -122,9 +120,9 @@ public class DatasetService {
         }
         String key = "datasets/" + team + "/" + d.datasetId() + "/" + d.version() + "/data." + d.format();
         MessageDigest sha256 = sha256();
-        CountingStream counted = new CountingStream(new DigestInputStream(body, sha256));
-        // One pass over the file: validated as it streams into the object store.
-        StreamingScan scan = new StreamingScan(counted, scanner, d.format(), "dataset-scan-" + d.datasetId());
+        // One pass over the file: hashed and validated as it streams into the object store.
+        StreamingScan scan = new StreamingScan(new DigestInputStream(body, sha256), scanner, d.format(),
+                "dataset-scan-" + d.datasetId());
         try {
             store.put(key, scan.source(), "json".equals(d.format()) ? "application/json" : "application/x-ndjson");
         } catch (ObjectStore.ObjectStoreException e) {
@@ -135,15 +133,15 @@ public class DatasetService {
             throw new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload");
         } catch (RuntimeException e) {
             scan.close();
-            if (counted.failure != null) {
+            if (scan.readFailure() != null) {
                 removeQuietly(key);
-                return fail(d, "The upload was interrupted after " + counted.count + " bytes: " + counted.failure.getMessage(),
+                return fail(d, "The upload was interrupted after " + scan.bytes() + " bytes: " + scan.readFailure().getMessage(),
                         List.of(), 1, null);
             }
             throw e;
         }
         ScanResult result = scan.finish();
-        long size = counted.count;
+        long size = scan.bytes();
         String checksum = HexFormat.of().formatHex(sha256.digest());
         repository.markValidating(team, d.datasetId(), key, size, checksum, Instant.now()).await().atMost(STORE_TIMEOUT);
         if (size == 0) {
@@ -285,38 +283,6 @@ public class DatasetService {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Counts the bytes that pass and remembers a failure of the client's stream. */
-    private static final class CountingStream extends FilterInputStream {
-        long count;
-        IOException failure;
-
-        CountingStream(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] buf, int off, int len) throws IOException {
-            int n;
-            try {
-                n = super.read(buf, off, len);
-            } catch (IOException e) {
-                failure = e;
-                throw e;
-            }
-            if (n > 0) {
-                count += n;
-            }
-            return n;
         }
     }
 }

@@ -27,6 +27,8 @@ public final class StreamingScan implements AutoCloseable {
     private final CompletableFuture<ScanResult> result = new CompletableFuture<>();
     private final InputStream source;
     private volatile boolean scannerDone;
+    private long bytes;
+    private IOException readFailure;
 
     public StreamingScan(InputStream body, DatasetScanner scanner, String format, String threadName) {
         this.source = new Tee(body);
@@ -47,6 +49,23 @@ public final class StreamingScan implements AutoCloseable {
     /** The body to store; reading it feeds the scanner. */
     public InputStream source() {
         return source;
+    }
+
+    /** Bytes read from the body so far. */
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Why reading the body failed (the client went away, say), or null. */
+    public IOException readFailure() {
+        return readFailure;
+    }
+
+    /** The one-byte read of a stream, through its array read. */
+    private static int readOne(InputStream in) throws IOException {
+        byte[] one = new byte[1];
+        int n = in.read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
     }
 
     /** Signals the end of the file and waits for the scanner's verdict. */
@@ -87,14 +106,21 @@ public final class StreamingScan implements AutoCloseable {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
+            return readOne(this);
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
+            int n;
+            try {
+                n = super.read(b, off, len);
+            } catch (IOException e) {
+                readFailure = e;
+                throw e;
+            }
+            if (n > 0) {
+                bytes += n;
+            }
             for (int from = 0; n > 0 && from < n && !scannerDone; from += PIECE) {
                 hand(Arrays.copyOfRange(b, off + from, off + Math.min(n, from + PIECE)));
             }
@@ -109,9 +135,7 @@ public final class StreamingScan implements AutoCloseable {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
+            return readOne(this);
         }
 
         @Override

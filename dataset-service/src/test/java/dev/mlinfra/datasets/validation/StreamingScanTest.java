@@ -23,6 +23,7 @@ class StreamingScanTest {
         byte[] stored = scan.source().readAllBytes();
         ScanResult streamed = scan.finish();
         assertArrayEquals(file, stored, "what reaches the store is the file, byte for byte");
+        assertEquals(file.length, scan.bytes());
         assertEquals(scanner.scan(new ByteArrayInputStream(file), "jsonl"), streamed);
         assertTrue(streamed.valid());
     }
