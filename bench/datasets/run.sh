@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Dataset upload benchmark. Uploads one large JSONL file (about 500 MB) two ways, in one run:
 #   platform  POST /v1/datasets/upload, then PUT the file to its upload_url:
-#             curl --x-api-key--> gateway --identity token--> dataset-service --multipart--> S3,
-#             then dataset-service reads it back, validates every record and computes the
-#             statistics; the PUT answers only then (status ready). Timed from the start of the
-#             PUT until its response.
+#             curl --x-api-key--> gateway --identity token--> dataset-service --multipart--> S3;
+#             dataset-service validates every record and computes the statistics while the
+#             file streams through, and answers the PUT once the dataset is ready. Timed from
+#             the start of the PUT until its response.
 #   plain     one signed PUT of the same file straight to the object store (the devstack's
 #             s3proxy), with curl --aws-sigv4.
 # Each is run twice (interleaved); the table shows both runs, the best and the mean, and the
@@ -12,6 +12,8 @@
 # A third, diagnostic path (once by default) shows what the gateway adds:
 #   direct    the platform path without the gateway: the PUT goes straight to dataset-service
 #             with an identity token minted as the gateway mints it.
+# For every upload it also shows the CPU seconds that the gateway, dataset-service, the object
+# store and curl used, which tells where the time goes.
 # It also reports dataset-service's heap (it runs with -Xmx256m; peak heap before and after GC
 # from its GC log), whether it logged an OutOfMemoryError, and its peak RSS (VmHWM).
 #
@@ -25,7 +27,9 @@
 # BENCH_RUNS (runs of each path, default 2), BENCH_DIRECT_RUNS (runs of the diagnostic direct
 # path, default 1; 0 skips it), BENCH_INPUT_DIR (default
 # /tmp/mlinfra-bench-datasets-input), BENCH_KEEP_WORK=1 (keep the work folder with the logs,
-# minus the stored objects), BENCH_SERVICE_HEAP (default 256m).
+# minus the stored objects), BENCH_SERVICE_HEAP (default 256m), BENCH_SERVICE_OPTS and
+# BENCH_GATEWAY_OPTS (more JVM options for dataset-service and the gateway, e.g. to record a
+# profile).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -130,6 +134,9 @@ EOF
 
 GATEWAY_PORT=
 SERVICE_PORT=
+GATEWAY_PID=
+SERVICE_PID=
+DEVSTACK_PID=
 IDENTITY_TOKEN=
 API_KEY=
 S3_ENDPOINT=
@@ -137,9 +144,33 @@ S3_USER=
 S3_REGION=
 SIZE=
 
-# One upload through the platform. Prints "seconds http_status dataset_status stored_after_s"
-# (stored_after_s: when a GET first showed the file stored and being validated, '-' if never).
-# N names the run (and the dataset); with DIRECT=1 the PUT skips the gateway (see direct_put).
+# CPU seconds (user + system) a process and its threads have used so far ('0' once it is gone).
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# "gateway service store" CPU seconds used so far (store: the devstack JVM, which runs s3proxy).
+cpu_snapshot() {
+  echo "$(cpu_seconds "$GATEWAY_PID") $(cpu_seconds "$SERVICE_PID") $(cpu_seconds "$DEVSTACK_PID")"
+}
+
+# CPU seconds each process used between two snapshots: "gateway service store".
+cpu_used() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y); printf "%.1f %.1f %.1f", y[1] - x[1], y[2] - x[2], y[3] - x[3] }'
+}
+
+# Runs curl with ARGS, timed by bash: prints curl's output, then its CPU seconds on a last line.
+timed_curl() {
+  local TIMEFORMAT='%U %S' t
+  { t=$({ time curl "$@" >&3 2>"$CURL_LOG"; } 2>&1); } 3>&1 || true
+  awk -v t="$t" 'BEGIN { split(t, x); printf "\n%.1f\n", x[1] + x[2] }'
+}
+
+# One upload through the platform. Prints "seconds http_status dataset_status expect_wait
+# body_sent cpu_gateway cpu_service cpu_store cpu_curl" (expect_wait, body_sent: see
+# curl_phases; cpu_*: CPU seconds each process used during the PUT). N names the run (and the
+# dataset); with DIRECT=1 the PUT skips the gateway and goes to dataset-service with an
+# identity token.
 DIRECT=0
 platform_upload() {
   local n=$1 file=$2 name="bench-upload-$1" gateway="http://127.0.0.1:$GATEWAY_PORT"
@@ -153,39 +184,21 @@ platform_upload() {
   url=$(json_field "$created" upload_url)
   [ -n "$url" ] || die "no upload_url in $(cat "$created")"
 
-  # Watches the dataset once a second: its size appears when the file is stored and
-  # validation begins, which splits the PUT's time into receiving and validating.
-  local started polls="$WORK/platform-$n-polls.txt"
-  started=$(now)
-  local stop="$WORK/platform-$n-stop"
-  (
-    # Also ends when the benchmark is gone (interrupted: its cleanup removes WORK).
-    while [ ! -f "$stop" ] && [ -d "$WORK" ] && kill -0 $$ 2>/dev/null; do
-      sleep 1
-      body=$(curl -s "$gateway/v1/datasets/$name" -H "x-api-key: $API_KEY") || continue
-      printf '%s %s\n' "$(now)" "$body" >>"$polls"
-    done
-  ) &
-  local poller=$!
-
-  local timing
   local -a auth=(-H "x-api-key: $API_KEY")
   if [ "$DIRECT" = 1 ]; then
     url="http://127.0.0.1:$SERVICE_PORT${url#"$gateway"}"
     auth=(-H "x-mlinfra-identity: $IDENTITY_TOKEN")
   fi
-  timing=$(curl -sv --trace-time -o "$answer" -w '%{http_code} %{time_total}' --max-time "$PUT_TIMEOUT" \
-    -T "$file" "${auth[@]}" -H "Content-Type: application/x-ndjson" "$url" \
-    2>"$WORK/platform-$n-curl.log") || true
-  # Let a GET in flight finish (killing curl mid-answer makes the gateway log a broken response).
-  touch "$stop"
-  wait "$poller" 2>/dev/null || true
-  local stored=- seen
-  seen=$(grep -m1 -E '"status":"pending".*"size":[0-9]' "$polls" 2>/dev/null | cut -d' ' -f1) || true
-  [ -n "$seen" ] && stored=$(awk -v a="$started" -v b="$seen" 'BEGIN { printf "%.1f", b - a }')
+  local before out timing curl_cpu
+  before=$(cpu_snapshot)
+  out=$(CURL_LOG="$WORK/platform-$n-curl.log" timed_curl -sv --trace-time -o "$answer" \
+    -w '%{http_code} %{time_total}' --max-time "$PUT_TIMEOUT" \
+    -T "$file" "${auth[@]}" -H "Content-Type: application/x-ndjson" "$url")
+  timing=$(head -n 1 <<<"$out")
+  curl_cpu=$(tail -n 1 <<<"$out")
   # shellcheck disable=SC2086
   set -- $timing
-  echo "${2:-0} ${1:-000} $(json_field "$answer" status) $stored $(curl_phases "$WORK/platform-$n-curl.log")"
+  echo "${2:-0} ${1:-000} $(json_field "$answer" status) $(curl_phases "$WORK/platform-$n-curl.log") $(cpu_used "$before" "$(cpu_snapshot)") $curl_cpu"
 }
 
 # From a curl --trace-time -v log: "expect_wait body_sent", seconds after the request line went
@@ -201,22 +214,24 @@ curl_phases() {
   ' "$1" 2>/dev/null || echo "- -"
 }
 
-# One signed PUT of the file straight to the object store. Prints "seconds http_status".
-# The payload goes unsigned (x-amz-content-sha256: UNSIGNED-PAYLOAD, as S3 allows): curl 7.88
-# does not send that header by itself, s3proxy refuses requests without it, and curl cannot
-# hash a streamed body up front. (The platform's MinIO client, over http, does hash and sign
-# every 16 MiB part.)
+# One signed PUT of the file straight to the object store. Prints "seconds http_status
+# cpu_store cpu_curl". The payload goes unsigned (x-amz-content-sha256: UNSIGNED-PAYLOAD, as S3
+# allows): curl 7.88 does not send that header by itself, s3proxy refuses requests without it,
+# and curl cannot hash a streamed body up front. (The platform signs its uploads the same way.)
 plain_upload() {
-  local n=$1 file=$2 timing
-  timing=$(curl -s -o "$WORK/plain-$n-answer.txt" -w '%{http_code} %{time_total}' --max-time "$PUT_TIMEOUT" \
+  local n=$1 file=$2 before out timing
+  before=$(cpu_snapshot)
+  out=$(CURL_LOG="$WORK/plain-$n-curl.log" timed_curl -s -o "$WORK/plain-$n-answer.txt" \
+    -w '%{http_code} %{time_total}' --max-time "$PUT_TIMEOUT" \
     --aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_USER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$file" \
-    -H "Content-Type: application/x-ndjson" "$S3_ENDPOINT/$PLAIN_BUCKET/plain-$n/data.jsonl" \
-    -v --trace-time 2>"$WORK/plain-$n-curl.log") || true
+    -H "Content-Type: application/x-ndjson" "$S3_ENDPOINT/$PLAIN_BUCKET/plain-$n/data.jsonl" -v --trace-time)
+  timing=$(head -n 1 <<<"$out")
   # shellcheck disable=SC2086
   set -- $timing
-  echo "${2:-0} ${1:-000}"
+  local used
+  used=$(cpu_used "$before" "$(cpu_snapshot)")
+  echo "${2:-0} ${1:-000} ${used##* } $(tail -n 1 <<<"$out")"
 }
-
 
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s; else print "-" }'; }
 
@@ -289,7 +304,9 @@ main() {
   local -a service_opts gateway_opts
   mapfile -t service_opts < <(app_options datasets)
   mapfile -t gateway_opts < <(app_options gateway)
-  background dataset-service java "-Xmx$SERVICE_HEAP" "-Xlog:gc:file=$WORK/gc.log" "${service_opts[@]}" \
+  local -a extra_opts
+  read -r -a extra_opts <<<"${BENCH_SERVICE_OPTS:-}"
+  background dataset-service java "-Xmx$SERVICE_HEAP" "-Xlog:gc:file=$WORK/gc.log" "${service_opts[@]}" "${extra_opts[@]}" \
     "-Dquarkus.http.port=$service_port" \
     -jar "$ROOT/dataset-service/target/quarkus-app/quarkus-run.jar"
   local service_pid=${PIDS[-1]}
@@ -297,13 +314,18 @@ main() {
   local key_id
   key_id=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
   API_KEY="mlk_${key_id}_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
-  MLINFRA_BOOTSTRAP_API_KEY=$API_KEY background gateway java -Xmx384m "${gateway_opts[@]}" \
+  local -a extra_gateway_opts
+  read -r -a extra_gateway_opts <<<"${BENCH_GATEWAY_OPTS:-}"
+  MLINFRA_BOOTSTRAP_API_KEY=$API_KEY background gateway java -Xmx384m "${gateway_opts[@]}" "${extra_gateway_opts[@]}" \
     "-Dquarkus.http.port=$GATEWAY_PORT" \
     "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
     "-Dmlinfra.gateway.services.datasets.url=http://127.0.0.1:$service_port" \
     "-Dmlinfra.gateway.rate-limit.limits.data=1000000" \
     -jar "$ROOT/gateway/target/quarkus-app/quarkus-run.jar"
   local gateway_pid=${PIDS[-1]}
+  GATEWAY_PID=$gateway_pid
+  SERVICE_PID=$service_pid
+  DEVSTACK_PID=${PIDS[0]}
   wait_ready dataset-service "$service_port" "$service_pid"
   wait_ready gateway "$GATEWAY_PORT" "$gateway_pid"
   [ "$(cat "/proc/$service_pid/comm" 2>/dev/null)" = java ] || die "pid $service_pid is not dataset-service's JVM"
@@ -328,10 +350,33 @@ main() {
   set -- $warm
   [ "$2" = 200 ] || die "a plain PUT to the object store answered $2: $(cat "$WORK/plain-0-answer.txt")"
 
-  say "(each run: seconds, HTTP status; platform and direct also: dataset status, seconds until stored, seconds curl waited for 100 Continue, seconds until the body was sent)"
+  # Warm-up of the JIT compilers: the first large upload otherwise pays for compiling the
+  # gateway's and dataset-service's hot paths. A fifth of the input, through each path.
+  local slice="$WORK/warm-up.jsonl"
+  head -n "$((records / 5))" "$INPUT" >"$slice"
+  IDENTITY_TOKEN=$(mint_identity_token "$key_id")
+  local n
+  for n in 91 92; do
+    warm=$(platform_upload "$n" "$slice")
+    # shellcheck disable=SC2086
+    set -- $warm
+    [ "$2" = 200 ] && [ "$3" = ready ] || die "the warm-up upload failed: $(cat "$WORK/platform-$n-answer.json")"
+  done
+  plain_upload 91 "$slice" >/dev/null
+  if [ "$DIRECT_RUNS" -gt 0 ]; then
+    DIRECT=1
+    platform_upload 191 "$slice" >/dev/null
+    DIRECT=0
+  fi
+  rm -f "$slice"
+  local also=""
+  [ "$DIRECT_RUNS" -gt 0 ] && also=" and to dataset-service"
+  say "warm-up: $(awk -v b="$SIZE" 'BEGIN { printf "%.0f", b / 5e6 }') MB through the platform twice, straight to the object store$also once"
+
+  say "(each run: seconds, HTTP status, [platform and direct: dataset status, seconds curl waited for 100 Continue, seconds until the body was sent, CPU seconds of gateway and dataset-service,] CPU seconds of the object store, of curl)"
   say "measuring: $RUNS uploads of $INPUT ($SIZE bytes, $records records) each way; $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   local -a platform=() plain=()
-  local failed=0 n r
+  local failed=0 r
   for n in $(seq 1 "$RUNS"); do
     r=$(platform_upload "$n" "$INPUT")
     platform+=("$r")
@@ -359,7 +404,6 @@ main() {
   done
   local -a direct=()
   if [ "$DIRECT_RUNS" -gt 0 ]; then
-    IDENTITY_TOKEN=$(mint_identity_token "$key_id")
     DIRECT=1
     for n in $(seq 1 "$DIRECT_RUNS"); do
       r=$(platform_upload "$((100 + n))" "$INPUT")
@@ -394,18 +438,18 @@ main() {
   fi
 }
 
-# One table row: NAME then the runs ("seconds http_status [dataset_status ...]"); pads to COLS
+# One table row: KIND (platform, or plain: no dataset status), NAME then the runs ("seconds http_status [dataset_status ...]"); pads to COLS
 # run columns. Sets ROW_BEST and ROW_MEAN (MB/s of the successful runs, 0 when none).
 ROW_BEST=0
 ROW_MEAN=0
 table_row() {
-  local name=$1 cols=$2
-  shift 2
+  local kind=$1 name=$2 cols=$3
+  shift 3
   local row="| $name |" sum=0 count=0 best=0 r mb used=0
   for r in "$@"; do
     # shellcheck disable=SC2086
     set -- $r
-    if [ "$2" = 200 ] && { [ $# -lt 3 ] || [ "$3" = ready ]; }; then
+    if [ "$2" = 200 ] && { [ "$kind" = plain ] || [ "$3" = ready ]; }; then
       mb=$(mbps "$SIZE" "$1")
       row="$row $(printf '%.1f' "$1") s, $mb MB/s |"
       sum=$(awk -v a="$sum" -v b="$mb" 'BEGIN { print a + b }')
@@ -444,24 +488,35 @@ report() {
   say "$header best | mean |"
   say "$line---:|---:|"
   local best_p mean_p best_s mean_s
-  table_row "platform (gateway → dataset-service → S3, validated)" "$cols" "${platform[@]}"
+  table_row platform "platform (gateway → dataset-service → S3, validated)" "$cols" "${platform[@]}"
   best_p=$ROW_BEST; mean_p=$ROW_MEAN
-  table_row "plain PUT to the object store" "$cols" "${plain[@]}"
+  table_row plain "plain PUT to the object store" "$cols" "${plain[@]}"
   best_s=$ROW_BEST; mean_s=$ROW_MEAN
   if [ "${#direct[@]}" -gt 0 ]; then
-    table_row "direct to dataset-service (diagnostic, no gateway)" "$cols" "${direct[@]}"
+    table_row platform "direct to dataset-service (diagnostic, no gateway)" "$cols" "${direct[@]}"
   fi
 
   say ""
-  local -a all=("${platform[@]}" "${direct[@]+"${direct[@]}"}")
-  local -a names=()
-  for i in "${!platform[@]}"; do names+=("platform run $((i + 1))"); done
-  for i in "${!direct[@]}"; do names+=("direct run $((i + 1))"); done
-  for i in "${!all[@]}"; do
+  say "CPU seconds used during each upload (2 cores: the time available is twice the wall time):"
+  say ""
+  say "| run | seconds | gateway | dataset-service | object store | curl | all | curl waited for 100 Continue | body sent after |"
+  say "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for i in "${!platform[@]}"; do
     # shellcheck disable=SC2086
-    set -- ${all[i]}
-    say "${names[i]}: $1 s in all: curl waited ${5:--} s for a 100 Continue, had sent the body after ${6:--} s, the file was stored by ~${4:--} s (first GET, once a second, that showed its size while pending), read back and validated in the remaining ~$(awk -v t="$1" -v s="${4:--}" 'BEGIN { if (s == "-") print "?"; else printf "%.1f", t - s }') s"
+    set -- ${platform[i]}
+    say "| platform $((i + 1)) | $(printf '%.1f' "$1") | $6 | $7 | $8 | $9 | $(awk -v a="$6" -v b="$7" -v c="$8" -v d="$9" 'BEGIN { printf "%.1f", a + b + c + d }') | $4 s | $5 s |"
   done
+  for i in "${!plain[@]}"; do
+    # shellcheck disable=SC2086
+    set -- ${plain[i]}
+    say "| plain $((i + 1)) | $(printf '%.1f' "$1") | | | $3 | $4 | $(awk -v c="$3" -v d="$4" 'BEGIN { printf "%.1f", c + d }') | | |"
+  done
+  for i in "${!direct[@]}"; do
+    # shellcheck disable=SC2086
+    set -- ${direct[i]}
+    say "| direct $((i + 1)) | $(printf '%.1f' "$1") | $6 | $7 | $8 | $9 | $(awk -v a="$6" -v b="$7" -v c="$8" -v d="$9" 'BEGIN { printf "%.1f", a + b + c + d }') | $4 s | $5 s |"
+  done
+  say ""
   awk -v bp="$best_p" -v bs="$best_s" -v mp="$mean_p" -v ms="$mean_s" 'BEGIN {
     if (bs > 0 && bp > 0) {
       r = bp / bs * 100

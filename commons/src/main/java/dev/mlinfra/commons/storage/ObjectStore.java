@@ -5,7 +5,6 @@ import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
-import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
 import io.minio.StatObjectArgs;
@@ -18,14 +17,16 @@ import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Blocking access to the object store; call it from worker threads only. Large bodies go up as
- * multipart uploads of {@link S3Config#partSize()} bytes, so memory stays bounded whatever the size.
+ * Blocking access to the object store; call it from worker threads only. Bodies are stored as
+ * they are read ({@link StreamingUploads}): larger ones as multipart uploads of
+ * {@link S3Config#partSize()} bytes, so memory stays bounded whatever the size.
  */
 @Singleton
 public class ObjectStore {
 
     private final MinioClient client;
     private final S3Config config;
+    private final StreamingUploads uploads;
     private final AtomicBoolean bucketReady = new AtomicBoolean();
 
     public ObjectStore(S3Config config) {
@@ -35,6 +36,7 @@ public class ObjectStore {
                 .credentials(config.accessKey(), config.secretKey())
                 .region(config.region())
                 .build();
+        this.uploads = new StreamingUploads(config);
     }
 
     public String bucket() {
@@ -46,11 +48,17 @@ public class ObjectStore {
         return "s3://" + config.bucket() + "/" + key;
     }
 
-    /** Streams {@code body} (of unknown length) into {@code key}. */
-    public void put(String key, InputStream body, String contentType) {
+    /**
+     * Streams {@code body} into {@code key}: exactly {@code length} bytes, or everything up to the
+     * end of the stream when {@code length} is -1 (then each part is buffered before it is sent).
+     *
+     * @throws UncheckedIOException when the body cannot be read or ends before {@code length} bytes
+     *                              (nothing is stored)
+     * @throws ObjectStoreException when the object store fails or refuses the upload
+     */
+    public void put(String key, InputStream body, long length, String contentType) {
         ensureBucket();
-        call(() -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
-                .stream(body, -1, config.partSize()).contentType(contentType).build()));
+        uploads.put(key, body, length, contentType);
     }
 
     public InputStream get(String key) {

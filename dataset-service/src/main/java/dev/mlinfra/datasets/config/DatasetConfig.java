@@ -19,6 +19,10 @@ public interface DatasetConfig {
     @WithDefault("30s")
     String sweepInterval();
 
+    /** How long an upload in progress may send nothing before it counts as interrupted. */
+    @WithDefault("PT2M")
+    Duration uploadIdleTimeout();
+
     /** Longest string value a record may hold, in characters. */
     @WithDefault("1048576")
     int maxStringLength();

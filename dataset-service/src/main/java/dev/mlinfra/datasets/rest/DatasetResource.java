@@ -7,19 +7,16 @@ import dev.mlinfra.datasets.rest.DatasetViews.DatasetSummary;
 import dev.mlinfra.datasets.rest.DatasetViews.DatasetView;
 import dev.mlinfra.datasets.rest.DatasetViews.Deleted;
 import dev.mlinfra.datasets.service.DatasetService;
-import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
-import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import java.io.InputStream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
@@ -45,15 +42,6 @@ public class DatasetResource {
     @Operation(summary = "Create a dataset and get the URL to PUT its file to")
     public Uni<DatasetView> create(DatasetService.NewDataset request) {
         return datasets.create(caller.team(), request).map(d -> DatasetViews.full(d, publicUrl));
-    }
-
-    @PUT
-    @Path("/upload/{upload_id}")
-    @Consumes(MediaType.WILDCARD)
-    @Blocking
-    @Operation(summary = "Upload the dataset's file (raw body, json or jsonl); answers once it is validated")
-    public DatasetView upload(@PathParam("upload_id") String uploadId, InputStream body) {
-        return DatasetViews.full(datasets.receive(caller.team(), uploadId, body), publicUrl);
     }
 
     @GET

@@ -18,6 +18,7 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -110,34 +111,38 @@ public class DatasetService {
 
     /**
      * Receives the file of a dataset: streams it into the object store while validating it,
-     * and records the outcome. Blocking: call from a worker thread.
+     * and records the outcome. {@code length} is the request's Content-Length, or -1 for a
+     * chunked request; {@code accepted} runs once the upload URL is claimed, before the body is
+     * read (it lets the body flow). Blocking: call from a worker thread.
      */
-    public Dataset receive(String team, String uploadId, InputStream body) {
+    public Dataset receive(String team, String uploadId, InputStream body, long length, Runnable accepted) {
         Instant now = Instant.now();
         Dataset d = repository.claimUpload(team, uploadId, now).await().atMost(STORE_TIMEOUT);
         if (d == null) {
             throw refusedUpload(team, uploadId, now);
         }
+        accepted.run();
         String key = "datasets/" + team + "/" + d.datasetId() + "/" + d.version() + "/data." + d.format();
         MessageDigest sha256 = sha256();
         // One pass over the file: hashed and validated as it streams into the object store.
         StreamingScan scan = new StreamingScan(new DigestInputStream(body, sha256), scanner, d.format(),
                 "dataset-scan-" + d.datasetId());
         try {
-            store.put(key, scan.source(), "json".equals(d.format()) ? "application/json" : "application/x-ndjson");
+            store.put(key, scan.source(), length, "json".equals(d.format()) ? "application/json" : "application/x-ndjson");
         } catch (ObjectStore.ObjectStoreException e) {
             scan.close();
             LOG.errorf(e, "Object store refused the file of %s/%s", team, d.datasetId());
             repository.pool().preparedQuery("UPDATE dataset SET phase = 'awaiting_upload' WHERE team = $1 AND dataset_id = $2")
                     .execute(io.vertx.mutiny.sqlclient.Tuple.of(team, d.datasetId())).await().atMost(STORE_TIMEOUT);
             throw new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload");
+        } catch (UncheckedIOException e) {
+            // The body could not be read to its end (the client went away): nothing was stored.
+            scan.close();
+            removeQuietly(prefix(d));
+            return fail(d, "The upload was interrupted after " + scan.bytes() + " bytes: " + e.getCause().getMessage(),
+                    List.of(), 1, null);
         } catch (RuntimeException e) {
             scan.close();
-            if (scan.readFailure() != null) {
-                removeQuietly(key);
-                return fail(d, "The upload was interrupted after " + scan.bytes() + " bytes: " + scan.readFailure().getMessage(),
-                        List.of(), 1, null);
-            }
             throw e;
         }
         ScanResult result = scan.finish();
@@ -145,11 +150,11 @@ public class DatasetService {
         String checksum = HexFormat.of().formatHex(sha256.digest());
         repository.markValidating(team, d.datasetId(), key, size, checksum, Instant.now()).await().atMost(STORE_TIMEOUT);
         if (size == 0) {
-            removeQuietly(key);
+            removeQuietly(prefix(d));
             return fail(d, "The file is empty", List.of(new RecordError(0, null, "the file is empty (0 bytes)")), 1, 0L);
         }
         if (!result.valid()) {
-            removeQuietly(key);
+            removeQuietly(prefix(d));
             List<RecordError> errors = result.errorCount() == 0
                     ? List.of(new RecordError(0, null, "the file holds no records"))
                     : result.firstErrors();

@@ -6,25 +6,25 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Reads a dataset file record by record, never holding more than one record, and checks each
- * against {@link RecordValidator}. {@code json} files are one array of records, {@code jsonl}
+ * Reads a dataset file record by record, never holding more than one record's short fields, and
+ * checks each with a {@link RecordValidator}. {@code json} files are one array of records, {@code jsonl}
  * files one record per line. Malformed JSON (a truncated file, bytes that are not UTF-8) stops
  * the scan with an error at the record where it happened.
  */
 public final class DatasetScanner {
 
-    private final ObjectMapper mapper;
+    private final JsonFactory factory;
     private final int maxStringLength;
     private final int keptErrors;
 
@@ -35,22 +35,21 @@ public final class DatasetScanner {
     public DatasetScanner(int maxStringLength, int keptErrors) {
         this.maxStringLength = maxStringLength;
         this.keptErrors = keptErrors;
-        JsonFactory factory = JsonFactory.builder()
+        this.factory = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(maxStringLength).build())
                 .build();
-        this.mapper = new ObjectMapper(factory);
     }
 
     public ScanResult scan(InputStream in, String format) {
         Collector c = new Collector();
-        try (JsonParser parser = mapper.getFactory().createParser(in)) {
+        try (JsonParser parser = factory.createParser(in)) {
             if ("json".equals(format)) {
                 scanArray(parser, c);
             } else {
                 scanLines(parser, c);
             }
         } catch (StreamConstraintsException e) {
-            c.error(new RecordError(c.records + 1, c.field, "a string value is longer than the limit of "
+            c.error(new RecordError(c.records + 1, c.validator.field(), "a string value is longer than the limit of "
                     + maxStringLength + " characters"));
         } catch (JsonProcessingException e) {
             c.error(new RecordError(c.records + 1, null, "malformed JSON at line "
@@ -89,10 +88,8 @@ public final class DatasetScanner {
     }
 
     private void readRecord(JsonParser parser, Collector c) throws IOException {
-        c.field = null;
-        JsonNode node = readTree(parser, c);
-        long number = ++c.records;
-        RecordValidator.Outcome outcome = RecordValidator.validate(number, node);
+        RecordValidator.Outcome outcome = c.validator.read(parser, c.records + 1);
+        c.records++;
         if (outcome.valid() != null) {
             c.add(outcome.valid());
         } else {
@@ -100,32 +97,14 @@ public final class DatasetScanner {
         }
     }
 
-    /** Reads one value, remembering the field being read so a limit error can name it. */
-    private JsonNode readTree(JsonParser parser, Collector c) throws IOException {
-        if (parser.currentToken() != JsonToken.START_OBJECT) {
-            return mapper.readTree(parser);
-        }
-        var object = mapper.createObjectNode();
-        JsonToken t;
-        while ((t = parser.nextToken()) == JsonToken.FIELD_NAME) {
-            c.field = parser.currentName();
-            parser.nextToken();
-            object.set(c.field, mapper.readTree(parser));
-        }
-        if (t != JsonToken.END_OBJECT) {
-            throw new com.fasterxml.jackson.core.JsonParseException(parser, "unexpected token " + t + " in a record");
-        }
-        c.field = null;
-        return object;
-    }
-
     private final class Collector {
+        final RecordValidator validator = new RecordValidator();
         long records;
-        String field;
         long errorCount;
         final List<RecordError> errors = new ArrayList<>();
-        final TreeSet<String> repositories = new TreeSet<>();
-        final TreeSet<String> issueTypes = new TreeSet<>();
+        // Hash sets while reading (cheaper per record), sorted once at the end.
+        final Set<String> repositories = new HashSet<>();
+        final Set<String> issueTypes = new HashSet<>();
         LocalDate earliest;
         LocalDate latest;
 
@@ -148,7 +127,7 @@ public final class DatasetScanner {
         }
 
         ScanResult result() {
-            return new ScanResult(records, repositories, issueTypes, earliest, latest, List.copyOf(errors), errorCount);
+            return new ScanResult(records, new TreeSet<>(repositories), new TreeSet<>(issueTypes), earliest, latest, List.copyOf(errors), errorCount);
         }
     }
 }

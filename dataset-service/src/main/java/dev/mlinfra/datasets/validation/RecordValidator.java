@@ -1,24 +1,27 @@
 package dev.mlinfra.datasets.validation;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The schema of one dataset record (see the service README): required {@code repository},
  * {@code issue_title}, {@code issue_description}, {@code issue_type}, {@code created_at}, and at
  * least one of {@code resolution} or {@code trajectory}; optional {@code issue_number},
  * {@code labels}, {@code url}. Unknown fields are kept and not checked.
+ *
+ * <p>Records are checked straight from the parser's tokens, without building a tree: only the
+ * short values the statistics need become strings, long texts are only checked for content.
+ * Every string is still decoded, so bytes that are not UTF-8 and strings over the parser's
+ * length limit are found wherever they are. One instance reads the records of one file, one
+ * after another.
  */
 public final class RecordValidator {
 
-    private static final Pattern REPOSITORY = Pattern.compile("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
-    private static final Pattern ISSUE_TYPE = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
 
     /** What a valid record contributes to the statistics. */
     public record Valid(String repository, String issueType, LocalDate date) {
@@ -28,151 +31,325 @@ public final class RecordValidator {
     public record Outcome(Valid valid, List<RecordError> errors) {
     }
 
-    private RecordValidator() {
+    private final Value repository = new Value(true);
+    private final Value title = new Value(false);
+    private final Value description = new Value(false);
+    private final Value type = new Value(true);
+    private final Value createdAt = new Value(true);
+    private final Value resolution = new Value(false);
+    private final Value trajectory = new Value(false);
+    private final Value issueNumber = new Value(false);
+    private final Value labels = new Value(false);
+    private final Value url = new Value(true);
+    private final Value[] known = {repository, title, description, type, createdAt, resolution, trajectory, issueNumber, labels, url};
+    private String field;
+
+    /** The top-level field being read, or null between fields (names the field of a parser error). */
+    public String field() {
+        return field;
     }
 
-    public static Outcome validate(long number, JsonNode record) {
-        List<RecordError> errors = new ArrayList<>();
-        if (!record.isObject()) {
-            errors.add(new RecordError(number, null, "expected a JSON object, got " + kind(record)));
-            return new Outcome(null, errors);
+    /** Reads the record whose first token is the parser's current one, up to its last token, and checks it. */
+    public Outcome read(JsonParser parser, long number) throws IOException {
+        field = null;
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            String kind = kind(parser);
+            skip(parser);
+            return new Outcome(null, List.of(new RecordError(number, null, "expected a JSON object, got " + kind)));
         }
-        String repository = requiredText(number, record, "repository", errors);
-        if (repository != null && !REPOSITORY.matcher(repository).matches()) {
-            errors.add(new RecordError(number, "repository", "expected \"owner/name\", got \"" + clip(repository) + "\""));
+        for (Value v : known) {
+            v.clear();
         }
-        String title = requiredText(number, record, "issue_title", errors);
-        if (title != null && title.isBlank()) {
-            errors.add(new RecordError(number, "issue_title", "must not be empty"));
-        }
-        requiredText(number, record, "issue_description", errors);
-        String type = requiredText(number, record, "issue_type", errors);
-        if (type != null && !ISSUE_TYPE.matcher(type).matches()) {
-            errors.add(new RecordError(number, "issue_type",
-                    "expected a lowercase label such as bug, feature or question, got \"" + clip(type) + "\""));
-        }
-        LocalDate date = null;
-        String createdAt = requiredText(number, record, "created_at", errors);
-        if (createdAt != null) {
-            date = parseDate(createdAt);
-            if (date == null) {
-                errors.add(new RecordError(number, "created_at",
-                        "expected an RFC 3339 date or date-time (2024-03-17 or 2024-03-17T09:12:44Z), got \"" + clip(createdAt) + "\""));
+        JsonToken t;
+        while ((t = parser.nextToken()) == JsonToken.FIELD_NAME) {
+            field = parser.currentName();
+            parser.nextToken();
+            Value target = switch (field) {
+                case "repository" -> repository;
+                case "issue_title" -> title;
+                case "issue_description" -> description;
+                case "issue_type" -> type;
+                case "created_at" -> createdAt;
+                case "resolution" -> resolution;
+                case "trajectory" -> trajectory;
+                case "issue_number" -> issueNumber;
+                case "labels" -> labels;
+                case "url" -> url;
+                default -> null;
+            };
+            if (target == null) {
+                skip(parser);
+            } else {
+                target.read(parser);
             }
         }
-        boolean hasResolution = checkResolution(number, record, errors);
-        boolean hasTrajectory = checkTrajectory(number, record, errors);
-        if (!hasResolution && !hasTrajectory && !record.has("resolution") && !record.has("trajectory")) {
+        if (t != JsonToken.END_OBJECT) {
+            throw new JsonParseException(parser, "unexpected token " + t + " in a record");
+        }
+        field = null;
+        return check(number);
+    }
+
+    private Outcome check(long number) {
+        List<RecordError> errors = new ArrayList<>(0);
+        if (requiredText(number, repository, "repository", errors) && !isRepository(repository.text)) {
+            errors.add(new RecordError(number, "repository", "expected \"owner/name\", got \"" + clip(repository.text) + "\""));
+        }
+        if (requiredText(number, title, "issue_title", errors) && title.blank) {
+            errors.add(new RecordError(number, "issue_title", "must not be empty"));
+        }
+        requiredText(number, description, "issue_description", errors);
+        if (requiredText(number, type, "issue_type", errors) && !isIssueType(type.text)) {
+            errors.add(new RecordError(number, "issue_type",
+                    "expected a lowercase label such as bug, feature or question, got \"" + clip(type.text) + "\""));
+        }
+        LocalDate date = null;
+        if (requiredText(number, createdAt, "created_at", errors)) {
+            date = Rfc3339.utcDate(createdAt.text);
+            if (date == null) {
+                errors.add(new RecordError(number, "created_at",
+                        "expected an RFC 3339 date or date-time (2024-03-17 or 2024-03-17T09:12:44Z), got \"" + clip(createdAt.text) + "\""));
+            }
+        }
+        int before = errors.size();
+        boolean hasResolution = checkResolution(number, errors);
+        boolean hasTrajectory = checkTrajectory(number, errors);
+        if (!hasResolution && !hasTrajectory && errors.size() == before) {
             errors.add(new RecordError(number, "resolution",
                     "missing: a record needs 'resolution' (text) or 'trajectory' (array of steps), or both"));
         }
-        checkOptional(number, record, errors);
-        return errors.isEmpty() ? new Outcome(new Valid(repository, type, date), List.of()) : new Outcome(null, errors);
+        checkOptional(number, errors);
+        return errors.isEmpty() ? new Outcome(new Valid(repository.text, type.text, date), List.of()) : new Outcome(null, errors);
     }
 
-    private static boolean checkResolution(long number, JsonNode record, List<RecordError> errors) {
-        JsonNode resolution = record.get("resolution");
-        if (resolution == null || resolution.isNull()) {
+    private boolean checkResolution(long number, List<RecordError> errors) {
+        if (resolution.absent()) {
             return false;
         }
-        if (!resolution.isTextual()) {
-            errors.add(new RecordError(number, "resolution", "expected a string, got " + kind(resolution)));
+        if (resolution.token != JsonToken.VALUE_STRING) {
+            errors.add(new RecordError(number, "resolution", "expected a string, got " + resolution.kind));
             return false;
         }
-        if (resolution.asText().isBlank()) {
+        if (resolution.blank) {
             errors.add(new RecordError(number, "resolution", "must not be empty"));
             return false;
         }
         return true;
     }
 
-    private static boolean checkTrajectory(long number, JsonNode record, List<RecordError> errors) {
-        JsonNode trajectory = record.get("trajectory");
-        if (trajectory == null || trajectory.isNull()) {
+    private boolean checkTrajectory(long number, List<RecordError> errors) {
+        if (trajectory.absent()) {
             return false;
         }
-        if (!trajectory.isArray()) {
-            errors.add(new RecordError(number, "trajectory", "expected an array of step strings, got " + kind(trajectory)));
+        if (trajectory.token != JsonToken.START_ARRAY) {
+            errors.add(new RecordError(number, "trajectory", "expected an array of step strings, got " + trajectory.kind));
             return false;
         }
-        if (trajectory.isEmpty()) {
+        if (trajectory.size == 0) {
             errors.add(new RecordError(number, "trajectory", "must hold at least one step"));
             return false;
         }
-        for (int i = 0; i < trajectory.size(); i++) {
-            JsonNode step = trajectory.get(i);
-            if (!step.isTextual() || step.asText().isBlank()) {
-                errors.add(new RecordError(number, "trajectory[" + i + "]", "expected a non-empty string, got " + kind(step)));
+        int bad = trajectory.firstNonString < 0 ? trajectory.firstBlank
+                : trajectory.firstBlank < 0 ? trajectory.firstNonString : Math.min(trajectory.firstNonString, trajectory.firstBlank);
+        if (bad >= 0) {
+            String kind = bad == trajectory.firstNonString ? trajectory.firstNonStringKind : "a string";
+            errors.add(new RecordError(number, "trajectory[" + bad + "]", "expected a non-empty string, got " + kind));
+            return false;
+        }
+        return true;
+    }
+
+    private void checkOptional(long number, List<RecordError> errors) {
+        if (!issueNumber.absent() && !issueNumber.positiveLong) {
+            errors.add(new RecordError(number, "issue_number", "expected a positive integer, got " + issueNumber.kind));
+        }
+        if (!labels.absent()) {
+            if (labels.token != JsonToken.START_ARRAY) {
+                errors.add(new RecordError(number, "labels", "expected an array of strings, got " + labels.kind));
+            } else if (labels.firstNonString >= 0) {
+                errors.add(new RecordError(number, "labels[" + labels.firstNonString + "]", "expected a string, got "
+                        + labels.firstNonStringKind));
+            }
+        }
+        if (!url.absent() && !(url.token == JsonToken.VALUE_STRING
+                && (url.text.startsWith("https://") || url.text.startsWith("http://")))) {
+            errors.add(new RecordError(number, "url", "expected an http(s) URL, got " + url.kind));
+        }
+    }
+
+    private static boolean requiredText(long number, Value value, String name, List<RecordError> errors) {
+        if (value.absent()) {
+            errors.add(new RecordError(number, name, "missing required field"));
+            return false;
+        }
+        if (value.token != JsonToken.VALUE_STRING) {
+            errors.add(new RecordError(number, name, "expected a string, got " + value.kind));
+            return false;
+        }
+        return true;
+    }
+
+    /** Skips the value at the parser's current token, decoding every string in it. */
+    private static void skip(JsonParser parser) throws IOException {
+        JsonToken t = parser.currentToken();
+        if (t == JsonToken.VALUE_STRING) {
+            parser.getTextLength();
+            return;
+        }
+        if (t == null || !t.isStructStart()) {
+            return;
+        }
+        int depth = 1;
+        while (depth > 0) {
+            t = parser.nextToken();
+            if (t == null) {
+                throw new JsonParseException(parser, "unexpected end of input inside a value");
+            }
+            if (t.isStructStart()) {
+                depth++;
+            } else if (t.isStructEnd()) {
+                depth--;
+            } else if (t == JsonToken.VALUE_STRING) {
+                parser.getTextLength();
+            }
+        }
+    }
+
+    /** How an error message describes the value at the parser's current token. */
+    private static String kind(JsonParser parser) throws IOException {
+        JsonToken t = parser.currentToken();
+        return switch (t) {
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number (" + clip(parser.getText()) + ")";
+            case VALUE_TRUE -> "true";
+            case VALUE_FALSE -> "false";
+            case START_ARRAY -> "an array";
+            case START_OBJECT -> "an object";
+            case VALUE_NULL -> "null";
+            default -> t.name().toLowerCase();
+        };
+    }
+
+    /** {@code owner/name}, each part of letters, digits, {@code _ . -} (the pattern {@code [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+}). */
+    static boolean isRepository(String s) {
+        int slash = s.indexOf('/');
+        if (slash <= 0 || slash == s.length() - 1) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (i != slash && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '_' || c == '.' || c == '-')) {
                 return false;
             }
         }
         return true;
     }
 
-    private static void checkOptional(long number, JsonNode record, List<RecordError> errors) {
-        JsonNode issueNumber = record.get("issue_number");
-        if (issueNumber != null && !issueNumber.isNull() && !(issueNumber.canConvertToLong() && issueNumber.isIntegralNumber()
-                && issueNumber.asLong() > 0)) {
-            errors.add(new RecordError(number, "issue_number", "expected a positive integer, got " + kind(issueNumber)));
+    /** A lowercase label: a letter, then up to 31 letters, digits, {@code _} or {@code -}. */
+    static boolean isIssueType(String s) {
+        if (s.isEmpty() || s.length() > 32 || s.charAt(0) < 'a' || s.charAt(0) > 'z') {
+            return false;
         }
-        JsonNode labels = record.get("labels");
-        if (labels != null && !labels.isNull()) {
-            if (!labels.isArray()) {
-                errors.add(new RecordError(number, "labels", "expected an array of strings, got " + kind(labels)));
-            } else {
-                for (int i = 0; i < labels.size(); i++) {
-                    if (!labels.get(i).isTextual()) {
-                        errors.add(new RecordError(number, "labels[" + i + "]", "expected a string, got " + kind(labels.get(i))));
-                        break;
-                    }
-                }
+        for (int i = 1; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+                return false;
             }
         }
-        JsonNode url = record.get("url");
-        if (url != null && !url.isNull() && !(url.isTextual()
-                && (url.asText().startsWith("https://") || url.asText().startsWith("http://")))) {
-            errors.add(new RecordError(number, "url", "expected an http(s) URL, got " + kind(url)));
-        }
+        return true;
     }
 
-    private static String requiredText(long number, JsonNode record, String field, List<RecordError> errors) {
-        JsonNode value = record.get(field);
-        if (value == null || value.isNull()) {
-            errors.add(new RecordError(number, field, "missing required field"));
-            return null;
-        }
-        if (!value.isTextual()) {
-            errors.add(new RecordError(number, field, "expected a string, got " + kind(value)));
-            return null;
-        }
-        return value.asText();
-    }
-
-    /** RFC 3339 full-date or date-time; the date is taken in UTC. */
-    static LocalDate parseDate(String text) {
-        try {
-            if (text.length() == 10) {
-                return LocalDate.parse(text);
+    private static boolean isBlank(char[] chars, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            if (!Character.isWhitespace(chars[i])) {
+                return false;
             }
-            return OffsetDateTime.parse(text.replace(' ', 'T')).withOffsetSameInstant(ZoneOffset.UTC).toLocalDate();
-        } catch (DateTimeParseException e) {
-            return null;
         }
-    }
-
-    private static String kind(JsonNode node) {
-        return switch (node.getNodeType()) {
-            case STRING -> "a string";
-            case NUMBER -> "a number (" + node.asText() + ")";
-            case BOOLEAN -> node.asText();
-            case ARRAY -> "an array";
-            case OBJECT -> "an object";
-            case NULL -> "null";
-            default -> node.getNodeType().name().toLowerCase();
-        };
+        return true;
     }
 
     private static String clip(String s) {
         return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+
+    /**
+     * What the checks need to know of one field's value; {@code keepText} for the short strings
+     * that are matched or counted (the long texts are only checked for content).
+     */
+    private static final class Value {
+        final boolean keepText;
+        JsonToken token;
+        String kind;
+        String text;
+        boolean blank;
+        boolean positiveLong;
+        int size;
+        int firstNonString;
+        String firstNonStringKind;
+        int firstBlank;
+
+        Value(boolean keepText) {
+            this.keepText = keepText;
+        }
+
+        void clear() {
+            token = null;
+            text = null;
+        }
+
+        /** Absent, or present as {@code null}: both count as missing. */
+        boolean absent() {
+            return token == null || token == JsonToken.VALUE_NULL;
+        }
+
+        void read(JsonParser parser) throws IOException {
+            token = parser.currentToken();
+            kind = kind(parser);
+            text = null;
+            blank = false;
+            positiveLong = false;
+            size = 0;
+            firstNonString = -1;
+            firstNonStringKind = null;
+            firstBlank = -1;
+            switch (token) {
+                case VALUE_STRING -> {
+                    if (keepText) {
+                        text = parser.getText();
+                        blank = text.isBlank();
+                    } else {
+                        blank = isBlank(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                    }
+                }
+                case VALUE_NUMBER_INT -> positiveLong = parser.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                        && parser.getLongValue() > 0;
+                case START_ARRAY -> readArray(parser);
+                case START_OBJECT -> skip(parser);
+                default -> {
+                }
+            }
+        }
+
+        private void readArray(JsonParser parser) throws IOException {
+            JsonToken t;
+            while ((t = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (t == null) {
+                    throw new JsonParseException(parser, "unexpected end of input inside an array");
+                }
+                if (t == JsonToken.VALUE_STRING) {
+                    if (firstBlank < 0 && isBlank(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength())) {
+                        firstBlank = size;
+                    }
+                } else {
+                    if (firstNonString < 0) {
+                        firstNonString = size;
+                        firstNonStringKind = kind(parser);
+                    }
+                    skip(parser);
+                }
+                size++;
+            }
+        }
     }
 }

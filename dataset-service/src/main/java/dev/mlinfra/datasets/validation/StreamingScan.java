@@ -3,7 +3,6 @@ package dev.mlinfra.datasets.validation;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -14,21 +13,28 @@ import java.util.concurrent.TimeUnit;
  * Validates a file while it is being stored: every byte read from {@link #source()} is also
  * handed to a {@link DatasetScanner} on its own thread, through a small bounded queue, so the
  * file is read once. When the scanner falls behind, reading waits for it; when it stops early
- * (the file is already known to be invalid), reading goes on without it.
+ * (the file is already known to be invalid), reading goes on without it. The copies travel in
+ * a fixed set of reused arrays, so a file of any size allocates no more than that set.
  */
 public final class StreamingScan implements AutoCloseable {
 
-    private static final byte[] END = new byte[0];
-    /** Bytes handed over per queue entry, and entries queued: together they bound the memory used. */
+    /** Bytes handed over per queue entry, and entries in use: together they bound the memory used. */
     private static final int PIECE = 64 * 1024;
-    private static final int QUEUED = 64;
+    private static final int PIECES = 16;
+    private static final Piece END = new Piece(new byte[0], 0);
 
-    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUED);
+    /** A copy of the body's bytes for the scanner: {@code length} bytes of a pooled array. */
+    private record Piece(byte[] data, int length) {
+    }
+
+    private final BlockingQueue<Piece> queue = new ArrayBlockingQueue<>(PIECES + 1);
+    /** Arrays the scanner has finished with; new ones are made until {@link #PIECES} exist. */
+    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(PIECES);
+    private int made;
     private final CompletableFuture<ScanResult> result = new CompletableFuture<>();
     private final InputStream source;
     private volatile boolean scannerDone;
     private long bytes;
-    private IOException readFailure;
 
     public StreamingScan(InputStream body, DatasetScanner scanner, String format, String threadName) {
         this.source = new Tee(body);
@@ -54,11 +60,6 @@ public final class StreamingScan implements AutoCloseable {
     /** Bytes read from the body so far. */
     public long bytes() {
         return bytes;
-    }
-
-    /** Why reading the body failed (the client went away, say), or null. */
-    public IOException readFailure() {
-        return readFailure;
     }
 
     /** The one-byte read of a stream, through its array read. */
@@ -89,7 +90,7 @@ public final class StreamingScan implements AutoCloseable {
         queue.offer(END);
     }
 
-    private void hand(byte[] piece) {
+    private void hand(Piece piece) {
         try {
             while (!scannerDone && !queue.offer(piece, 100, TimeUnit.MILLISECONDS)) {
                 // the scanner is behind: wait for it (back pressure), unless it has stopped
@@ -97,6 +98,29 @@ public final class StreamingScan implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** An array for the next piece: a returned one, a new one while fewer than PIECES exist, or null once the scanner stopped. */
+    private byte[] array() {
+        byte[] a = free.poll();
+        if (a != null) {
+            return a;
+        }
+        if (made < PIECES) {
+            made++;
+            return new byte[PIECE];
+        }
+        try {
+            while (!scannerDone) {
+                a = free.poll(100, TimeUnit.MILLISECONDS);
+                if (a != null) {
+                    return a;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return null;
     }
 
     private final class Tee extends FilterInputStream {
@@ -111,25 +135,25 @@ public final class StreamingScan implements AutoCloseable {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int n;
-            try {
-                n = super.read(b, off, len);
-            } catch (IOException e) {
-                readFailure = e;
-                throw e;
-            }
+            int n = super.read(b, off, len);
             if (n > 0) {
                 bytes += n;
             }
             for (int from = 0; n > 0 && from < n && !scannerDone; from += PIECE) {
-                hand(Arrays.copyOfRange(b, off + from, off + Math.min(n, from + PIECE)));
+                byte[] a = array();
+                if (a == null) {
+                    break;
+                }
+                int length = Math.min(n - from, PIECE);
+                System.arraycopy(b, off + from, a, 0, length);
+                hand(new Piece(a, length));
             }
             return n;
         }
     }
 
     private final class QueueStream extends InputStream {
-        private byte[] current = new byte[0];
+        private Piece current = new Piece(new byte[0], 0);
         private int pos;
         private boolean ended;
 
@@ -143,9 +167,12 @@ public final class StreamingScan implements AutoCloseable {
             if (len == 0) {
                 return 0;
             }
-            while (pos >= current.length) {
+            while (pos >= current.length()) {
                 if (ended) {
                     return -1;
+                }
+                if (current.length() > 0) {
+                    free.offer(current.data());
                 }
                 try {
                     current = queue.take();
@@ -159,8 +186,8 @@ public final class StreamingScan implements AutoCloseable {
                     return -1;
                 }
             }
-            int n = Math.min(len, current.length - pos);
-            System.arraycopy(current, pos, b, off, n);
+            int n = Math.min(len, current.length() - pos);
+            System.arraycopy(current.data(), pos, b, off, n);
             pos += n;
             return n;
         }

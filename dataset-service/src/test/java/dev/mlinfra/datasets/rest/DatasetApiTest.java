@@ -24,7 +24,16 @@ import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
+import io.restassured.RestAssured;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -267,5 +276,75 @@ public class DatasetApiTest {
     void requestsWithoutAGatewayIdentityAreRefused() {
         given().get("/v1/datasets").then().statusCode(401).body("error.code", equalTo("unauthorized"));
         given().get("/internal/v1/datasets/x").then().statusCode(401);
+        given().body(RECORD).put("/v1/datasets/upload/upl-x").then().statusCode(401).body("error.code", equalTo("unauthorized"));
+    }
+
+    private static URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + RestAssured.port + path);
+    }
+
+    @Test
+    void aChunkedUploadAndAClientThatWaitsFor100ContinueBothWork() throws Exception {
+        byte[] bytes = Files.readAllBytes(SAMPLE);
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String token = TestIdentities.token("team-a", "read", "write");
+        // No Content-Length: the body comes in chunks of unknown total length.
+        String chunkedName = name();
+        HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(uri(uploadPath(create("team-a", chunkedName, "jsonl"))))
+                .header("x-mlinfra-identity", token)
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, chunked.statusCode(), chunked.body());
+        JsonPath ready = JsonPath.from(chunked.body());
+        assertEquals("ready", ready.getString("status"));
+        assertEquals(bytes.length, ready.getLong("size"));
+        // Expect: 100-continue: the client sends the body only once the service has accepted the upload.
+        String waitingName = name();
+        String waitingPath = uploadPath(create("team-a", waitingName, "jsonl"));
+        HttpResponse<String> waiting = http.send(HttpRequest.newBuilder(uri(waitingPath)).expectContinue(true)
+                .header("x-mlinfra-identity", token).timeout(Duration.ofSeconds(30))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, waiting.statusCode(), waiting.body());
+        assertEquals("ready", JsonPath.from(waiting.body()).getString("status"));
+        // Refused before any byte of the body is read: answered at once, with the error object.
+        HttpResponse<String> again = http.send(HttpRequest.newBuilder(uri(waitingPath)).expectContinue(true)
+                .header("x-mlinfra-identity", token).timeout(Duration.ofSeconds(30))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(409, again.statusCode());
+        assertEquals("conflict", JsonPath.from(again.body()).getString("error.code"));
+    }
+
+    @Test
+    void anUploadThatBreaksOffEndsFailedAndKeepsNoObject() throws Exception {
+        String name = name();
+        String path = uploadPath(create("team-a", name, "jsonl"));
+        byte[] part = (RECORD + "\n").repeat(2000).getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("127.0.0.1", RestAssured.port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nx-mlinfra-identity: " + TestIdentities.token("team-a", "write")
+                    + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " + (part.length * 10L) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(part);
+            out.flush();
+            Thread.sleep(300);
+        }
+        String status = null;
+        for (int i = 0; i < 100 && !"failed".equals(status); i++) {
+            Thread.sleep(100);
+            status = as("team-a").get("/v1/datasets/" + name).then().statusCode(200).extract().path("status");
+        }
+        as("team-a").get("/v1/datasets/" + name).then().statusCode(200)
+                .body("status", equalTo("failed"))
+                .body("failure.reason", containsString("The upload was interrupted after"));
+        assertEquals(0, store.removeAll("datasets/team-a/" + name + "/"), "no object is left behind");
+        as("team-a").body(RECORD).put(path).then().statusCode(409);
+    }
+
+    @Test
+    void theOpenApiDocumentDescribesTheFileUpload() {
+        given().get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.'/v1/datasets/upload/{upload_id}'.put.summary", containsString("Upload the dataset's file"))
+                .body("paths.'/v1/datasets/upload'.post", notNullValue())
+                .body("paths.'/v1/datasets/{dataset_id}'.get", notNullValue());
     }
 }

@@ -125,4 +125,76 @@ class DatasetScannerTest {
         assertFalse(r.valid());
         assertTrue(r.firstErrors().get(0).message().contains("jsonl"));
     }
+
+    @Test
+    void datesAreReadAsRfc3339AndCountedInUtc() {
+        assertEquals(LocalDate.of(2024, 3, 18), Rfc3339.utcDate("2024-03-17T23:30:00-02:00"));
+        assertEquals(LocalDate.of(2024, 3, 16), Rfc3339.utcDate("2024-03-17T00:30:00+02:00"));
+        assertEquals(LocalDate.of(2024, 3, 17), Rfc3339.utcDate("2024-03-17t09:12:44.123456z"));
+        assertEquals(LocalDate.of(2024, 3, 17), Rfc3339.utcDate("2024-03-17 09:12:44Z"));
+        assertEquals(LocalDate.of(2024, 2, 29), Rfc3339.utcDate("2024-02-29"));
+        for (String bad : List.of("2023-02-29", "2024-13-01", "2024-03-17T24:00:00Z", "2024-03-17T09:12Z", "2024-03-17T09:12:44",
+                "2024-03-17T09:12:44.Z", "2024-03-17T09:12:44+0200", "17/03/2024", "2024-3-17", "", "2024-03-17Z")) {
+            assertEquals(null, Rfc3339.utcDate(bad), bad);
+        }
+        ScanResult r = scan(GOOD.replace("2024-03-17T09:12:44Z", "2024-03-17T23:30:00-02:00"), "jsonl");
+        assertEquals(LocalDate.of(2024, 3, 18), r.latest());
+    }
+
+    @Test
+    void aNullOutcomeIsAMissingOne() {
+        ScanResult r = scan(GOOD.replace("\"Fixed in v2.10.3\"", "null"), "jsonl");
+        assertEquals(new RecordError(1, "resolution",
+                "missing: a record needs 'resolution' (text) or 'trajectory' (array of steps), or both"), r.firstErrors().get(0));
+    }
+
+    @Test
+    void stepsAndLabelsAreCheckedOneByOne() {
+        ScanResult blank = scan(GOOD2.replace("\"Implement\"", "\"  \""), "jsonl");
+        assertEquals(new RecordError(1, "trajectory[1]", "expected a non-empty string, got a string"), blank.firstErrors().get(0));
+        ScanResult number = scan(GOOD2.replace("\"Design\"", "{\"step\":1}"), "jsonl");
+        assertEquals(new RecordError(1, "trajectory[0]", "expected a non-empty string, got an object"), number.firstErrors().get(0));
+        ScanResult labels = scan(GOOD.replace("\"extra\"", "\"labels\":[\"ok\",\"\",7],\"extra\""), "jsonl");
+        assertEquals(List.of(new RecordError(1, "labels[2]", "expected a string, got a number (7)")), labels.firstErrors());
+        ScanResult issueNumber = scan(GOOD.replace("\"extra\"", "\"issue_number\":-3,\"extra\""), "jsonl");
+        assertEquals(new RecordError(1, "issue_number", "expected a positive integer, got a number (-3)"), issueNumber.firstErrors().get(0));
+        assertTrue(scan(GOOD.replace("\"extra\"", "\"issue_number\":4512,\"url\":\"https://x.test/4512\",\"extra\""), "jsonl").valid());
+    }
+
+    @Test
+    void namesAndLabelsFollowTheirPatterns() {
+        assertTrue(RecordValidator.isRepository("argoproj/argo-cd"));
+        assertTrue(RecordValidator.isRepository("A_b.c/D-9"));
+        for (String bad : List.of("argo-cd", "/argo", "argo/", "a/b/c", "a b/c", "ä/b", "")) {
+            assertFalse(RecordValidator.isRepository(bad), bad);
+        }
+        assertTrue(RecordValidator.isIssueType("bug"));
+        assertTrue(RecordValidator.isIssueType("a" + "b".repeat(31)));
+        for (String bad : List.of("Bug", "1bug", "a" + "b".repeat(32), "bug fix", "", "_x")) {
+            assertFalse(RecordValidator.isIssueType(bad), bad);
+        }
+    }
+
+    @Test
+    void unknownFieldsAreKeptButTheirBytesStillChecked() {
+        assertTrue(scan(GOOD.replace("{\"kept\":true}", "[1,{\"deep\":[\"x\",null]},\"y\"]"), "jsonl").valid());
+        ScanResult longUnknown = scan(GOOD.replace("{\"kept\":true}", "{\"notes\":[\"" + "x".repeat(5000) + "\"]}"), "jsonl");
+        assertEquals(new RecordError(1, "extra", "a string value is longer than the limit of 1024 characters"),
+                longUnknown.firstErrors().get(0));
+        byte[] bad = GOOD.replace("\"kept\":true", "\"kept\":\"XX\"").getBytes(StandardCharsets.UTF_8);
+        int at = new String(bad, StandardCharsets.UTF_8).indexOf("XX");
+        bad[at] = (byte) 0xc3;
+        bad[at + 1] = (byte) 0x28;
+        ScanResult r = scanner.scan(new ByteArrayInputStream(bad), "jsonl");
+        assertFalse(r.valid());
+        assertTrue(r.firstErrors().get(0).message().contains("UTF-8"), r.firstErrors().toString());
+    }
+
+    @Test
+    void aRecordThatIsNotAnObjectIsNamedByWhatItIs() {
+        ScanResult r = scan("[" + GOOD + ",[1,2],\"text\"]", "json");
+        assertEquals(List.of(new RecordError(2, null, "expected a JSON object, got an array"),
+                new RecordError(3, null, "expected a JSON object, got a string")), r.firstErrors());
+        assertEquals(3, r.records());
+    }
 }
