@@ -13,6 +13,11 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
@@ -42,6 +47,18 @@ final class StreamingUploads {
     private static final Pattern UPLOAD_ID = Pattern.compile("<UploadId>([^<]+)</UploadId>");
     private static final Pattern ERROR_CODE = Pattern.compile("<Code>([^<]+)</Code>");
     private static final int COPY_BUFFER = 64 * 1024;
+    /**
+     * Parts sent before the answer to the earliest is awaited: the next part streams while the
+     * store still writes the previous one, so reading the source does not stop at every part.
+     */
+    private static final int PARTS_IN_FLIGHT = 2;
+    private static final AtomicInteger SENDER_THREADS = new AtomicInteger();
+    /** Threads that send parts and wait for their answers (at most {@link #PARTS_IN_FLIGHT} per upload). */
+    private final ExecutorService senders = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "object-store-upload-" + SENDER_THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
 
     private final OkHttpClient http;
     private final HttpUrl endpoint;
@@ -105,18 +122,25 @@ final class StreamingUploads {
             throw new ObjectStore.ObjectStoreException("the object store started no upload for " + key + ": " + created, null);
         }
         String uploadId = id.group(1);
-        List<String> etags = new ArrayList<>();
+        List<CompletableFuture<String>> etags = new ArrayList<>();
         try {
             RequestBody part;
             while ((part = parts.next()) != null) {
                 int number = etags.size() + 1;
                 HttpUrl url = objectUrl(key).addQueryParameter("partNumber", Integer.toString(number))
                         .addQueryParameter("uploadId", uploadId).build();
-                etags.add(call(request(url, "PUT", part), source, "store part " + number + " of " + key).etag);
+                if (etags.size() >= PARTS_IN_FLIGHT) {
+                    etags.get(etags.size() - PARTS_IN_FLIGHT).join();
+                }
+                etags.add(send(url, part, source, "store part " + number + " of " + key));
+            }
+            List<String> tags = new ArrayList<>();
+            for (CompletableFuture<String> etag : etags) {
+                tags.add(etag.join());
             }
             StringBuilder done = new StringBuilder("<CompleteMultipartUpload>");
-            for (int i = 0; i < etags.size(); i++) {
-                done.append("<Part><PartNumber>").append(i + 1).append("</PartNumber><ETag>").append(xml(etags.get(i)))
+            for (int i = 0; i < tags.size(); i++) {
+                done.append("<Part><PartNumber>").append(i + 1).append("</PartNumber><ETag>").append(xml(tags.get(i)))
                         .append("</ETag></Part>");
             }
             done.append("</CompleteMultipartUpload>");
@@ -128,10 +152,59 @@ final class StreamingUploads {
             if (answer.body.contains("<Error>") && error.find()) {
                 throw new ObjectStore.ObjectStoreException("the object store could not complete " + key + ": " + error.group(1), null);
             }
+        } catch (CompletionException e) {
+            RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : e;
+            etags.forEach(f -> f.exceptionally(ignored -> null).join());
+            abort(key, uploadId, cause);
+            throw cause;
         } catch (RuntimeException e) {
+            etags.forEach(f -> f.exceptionally(ignored -> null).join());
             abort(key, uploadId, e);
             throw e;
         }
+    }
+
+    /**
+     * Sends one part on a sender thread and returns once its body has been read from the source
+     * (or the part failed), so that the next part can follow while this one waits for its answer.
+     * The future holds the part's ETag.
+     */
+    private CompletableFuture<String> send(HttpUrl url, RequestBody part, Source source, String what) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        RequestBody body = new RequestBody() {
+            @Override
+            public MediaType contentType() {
+                return part.contentType();
+            }
+
+            @Override
+            public long contentLength() throws IOException {
+                return part.contentLength();
+            }
+
+            @Override
+            public boolean isOneShot() {
+                return true;
+            }
+
+            @Override
+            public void writeTo(BufferedSink sink) throws IOException {
+                try {
+                    part.writeTo(sink);
+                } finally {
+                    written.complete(null);
+                }
+            }
+        };
+        CompletableFuture<String> etag = CompletableFuture.supplyAsync(() -> {
+            try {
+                return call(request(url, "PUT", body), source, what).etag;
+            } finally {
+                written.complete(null);
+            }
+        }, senders);
+        written.join();
+        return etag;
     }
 
     private void abort(String key, String uploadId, RuntimeException cause) {
@@ -192,7 +265,8 @@ final class StreamingUploads {
     /** The body being stored; remembers why reading it failed. */
     private static final class Source {
         private final InputStream in;
-        private IOException failure;
+        // read by the caller's thread, written by whichever thread sends the current part
+        private volatile IOException failure;
         private long read;
 
         Source(InputStream in) {
