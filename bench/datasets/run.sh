@@ -142,7 +142,17 @@ API_KEY=
 S3_ENDPOINT=
 S3_USER=
 S3_REGION=
+declare -a S3_AUTH=()
 SIZE=
+
+# Deletes what an upload stored (DELETE on URL, with the curl options that follow), so that every
+# run starts with the same object store, without gigabytes of earlier uploads waiting to be
+# written to disk.
+remove_after() {
+  local url=$1
+  shift
+  curl -s -o /dev/null -X DELETE "$@" "$url" || true
+}
 
 # CPU seconds (user + system) a process and its threads have used so far ('0' once it is gone).
 cpu_seconds() {
@@ -196,6 +206,7 @@ platform_upload() {
     -T "$file" "${auth[@]}" -H "Content-Type: application/x-ndjson" "$url")
   timing=$(head -n 1 <<<"$out")
   curl_cpu=$(tail -n 1 <<<"$out")
+  remove_after "$gateway/v1/datasets/$name" -H "x-api-key: $API_KEY"
   # shellcheck disable=SC2086
   set -- $timing
   echo "${2:-0} ${1:-000} $(json_field "$answer" status) $(curl_phases "$WORK/platform-$n-curl.log") $(cpu_used "$before" "$(cpu_snapshot)") $curl_cpu"
@@ -230,7 +241,47 @@ plain_upload() {
   set -- $timing
   local used
   used=$(cpu_used "$before" "$(cpu_snapshot)")
+  remove_after "$S3_ENDPOINT/$PLAIN_BUCKET/plain-$n/data.jsonl" "${S3_AUTH[@]}"
   echo "${2:-0} ${1:-000} ${used##* } $(tail -n 1 <<<"$out")"
+}
+
+# Diagnostic: one multipart upload of the file straight to the object store, in the platform's
+# 16 MiB parts, sent one after another by one curl (one connection), then the completion; the
+# parts were cut beforehand into PARTS_DIR. Shows what the object store itself spends on a
+# multipart upload, which the platform has to use for large files and the plain PUT does not.
+# Prints "seconds http_status cpu_store -".
+PARTS_DIR=
+declare -a MULTIPART=()
+plain_multipart_upload() {
+  local n=$1 url="$S3_ENDPOINT/$PLAIN_BUCKET/multipart-$1/data.jsonl"
+  local -a s3=(--aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_USER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+  local before start upload_id
+  before=$(cpu_snapshot)
+  start=$(now)
+  upload_id=$(curl -s "${s3[@]}" -X POST "$url?uploads=" | sed -n 's:.*<UploadId>\([^<]*\)</UploadId>.*:\1:p')
+  [ -n "$upload_id" ] || { echo "0 000 0 -"; return 0; }
+  local -a transfers=()
+  local part i=0
+  for part in "$PARTS_DIR"/part-*; do
+    i=$((i + 1))
+    transfers+=(-T "$part" "$url?partNumber=$i&uploadId=$upload_id")
+  done
+  local etags etag xml="<CompleteMultipartUpload>"
+  etags=$(curl -s "${s3[@]}" -w '%header{etag}\n' "${transfers[@]}")
+  i=0
+  while read -r etag; do
+    i=$((i + 1))
+    xml="$xml<Part><PartNumber>$i</PartNumber><ETag>$etag</ETag></Part>"
+  done <<<"$etags"
+  local code used
+  code=$(curl -s "${s3[@]}" -o "$WORK/multipart-$n-answer.txt" -w '%{http_code}' -X POST \
+    -H "Content-Type: application/xml" --data-binary "$xml</CompleteMultipartUpload>" "$url?uploadId=$upload_id")
+  grep -q '<Error>' "$WORK/multipart-$n-answer.txt" && code=500
+  used=$(cpu_used "$before" "$(cpu_snapshot)")
+  local seconds
+  seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+  remove_after "$url" "${s3[@]}"
+  echo "$seconds $code ${used##* } -"
 }
 
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s; else print "-" }'; }
@@ -296,6 +347,7 @@ main() {
   S3_ENDPOINT=${S3_ENDPOINT%/}
   S3_USER="$(prop "$state" s3.access-key):$(prop "$state" s3.secret-key)"
   S3_REGION=$(prop "$state" s3.region)
+  S3_AUTH=(--aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_USER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
 
   local service_port
   free_port; service_port=$PORT
@@ -375,6 +427,10 @@ main() {
 
   say "(each run: seconds, HTTP status, [platform and direct: dataset status, seconds curl waited for 100 Continue, seconds until the body was sent, CPU seconds of gateway and dataset-service,] CPU seconds of the object store, of curl)"
   say "measuring: $RUNS uploads of $INPUT ($SIZE bytes, $records records) each way; $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  PARTS_DIR="$WORK/parts"
+  mkdir -p "$PARTS_DIR"
+  split -b 16777216 -d -a 4 "$INPUT" "$PARTS_DIR/part-"
+  plain_multipart_upload 90 >/dev/null
   local -a platform=() plain=()
   local failed=0 r
   for n in $(seq 1 "$RUNS"); do
@@ -401,6 +457,12 @@ main() {
     # shellcheck disable=SC2086
     set -- $r
     [ "$2" = 200 ] || { failed=1; say "  plain run $n FAILED: HTTP $2: $(head -c 1000 "$WORK/plain-$n-answer.txt")"; }
+    r=$(plain_multipart_upload "$n")
+    MULTIPART+=("$r")
+    say "  multipart run $n: $r"
+    # shellcheck disable=SC2086
+    set -- $r
+    [ "$2" = 200 ] || { failed=1; say "  multipart run $n FAILED: HTTP $2: $(head -c 1000 "$WORK/multipart-$n-answer.txt" 2>/dev/null)"; }
   done
   local -a direct=()
   if [ "$DIRECT_RUNS" -gt 0 ]; then
@@ -492,6 +554,11 @@ report() {
   best_p=$ROW_BEST; mean_p=$ROW_MEAN
   table_row plain "plain PUT to the object store" "$cols" "${plain[@]}"
   best_s=$ROW_BEST; mean_s=$ROW_MEAN
+  local best_m=0 mean_m=0
+  if [ "${#MULTIPART[@]}" -gt 0 ]; then
+    table_row plain "multipart upload to the object store, 16 MiB parts (diagnostic)" "$cols" "${MULTIPART[@]}"
+    best_m=$ROW_BEST; mean_m=$ROW_MEAN
+  fi
   if [ "${#direct[@]}" -gt 0 ]; then
     table_row platform "direct to dataset-service (diagnostic, no gateway)" "$cols" "${direct[@]}"
   fi
@@ -511,6 +578,11 @@ report() {
     set -- ${plain[i]}
     say "| plain $((i + 1)) | $(printf '%.1f' "$1") | | | $3 | $4 | $(awk -v c="$3" -v d="$4" 'BEGIN { printf "%.1f", c + d }') | | |"
   done
+  for i in "${!MULTIPART[@]}"; do
+    # shellcheck disable=SC2086
+    set -- ${MULTIPART[i]}
+    say "| multipart $((i + 1)) | $(printf '%.1f' "$1") | | | $3 | - | - | | |"
+  done
   for i in "${!direct[@]}"; do
     # shellcheck disable=SC2086
     set -- ${direct[i]}
@@ -524,6 +596,11 @@ report() {
       if (ms > 0) printf "platform / plain throughput (mean): %.0f%%\n", mp / ms * 100
     } else {
       print "platform / plain throughput: not measured (a path failed)"
+    }
+  }'
+  awk -v bp="$best_p" -v bm="$best_m" -v mp="$mean_p" -v mm="$mean_m" 'BEGIN {
+    if (bm > 0 && bp > 0) {
+      printf "platform / multipart upload to the object store (diagnostic): %.0f%% best, %.0f%% mean\n", bp / bm * 100, (mm > 0 ? mp / mm * 100 : 0)
     }
   }'
 

@@ -40,15 +40,15 @@ public class EngineBench {
                         type, c.parameterCount(), c.activeParameterCount(), c.numLocalExperts(), c.numExpertsPerTok(),
                         c.hiddenSize(), c.numHiddenLayers());
                 double full = train(engine, model, null, root);
-                double flopsPerToken = trainingFlopsPerToken(c, SEQ, false);
-                System.out.printf("  full fine-tuning: %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak%n", full,
-                        full * flopsPerToken / 1e9, 100 * full * flopsPerToken / 1e9 / peak);
+                double flopsPerToken = trainingFlopsPerToken(model, null, SEQ);
+                System.out.printf("  full fine-tuning: %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak (%.2f MFLOP/token)%n", full,
+                        full * flopsPerToken / 1e9, 100 * full * flopsPerToken / 1e9 / peak, flopsPerToken / 1e6);
                 try (LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(16, 32, 0.05, null,
                         List.of("embed_tokens", "lm_head")), 1)) {
                     double t = train(engine, model, lora, root);
-                    double f = trainingFlopsPerToken(c, SEQ, true);
-                    System.out.printf("  LoRA r=16:        %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak%n", t, t * f / 1e9,
-                            100 * t * f / 1e9 / peak);
+                    double f = trainingFlopsPerToken(model, lora, SEQ);
+                    System.out.printf("  LoRA r=16:        %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak (%.2f MFLOP/token)%n", t,
+                            t * f / 1e9, 100 * t * f / 1e9 / peak, f / 1e6);
                 }
                 generation(model);
             }
@@ -76,15 +76,35 @@ public class EngineBench {
     }
 
     /**
-     * Model FLOPs per trained token: 2 per weight in the forward pass and 4 in the backward pass
-     * (input and weight gradients; only input gradients for frozen weights under LoRA), plus the
-     * attention products (QK^T and AV over the full sequence, as computed).
+     * Model FLOPs per trained token. Matrix products: 2 per weight in the forward pass and 4 in the
+     * backward pass (input and weight gradients) for every weight a token passes through; a frozen
+     * weight under LoRA gets no weight gradient, so 4; the LoRA matrices and the modules the
+     * adapter trains in full (here lm_head; the embedding is a lookup, not a product) count 6.
+     * Attention: QK^T and AV (2 * head_dim each per query-key pair and head) over the pairs the
+     * model computes, that is each query block against the keys up to its last position, not the
+     * fully masked rest of the T x T scores; x3 for forward and backward.
      */
-    static double trainingFlopsPerToken(ModelConfig c, int seq, boolean lora) {
+    static double trainingFlopsPerToken(LlamaModel model, LoraAdapter lora, int seq) {
+        ModelConfig c = model.config();
         double matmulParams = c.activeParameterCount() - (double) c.vocabSize() * c.hiddenSize();
-        double perParam = lora ? 4 : 6;
-        double attention = 4.0 * seq * c.numAttentionHeads() * c.headDim() * c.numHiddenLayers();
-        return perParam * matmulParams + 3 * attention;
+        double products;
+        if (lora == null) {
+            products = 6 * matmulParams;
+        } else {
+            double trained = 0;
+            double adapters = 0;
+            for (Map.Entry<String, NDArray> p : lora.parameters().entrySet()) {
+                if (p.getKey().contains(".lora_")) {
+                    adapters += p.getValue().size();
+                } else if (p.getKey().endsWith("lm_head.weight")) {
+                    trained += p.getValue().size();
+                }
+            }
+            products = 4 * (matmulParams - trained) + 6 * (trained + adapters);
+        }
+        double attention = 4.0 * c.headDim() * c.numAttentionHeads() * c.numHiddenLayers()
+                * model.attentionScorePairs(seq) / seq;
+        return products + 3 * attention;
     }
 
     static double train(Engine engine, LlamaModel model, LoraAdapter lora, NDManager root) {
