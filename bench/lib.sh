@@ -1,7 +1,7 @@
 # Shared by the benchmarks: free ports, starting and waiting for the platform's processes,
 # their configuration from the devstack's state file, and identity tokens. Sourced by
-# bench/*/run.sh, which set WORK (their temporary folder), PIDS, START_TIMEOUT and GATEWAY_PORT
-# and define say and die.
+# bench/*/run.sh, which set ROOT, WORK (their temporary folder), PIDS, START_TIMEOUT and
+# GATEWAY_PORT and define say and die.
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -36,6 +36,22 @@ wait_ready() {
     kill -0 "$pid" 2>/dev/null || die "$name exited during startup (log: $WORK/$name.log)"
     [ "$waited" -ge "$START_TIMEOUT" ] && die "$name was not ready within ${START_TIMEOUT}s"
     sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+# Writes identity keys to WORK/keys and starts a devstack (first in PIDS) with the databases
+# DATABASES (comma-separated) and the JVM options that follow; waits for its state file.
+start_devstack() {
+  local databases=$1 waited=0
+  shift
+  java -jar "$ROOT/devstack/target/devstack.jar" keys --dir "$WORK/keys" >"$WORK/keys.log" 2>&1
+  background devstack java "$@" -jar "$ROOT/devstack/target/devstack.jar" run \
+    --data-dir "$WORK/data" --state-file "$WORK/devstack.properties" --databases "$databases"
+  until [ -s "$WORK/devstack.properties" ]; do
+    kill -0 "${PIDS[0]}" 2>/dev/null || die "devstack exited during startup"
+    [ "$waited" -ge $((START_TIMEOUT * 2)) ] && die "devstack was not ready within ${START_TIMEOUT}s"
+    sleep 0.5
     waited=$((waited + 1))
   done
 }

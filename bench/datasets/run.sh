@@ -332,16 +332,7 @@ main() {
   mkdir -p "$WORK/keys"
 
   say "starting devstack, dataset-service and gateway (work folder $WORK)"
-  java -jar "$ROOT/devstack/target/devstack.jar" keys --dir "$WORK/keys" >"$WORK/keys.log" 2>&1
-  background devstack java -Xmx512m -jar "$ROOT/devstack/target/devstack.jar" run \
-    --data-dir "$WORK/data" --state-file "$WORK/devstack.properties" --databases gateway,datasets
-  local waited=0
-  until [ -s "$WORK/devstack.properties" ]; do
-    kill -0 "${PIDS[0]}" 2>/dev/null || die "devstack exited during startup"
-    [ "$waited" -ge $((START_TIMEOUT * 2)) ] && die "devstack was not ready within ${START_TIMEOUT}s"
-    sleep 0.5
-    waited=$((waited + 1))
-  done
+  start_devstack gateway,datasets -Xmx512m
   local state="$WORK/devstack.properties"
   S3_ENDPOINT=$(prop "$state" s3.endpoint)
   S3_ENDPOINT=${S3_ENDPOINT%/}

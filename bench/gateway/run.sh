@@ -149,16 +149,7 @@ main() {
   mkdir -p "$WORK/keys"
 
   say "starting devstack, infra-service and gateway (work folder $WORK)"
-  java -jar "$ROOT/devstack/target/devstack.jar" keys --dir "$WORK/keys" >"$WORK/keys.log" 2>&1
-  background devstack java -jar "$ROOT/devstack/target/devstack.jar" run \
-    --data-dir "$WORK/data" --state-file "$WORK/devstack.properties" --databases gateway,infra
-  local waited=0
-  until [ -s "$WORK/devstack.properties" ]; do
-    kill -0 "${PIDS[0]}" 2>/dev/null || die "devstack exited during startup"
-    [ "$waited" -ge $((START_TIMEOUT * 2)) ] && die "devstack was not ready within ${START_TIMEOUT}s"
-    sleep 0.5
-    waited=$((waited + 1))
-  done
+  start_devstack gateway,infra
 
   local service_port gateway_port nginx_port
   free_port; service_port=$PORT
