@@ -210,6 +210,57 @@ class DevServersTest {
         }
     }
 
+    @Test
+    void s3CompletesAMultipartUploadByJoiningItsPartsWithTheirMetadata() throws Exception {
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(state.get(StateFile.S3_ENDPOINT))
+                .credentials(state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY))
+                .region(state.get(StateFile.S3_REGION))
+                .build();
+        String bucket = "devstack-multipart";
+        s3.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
+        int partSize = 5 * 1024 * 1024;
+        byte[] data = new byte[2 * partSize + 12345];
+        new Random(7).nextBytes(data);
+        String name = "datasets/team-a/set/v1/data.jsonl";
+        // an older object under the same name is replaced
+        s3.putObject(PutObjectArgs.builder().bucket(bucket).object(name)
+                .stream(new ByteArrayInputStream(new byte[] {1, 2, 3}), 3, -1).build());
+
+        s3.putObject(PutObjectArgs.builder().bucket(bucket).object(name)
+                .stream(new ByteArrayInputStream(data), -1, partSize)
+                .contentType("application/x-ndjson").userMetadata(Map.of("origin", "upload-test")).build());
+
+        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(bucket).object(name).build())) {
+            assertArrayEquals(data, in.readAllBytes());
+        }
+        var stat = s3.statObject(StatObjectArgs.builder().bucket(bucket).object(name).build());
+        assertEquals(data.length, stat.size());
+        assertEquals("application/x-ndjson", stat.contentType());
+        assertEquals("upload-test", stat.userMetadata().get("origin"));
+        // S3's multipart ETag: the MD5 of the parts' MD5s, then the number of parts
+        java.security.MessageDigest ofParts = java.security.MessageDigest.getInstance("MD5");
+        for (int from = 0; from < data.length; from += partSize) {
+            ofParts.update(java.security.MessageDigest.getInstance("MD5")
+                    .digest(java.util.Arrays.copyOfRange(data, from, Math.min(data.length, from + partSize))));
+        }
+        assertEquals(java.util.HexFormat.of().formatHex(ofParts.digest()) + "-3", stat.etag().replace("\"", ""));
+
+        // nothing of the upload is left beside the object: no parts, no temporary file (the
+        // filesystem backend lists each folder on the way as an entry of its own, ending in '/')
+        List<String> objects = new ArrayList<>();
+        for (var item : s3.listObjects(io.minio.ListObjectsArgs.builder().bucket(bucket).recursive(true).build())) {
+            if (!item.get().objectName().endsWith("/")) {
+                objects.add(item.get().objectName());
+            }
+        }
+        assertEquals(List.of(name), objects);
+        try (var files = Files.walk(Path.of(state.get("s3.data-dir")).resolve(bucket))) {
+            List<String> leftovers = files.filter(Files::isRegularFile).map(Path::toString).filter(f -> f.contains(".mpus-")).toList();
+            assertEquals(List.of(), leftovers);
+        }
+    }
+
     private Connection connect(String database) throws Exception {
         return DriverManager.getConnection(servers.postgres().jdbcUrl(database),
                 state.get(StateFile.POSTGRES_USERNAME), state.get(StateFile.POSTGRES_PASSWORD));
