@@ -47,6 +47,8 @@ final class StreamingUploads {
     private static final Pattern UPLOAD_ID = Pattern.compile("<UploadId>([^<]+)</UploadId>");
     private static final Pattern ERROR_CODE = Pattern.compile("<Code>([^<]+)</Code>");
     private static final int COPY_BUFFER = 64 * 1024;
+    /** Bytes gathered into one write to the store's socket. */
+    private static final int SOCKET_WRITE = 256 * 1024;
     /**
      * Parts sent before the answer to the earliest is awaited: the next part streams while the
      * store still writes the previous one, so reading the source does not stop at every part.
@@ -72,6 +74,7 @@ final class StreamingUploads {
                 .writeTimeout(Duration.ofMinutes(2))
                 .readTimeout(Duration.ofMinutes(5))
                 .retryOnConnectionFailure(false)
+                .socketFactory(new GatheringSocketFactory(SOCKET_WRITE))
                 .build();
     }
 
