@@ -261,6 +261,130 @@ class DevServersTest {
         }
     }
 
+    @Test
+    void s3AssemblesPartsThatArriveOutOfOrderOrTwiceAndForgetsAbortedUploads() throws Exception {
+        String bucket = "devstack-parts";
+        RawS3 s3 = new RawS3();
+        assertEquals(200, s3.send("PUT", "/" + bucket, null).code());
+        int partSize = 5 * 1024 * 1024;
+        Random random = new Random(11);
+        byte[] one = new byte[partSize];
+        byte[] oneAgain = new byte[partSize];
+        byte[] two = new byte[partSize];
+        byte[] three = new byte[4321];
+        random.nextBytes(one);
+        random.nextBytes(oneAgain);
+        random.nextBytes(two);
+        random.nextBytes(three);
+
+        // part 2 before part 1 (it cannot be placed yet), part 1 twice (the second one counts), then the last part
+        String key = "/" + bucket + "/out-of-order.bin";
+        String upload = s3.startUpload(key);
+        String etag2 = s3.part(key, upload, 2, two);
+        s3.part(key, upload, 1, one);
+        String etag1 = s3.part(key, upload, 1, oneAgain);
+        String etag3 = s3.part(key, upload, 3, three);
+        var completed = s3.complete(key, upload, List.of(etag1, etag2, etag3));
+        assertEquals(200, completed.code(), completed.body());
+        var object = s3.send("GET", key, null);
+        assertEquals(200, object.code());
+        java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        expected.write(oneAgain);
+        expected.write(two);
+        expected.write(three);
+        assertArrayEquals(expected.toByteArray(), object.bytes());
+
+        // in order: part 1 fixes where the others go
+        String inOrder = "/" + bucket + "/in-order.bin";
+        upload = s3.startUpload(inOrder);
+        List<String> etags = List.of(s3.part(inOrder, upload, 1, one), s3.part(inOrder, upload, 2, two), s3.part(inOrder, upload, 3, three));
+        var listed = s3.send("GET", inOrder + "?uploadId=" + upload, null);
+        assertTrue(listed.body().contains("<Size>" + three.length + "</Size>"), listed.body());
+        assertTrue(listed.body().contains(etags.get(1).replace("\"", "")), listed.body());
+        assertEquals(200, s3.complete(inOrder, upload, etags).code());
+        expected.reset();
+        expected.write(one);
+        expected.write(two);
+        expected.write(three);
+        assertArrayEquals(expected.toByteArray(), s3.send("GET", inOrder, null).bytes());
+
+        // an aborted upload leaves nothing behind
+        String aborted = "/" + bucket + "/aborted.bin";
+        upload = s3.startUpload(aborted);
+        s3.part(aborted, upload, 1, one);
+        s3.part(aborted, upload, 2, two);
+        assertEquals(204, s3.send("DELETE", aborted + "?uploadId=" + upload, null).code());
+        assertEquals(404, s3.send("GET", aborted, null).code());
+        try (var files = Files.walk(Path.of(state.get("s3.data-dir")).resolve(bucket))) {
+            List<String> leftovers = files.filter(Files::isRegularFile).map(Path::toString).filter(f -> f.contains(".mpus-")).toList();
+            assertEquals(List.of(), leftovers);
+        }
+    }
+
+    /** Signed requests to the object store, for what the MinIO client does not expose (parts out of order). */
+    private final class RawS3 {
+        record Answer(int code, byte[] bytes) {
+            String body() {
+                return new String(bytes, StandardCharsets.UTF_8);
+            }
+        }
+
+        private final okhttp3.OkHttpClient http = new okhttp3.OkHttpClient();
+
+        Answer send(String method, String pathAndQuery, byte[] body) throws Exception {
+            okhttp3.HttpUrl url = okhttp3.HttpUrl.get(state.get(StateFile.S3_ENDPOINT) + pathAndQuery);
+            okhttp3.Request request = new okhttp3.Request.Builder().url(url)
+                    .method(method, body == null ? (method.equals("GET") || method.equals("DELETE") ? null : okhttp3.RequestBody.create(new byte[0]))
+                            : okhttp3.RequestBody.create(body))
+                    .header("Host", url.host() + ":" + url.port())
+                    .header("x-amz-date", java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)
+                            .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")))
+                    .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+                    .build();
+            okhttp3.Request signed = io.minio.Signer.signV4S3(request, state.get(StateFile.S3_REGION),
+                    state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY), "UNSIGNED-PAYLOAD");
+            try (okhttp3.Response response = http.newCall(signed).execute()) {
+                return new Answer(response.code(), response.body() == null ? new byte[0] : response.body().bytes());
+            }
+        }
+
+        String startUpload(String key) throws Exception {
+            Answer answer = send("POST", key + "?uploads=", null);
+            assertEquals(200, answer.code(), answer.body());
+            java.util.regex.Matcher id = java.util.regex.Pattern.compile("<UploadId>([^<]+)</UploadId>").matcher(answer.body());
+            assertTrue(id.find(), answer.body());
+            return id.group(1);
+        }
+
+        String part(String key, String upload, int number, byte[] bytes) throws Exception {
+            okhttp3.HttpUrl url = okhttp3.HttpUrl.get(state.get(StateFile.S3_ENDPOINT) + key + "?partNumber=" + number + "&uploadId=" + upload);
+            okhttp3.Request request = new okhttp3.Request.Builder().url(url).put(okhttp3.RequestBody.create(bytes))
+                    .header("Host", url.host() + ":" + url.port())
+                    .header("x-amz-date", java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)
+                            .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")))
+                    .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+                    .build();
+            okhttp3.Request signed = io.minio.Signer.signV4S3(request, state.get(StateFile.S3_REGION),
+                    state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY), "UNSIGNED-PAYLOAD");
+            try (okhttp3.Response response = http.newCall(signed).execute()) {
+                assertEquals(200, response.code(), response.body() == null ? "" : response.body().string());
+                String etag = response.header("ETag");
+                assertEquals("\"" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(bytes)) + "\"",
+                        etag, "a part's ETag is its MD5");
+                return etag;
+            }
+        }
+
+        Answer complete(String key, String upload, List<String> etags) throws Exception {
+            StringBuilder xml = new StringBuilder("<CompleteMultipartUpload>");
+            for (int i = 0; i < etags.size(); i++) {
+                xml.append("<Part><PartNumber>").append(i + 1).append("</PartNumber><ETag>").append(etags.get(i)).append("</ETag></Part>");
+            }
+            xml.append("</CompleteMultipartUpload>");
+            return send("POST", key + "?uploadId=" + upload, xml.toString().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
     private Connection connect(String database) throws Exception {
         return DriverManager.getConnection(servers.postgres().jdbcUrl(database),
                 state.get(StateFile.POSTGRES_USERNAME), state.get(StateFile.POSTGRES_PASSWORD));

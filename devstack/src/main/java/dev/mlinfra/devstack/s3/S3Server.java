@@ -30,7 +30,7 @@ import java.util.Set;
  * An S3-compatible object store (s3proxy over the jclouds filesystem backend) inside this JVM:
  * buckets are directories under {@code DIR/s3}, requests are signed (AWS signature V2 or V4) with
  * an access key pair generated once per data directory, path-style addressing, region {@value #REGION}.
- * Multipart uploads are completed by {@link ConcatenatingBlobStore}, which joins the parts in the
+ * Multipart uploads are completed by {@link MultipartAssemblyBlobStore}, which joins the parts in the
  * kernel instead of copying them through the JVM.
  */
 public final class S3Server implements Server {
@@ -93,7 +93,7 @@ public final class S3Server implements Server {
                 .modules(Set.of(new SLF4JLoggingModule()))
                 .buildView(BlobStoreContext.class);
         proxy = S3Proxy.builder()
-                .blobStore(new ConcatenatingBlobStore(context.getBlobStore(), dataDir.s3()))
+                .blobStore(new MultipartAssemblyBlobStore(context.getBlobStore(), dataDir.s3()))
                 .endpoint(URI.create(endpoint()))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey(), secretKey())
                 .build();
