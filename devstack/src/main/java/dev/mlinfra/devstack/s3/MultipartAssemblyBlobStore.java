@@ -148,7 +148,7 @@ final class MultipartAssemblyBlobStore extends ForwardingBlobStore {
                 materialize(upload, existing, container);
                 existing.discard();
             }
-            Assembly assembly = new Assembly(container.resolve(UPLOAD_PREFIX + upload.id() + "-assembly"), length);
+            Assembly assembly = new Assembly(assemblyFile(upload), length);
             assemblies.put(upload.id(), assembly);
             return assembly;
         } catch (IOException e) {
@@ -224,8 +224,19 @@ final class MultipartAssemblyBlobStore extends ForwardingBlobStore {
         Assembly assembly = assemblies.remove(upload.id());
         if (assembly != null) {
             assembly.discard();
+        } else {
+            // the file of an upload placed by an earlier run of the store
+            try {
+                Files.deleteIfExists(assemblyFile(upload));
+            } catch (IOException e) {
+                LOG.warn("could not remove the assembly file of upload {}", upload.id(), e);
+            }
         }
         delegate().abortMultipartUpload(upload);
+    }
+
+    private Path assemblyFile(MultipartUpload upload) {
+        return baseDir.resolve(upload.containerName()).resolve(UPLOAD_PREFIX + upload.id() + "-assembly");
     }
 
     /** Whether the parts are 1..n, all placed, all but the last exactly part 1's length. */

@@ -30,8 +30,8 @@ import java.util.Set;
  * An S3-compatible object store (s3proxy over the jclouds filesystem backend) inside this JVM:
  * buckets are directories under {@code DIR/s3}, requests are signed (AWS signature V2 or V4) with
  * an access key pair generated once per data directory, path-style addressing, region {@value #REGION}.
- * Multipart uploads are completed by {@link MultipartAssemblyBlobStore}, which joins the parts in the
- * kernel instead of copying them through the JVM.
+ * Multipart uploads go through {@link MultipartAssemblyBlobStore}, which writes the parts into
+ * place as they arrive instead of copying them together at completion.
  */
 public final class S3Server implements Server {
 
