@@ -150,10 +150,12 @@ final class StreamingUploads {
             HttpUrl complete = objectUrl(key).addQueryParameter("uploadId", uploadId).build();
             Result answer = call(request(complete, "POST", RequestBody.create(done.toString().getBytes(StandardCharsets.UTF_8)))
                     .header("Content-Type", "application/xml"), source, "complete the upload of " + key);
-            // S3 may answer 200 and still report an error in the body of a completion.
-            Matcher error = ERROR_CODE.matcher(answer.body);
-            if (answer.body.contains("<Error>") && error.find()) {
-                throw new ObjectStore.ObjectStoreException("the object store could not complete " + key + ": " + error.group(1), null);
+            // S3 answers a completion with 200 before it is done (to keep the connection alive) and
+            // reports a failure in the body, or cuts the body short: only a whole result is success.
+            if (!answer.body.contains("</CompleteMultipartUploadResult>")) {
+                Matcher error = ERROR_CODE.matcher(answer.body);
+                throw new ObjectStore.ObjectStoreException("the object store could not complete " + key + ": "
+                        + (answer.body.contains("<Error>") && error.find() ? error.group(1) : "its answer ended before the result"), null);
             }
         } catch (CompletionException e) {
             RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : e;
