@@ -1,4 +1,5 @@
-# Sourced by ./mvnw and ./mlinfra: selects a JDK 21 or newer.
+# Sourced by ./mvnw, ./mlinfra and the benchmarks: selects a JDK 21 or newer, and names the JVM
+# options dataset-service runs with.
 # Order: JAVA_HOME when it is 21+, then the JDKs in /usr/lib/jvm (newest first).
 mlinfra_java_major() {
   "$1/bin/java" -XshowSettings:properties -version 2>&1 \
@@ -24,3 +25,10 @@ if ! MLINFRA_JDK=$(mlinfra_find_jdk); then
 fi
 export JAVA_HOME="$MLINFRA_JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
+# JVM options with which ./mlinfra and bench/datasets run dataset-service: the parallel collector.
+# On two cores G1 shrank its heap to about 80 MB and ran a concurrent marking cycle at nearly
+# every collection while a large file streamed through, about 0.3 CPU seconds per 500 MB upload
+# (bench/README.md). The other services keep the JVM's default collector (for the gateway, the
+# parallel one gave less throughput). Set MLINFRA_DATASETS_JVM_OPTS to replace them (empty: the
+# JVM's defaults).
+export MLINFRA_DATASETS_JVM_OPTS="${MLINFRA_DATASETS_JVM_OPTS--XX:+UseParallelGC}"
