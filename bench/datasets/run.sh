@@ -7,8 +7,10 @@
 #             the start of the PUT until its response.
 #   plain     one signed PUT of the same file straight to the object store (the devstack's
 #             s3proxy), with curl --aws-sigv4.
-# Each is run twice (interleaved); the table shows both runs, the best and the mean, and the
-# platform/plain throughput ratio against the target (platform >= 50% of plain).
+# Each is run three times (interleaved), after a warm-up that ends when the JIT compilers of all
+# three JVMs are idle; the table shows every run, the best and the mean, and the platform/plain
+# throughput ratio against the target (platform >= 50% of plain). dataset-service runs with the
+# JVM options ./mlinfra gives it (.mvn/jdk.sh) and -Xmx256m.
 # A third, diagnostic path (once by default) shows what the gateway adds:
 #   direct    the platform path without the gateway: the PUT goes straight to dataset-service
 #             with an identity token minted as the gateway mints it.
@@ -24,7 +26,7 @@
 # builds the jars when they are missing.
 #
 # Settings (environment): BENCH_DATASET_MB (input size in MB of 10^6 bytes, default 500),
-# BENCH_RUNS (runs of each path, default 2), BENCH_DIRECT_RUNS (runs of the diagnostic direct
+# BENCH_RUNS (runs of each path, default 3), BENCH_DIRECT_RUNS (runs of the diagnostic direct
 # path, default 1; 0 skips it), BENCH_INPUT_DIR (default
 # /tmp/mlinfra-bench-datasets-input), BENCH_KEEP_WORK=1 (keep the work folder with the logs,
 # minus the stored objects), BENCH_SERVICE_HEAP (default 256m), BENCH_SERVICE_OPTS and
@@ -37,7 +39,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/bench/lib.sh"
 HERE="$ROOT/bench/datasets"
 DATASET_MB=${BENCH_DATASET_MB:-500}
-RUNS=${BENCH_RUNS:-2}
+RUNS=${BENCH_RUNS:-3}
 DIRECT_RUNS=${BENCH_DIRECT_RUNS:-1}
 INPUT_DIR=${BENCH_INPUT_DIR:-/tmp/mlinfra-bench-datasets-input}
 SERVICE_HEAP=${BENCH_SERVICE_HEAP:-256m}
@@ -284,6 +286,36 @@ plain_multipart_upload() {
   echo "$seconds $code ${used##* } -"
 }
 
+# CPU ticks that the JIT compiler threads (C1, C2) of process PID have used so far.
+compiler_ticks() {
+  local task sum=0 ticks
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      "C1 Compiler"* | "C2 Compiler"*)
+        ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$task/stat" 2>/dev/null || echo 0)
+        sum=$((sum + ticks)) ;;
+    esac
+  done
+  echo "$sum"
+}
+
+# Waits until no JIT compiler thread of the gateway, dataset-service or the object store used CPU
+# for a second (at most a minute); prints how long that took.
+await_idle_compilers() {
+  local start previous="" current
+  start=$(now)
+  while awk -v a="$start" -v b="$(now)" 'BEGIN { exit !(b - a < 60) }'; do
+    current="$(compiler_ticks "$GATEWAY_PID") $(compiler_ticks "$SERVICE_PID") $(compiler_ticks "$DEVSTACK_PID")"
+    if [ "$current" = "$previous" ]; then
+      awk -v a="$start" -v b="$(now)" 'BEGIN { printf "JIT compilers idle after %.0f s\n", b - a }'
+      return 0
+    fi
+    previous=$current
+    sleep 1
+  done
+  echo "JIT compilers still busy after 60 s"
+}
+
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s; else print "-" }'; }
 
 # Peak heap from a unified GC log (-Xlog:gc): max used before and after a collection.
@@ -316,7 +348,9 @@ vm_hwm_mb() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/d
 
 # ---------------------------------------------------------------------------------------------
 
+LOAD_AT_START=
 main() {
+  LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
   ensure_tools
   build_if_missing
   # shellcheck source=../../.mvn/jdk.sh disable=SC1091
@@ -349,7 +383,8 @@ main() {
   mapfile -t gateway_opts < <(app_options gateway)
   local -a extra_opts
   read -r -a extra_opts <<<"${BENCH_SERVICE_OPTS:-}"
-  background dataset-service java "-Xmx$SERVICE_HEAP" "-Xlog:gc:file=$WORK/gc.log" "${service_opts[@]}" "${extra_opts[@]}" \
+  # shellcheck disable=SC2086 # dataset-service's JVM options as ./mlinfra gives them (.mvn/jdk.sh)
+  background dataset-service java "-Xmx$SERVICE_HEAP" $MLINFRA_DATASETS_JVM_OPTS "-Xlog:gc:file=$WORK/gc.log" "${service_opts[@]}" "${extra_opts[@]}" \
     "-Dquarkus.http.port=$service_port" \
     -jar "$ROOT/dataset-service/target/quarkus-app/quarkus-run.jar"
   local service_pid=${PIDS[-1]}
@@ -393,28 +428,36 @@ main() {
   set -- $warm
   [ "$2" = 200 ] || die "a plain PUT to the object store answered $2: $(cat "$WORK/plain-0-answer.txt")"
 
-  # Warm-up of the JIT compilers: the first large upload otherwise pays for compiling the
-  # gateway's and dataset-service's hot paths. A fifth of the input, through each path.
+  # Warm-up of the JIT compilers: the first large uploads otherwise pay for compiling the
+  # gateway's and dataset-service's hot paths (measured: about 0.8 CPU seconds of C2 compiling in
+  # each JVM during the first 500 MB upload after a smaller warm-up). A fifth of the input twice
+  # through the platform, then the whole file once through each path, then a wait until the
+  # compiler threads of all three JVMs are idle: the measured runs see compiled code.
   local slice="$WORK/warm-up.jsonl"
   head -n "$((records / 5))" "$INPUT" >"$slice"
   IDENTITY_TOKEN=$(mint_identity_token "$key_id")
   local n
-  for n in 91 92; do
-    warm=$(platform_upload "$n" "$slice")
+  for n in 91 92 93; do
+    local file=$slice
+    [ "$n" = 93 ] && file=$INPUT
+    warm=$(platform_upload "$n" "$file")
     # shellcheck disable=SC2086
     set -- $warm
-    [ "$2" = 200 ] && [ "$3" = ready ] || die "the warm-up upload failed: $(cat "$WORK/platform-$n-answer.json")"
+    if [ "$2" != 200 ] || [ "$3" != ready ]; then
+      die "the warm-up upload failed: $(cat "$WORK/platform-$n-answer.json")"
+    fi
   done
-  plain_upload 91 "$slice" >/dev/null
+  plain_upload 91 "$INPUT" >/dev/null
   if [ "$DIRECT_RUNS" -gt 0 ]; then
     DIRECT=1
-    platform_upload 191 "$slice" >/dev/null
+    platform_upload 191 "$INPUT" >/dev/null
     DIRECT=0
   fi
   rm -f "$slice"
-  local also=""
+  local also="" idle
   [ "$DIRECT_RUNS" -gt 0 ] && also=" and to dataset-service"
-  say "warm-up: $(awk -v b="$SIZE" 'BEGIN { printf "%.0f", b / 5e6 }') MB through the platform twice, straight to the object store$also once"
+  idle=$(await_idle_compilers)
+  say "warm-up: $(awk -v b="$SIZE" 'BEGIN { printf "%.0f", b / 5e6 }') MB through the platform twice, then the whole file through the platform, straight to the object store$also once; $idle"
 
   say "(each run: seconds, HTTP status, [platform and direct: dataset status, seconds curl waited for 100 Continue, seconds until the body was sent, CPU seconds of gateway and dataset-service,] CPU seconds of the object store, of curl)"
   say "measuring: $RUNS uploads of $INPUT ($SIZE bytes, $records records) each way; $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -601,9 +644,10 @@ report() {
   say "dataset-service heap (-Xmx$SERVICE_HEAP, $6): peak before GC $1 MB, peak after GC $2 MB, largest committed $3 MB; $4 collections, $5 full"
   say "dataset-service OutOfMemoryError in its log: $([ "$oom" = 0 ] && echo none || echo "$oom times")"
   say "peak RSS (VmHWM): dataset-service $service_hwm MB, gateway $gateway_hwm MB"
-  say "load average after: $load_after"
-  if awk -v load="${load_after%% *}" -v cores="$(nproc)" 'BEGIN { exit !(load > cores) }'; then
-    say "WARNING: other work kept this machine busy (load above $(nproc)); the times are upper bounds"
+  say "load average after: $load_after (the benchmark's own work included)"
+  say "load average (1 min) before the benchmark started anything: $LOAD_AT_START"
+  if awk -v load="$LOAD_AT_START" 'BEGIN { exit !(load > 0.5) }'; then
+    say "WARNING: other work was running on this machine; the times are upper bounds"
   fi
 }
 
