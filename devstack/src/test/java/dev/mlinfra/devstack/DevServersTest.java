@@ -171,11 +171,7 @@ class DevServersTest {
 
     @Test
     void s3StoresObjectsSmallAndMultipartAndServesPresignedUrls() throws Exception {
-        MinioClient s3 = MinioClient.builder()
-                .endpoint(state.get(StateFile.S3_ENDPOINT))
-                .credentials(state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY))
-                .region(state.get(StateFile.S3_REGION))
-                .build();
+        MinioClient s3 = minio();
         String bucket = "devstack-test";
         s3.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
         assertTrue(s3.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()));
@@ -212,11 +208,7 @@ class DevServersTest {
 
     @Test
     void s3CompletesAMultipartUploadByJoiningItsPartsWithTheirMetadata() throws Exception {
-        MinioClient s3 = MinioClient.builder()
-                .endpoint(state.get(StateFile.S3_ENDPOINT))
-                .credentials(state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY))
-                .region(state.get(StateFile.S3_REGION))
-                .build();
+        MinioClient s3 = minio();
         String bucket = "devstack-multipart";
         s3.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
         int partSize = 5 * 1024 * 1024;
@@ -338,7 +330,7 @@ class DevServersTest {
 
     /** Signed requests to the object store, for what the MinIO client does not expose (parts out of order). */
     private final class RawS3 {
-        record Answer(int code, byte[] bytes) {
+        record Answer(int code, byte[] bytes, String etag) {
             String body() {
                 return new String(bytes, StandardCharsets.UTF_8);
             }
@@ -347,20 +339,24 @@ class DevServersTest {
         private final okhttp3.OkHttpClient http = new okhttp3.OkHttpClient();
 
         Answer send(String method, String pathAndQuery, byte[] body) throws Exception {
+            okhttp3.RequestBody payload = body != null ? okhttp3.RequestBody.create(body)
+                    : method.equals("GET") || method.equals("DELETE") ? null : okhttp3.RequestBody.create(new byte[0]);
+            try (okhttp3.Response response = http.newCall(signed(method, pathAndQuery, payload)).execute()) {
+                return new Answer(response.code(), response.body() == null ? new byte[0] : response.body().bytes(),
+                        response.header("ETag"));
+            }
+        }
+
+        private okhttp3.Request signed(String method, String pathAndQuery, okhttp3.RequestBody body) throws Exception {
             okhttp3.HttpUrl url = okhttp3.HttpUrl.get(state.get(StateFile.S3_ENDPOINT) + pathAndQuery);
-            okhttp3.Request request = new okhttp3.Request.Builder().url(url)
-                    .method(method, body == null ? (method.equals("GET") || method.equals("DELETE") ? null : okhttp3.RequestBody.create(new byte[0]))
-                            : okhttp3.RequestBody.create(body))
+            okhttp3.Request request = new okhttp3.Request.Builder().url(url).method(method, body)
                     .header("Host", url.host() + ":" + url.port())
                     .header("x-amz-date", java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)
                             .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")))
                     .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
                     .build();
-            okhttp3.Request signed = io.minio.Signer.signV4S3(request, state.get(StateFile.S3_REGION),
+            return io.minio.Signer.signV4S3(request, state.get(StateFile.S3_REGION),
                     state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY), "UNSIGNED-PAYLOAD");
-            try (okhttp3.Response response = http.newCall(signed).execute()) {
-                return new Answer(response.code(), response.body() == null ? new byte[0] : response.body().bytes());
-            }
         }
 
         String startUpload(String key) throws Exception {
@@ -372,22 +368,11 @@ class DevServersTest {
         }
 
         String part(String key, String upload, int number, byte[] bytes) throws Exception {
-            okhttp3.HttpUrl url = okhttp3.HttpUrl.get(state.get(StateFile.S3_ENDPOINT) + key + "?partNumber=" + number + "&uploadId=" + upload);
-            okhttp3.Request request = new okhttp3.Request.Builder().url(url).put(okhttp3.RequestBody.create(bytes))
-                    .header("Host", url.host() + ":" + url.port())
-                    .header("x-amz-date", java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)
-                            .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")))
-                    .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
-                    .build();
-            okhttp3.Request signed = io.minio.Signer.signV4S3(request, state.get(StateFile.S3_REGION),
-                    state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY), "UNSIGNED-PAYLOAD");
-            try (okhttp3.Response response = http.newCall(signed).execute()) {
-                assertEquals(200, response.code(), response.body() == null ? "" : response.body().string());
-                String etag = response.header("ETag");
-                assertEquals("\"" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(bytes)) + "\"",
-                        etag, "a part's ETag is its MD5");
-                return etag;
-            }
+            Answer answer = send("PUT", key + "?partNumber=" + number + "&uploadId=" + upload, bytes);
+            assertEquals(200, answer.code(), answer.body());
+            assertEquals("\"" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(bytes)) + "\"",
+                    answer.etag(), "a part's ETag is its MD5");
+            return answer.etag();
         }
 
         Answer complete(String key, String upload, List<String> etags) throws Exception {
@@ -398,6 +383,14 @@ class DevServersTest {
             xml.append("</CompleteMultipartUpload>");
             return send("POST", key + "?uploadId=" + upload, xml.toString().getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    private MinioClient minio() {
+        return MinioClient.builder()
+                .endpoint(state.get(StateFile.S3_ENDPOINT))
+                .credentials(state.get(StateFile.S3_ACCESS_KEY), state.get(StateFile.S3_SECRET_KEY))
+                .region(state.get(StateFile.S3_REGION))
+                .build();
     }
 
     private Connection connect(String database) throws Exception {

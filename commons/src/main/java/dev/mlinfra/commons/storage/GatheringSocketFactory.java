@@ -31,7 +31,7 @@ final class GatheringSocketFactory extends SocketFactory {
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
-        return connected(new InetSocketAddress(host, port));
+        return connected(new InetSocketAddress(host, port), null);
     }
 
     @Override
@@ -41,7 +41,7 @@ final class GatheringSocketFactory extends SocketFactory {
 
     @Override
     public Socket createSocket(InetAddress host, int port) throws IOException {
-        return connected(new InetSocketAddress(host, port));
+        return connected(new InetSocketAddress(host, port), null);
     }
 
     @Override
@@ -49,15 +49,11 @@ final class GatheringSocketFactory extends SocketFactory {
         return connected(new InetSocketAddress(address, port), new InetSocketAddress(localAddress, localPort));
     }
 
-    private Socket connected(InetSocketAddress remote) throws IOException {
-        Socket socket = createSocket();
-        socket.connect(remote);
-        return socket;
-    }
-
     private Socket connected(InetSocketAddress remote, InetSocketAddress local) throws IOException {
         Socket socket = createSocket();
-        socket.bind(local);
+        if (local != null) {
+            socket.bind(local);
+        }
         socket.connect(remote);
         return socket;
     }
