@@ -300,6 +300,18 @@ class DevServersTest {
         expected.write(three);
         assertArrayEquals(expected.toByteArray(), s3.send("GET", inOrder, null).bytes());
 
+        // a last part longer than part 1 cannot be placed: the parts are joined at completion
+        String longerLast = "/" + bucket + "/longer-last.bin";
+        upload = s3.startUpload(longerLast);
+        byte[] bigger = new byte[partSize + 777];
+        random.nextBytes(bigger);
+        etags = List.of(s3.part(longerLast, upload, 1, one), s3.part(longerLast, upload, 2, bigger));
+        assertEquals(200, s3.complete(longerLast, upload, etags).code());
+        expected.reset();
+        expected.write(one);
+        expected.write(bigger);
+        assertArrayEquals(expected.toByteArray(), s3.send("GET", longerLast, null).bytes());
+
         // an aborted upload leaves nothing behind
         String aborted = "/" + bucket + "/aborted.bin";
         upload = s3.startUpload(aborted);

@@ -103,18 +103,22 @@ final class MultipartAssemblyBlobStore extends ForwardingBlobStore {
         Long length = payload.getContentMetadata().getContentLength();
         Path container = baseDir.resolve(upload.containerName());
         Assembly assembly = length == null ? null : assemblyFor(upload, partNumber, length, container);
-        if (assembly == null || length > assembly.partSize) {
-            return delegate().uploadMultipartPart(upload, partNumber, payload);
-        }
         String name = partName(upload, partNumber);
         Path record = container.resolve(name).normalize();
-        if (!record.startsWith(container)) {
+        if (assembly == null || length > assembly.partSize || !record.startsWith(container)) {
+            if (assembly != null) {
+                // an earlier copy of this part may have been placed: the backend's copy counts now
+                assembly.placed.remove(partNumber);
+            }
             return delegate().uploadMultipartPart(upload, partNumber, payload);
         }
         byte[] md5;
         try (InputStream in = payload.openStream()) {
             md5 = write(in, length, assembly.channel, (partNumber - 1L) * assembly.partSize);
         } catch (IOException e) {
+            // the part's place may hold some of these bytes now: the part is gone, not half old and half new
+            assembly.placed.remove(partNumber);
+            delegate().removeBlob(upload.containerName(), name);
             throw new UncheckedIOException("storing part " + partNumber + " of upload " + upload.id() + " failed", e);
         } finally {
             payload.release();
