@@ -264,10 +264,7 @@ final class MultipartAssemblyBlobStore extends ForwardingBlobStore {
             Path record = container.resolve(partName(upload, part.getKey()));
             try (FileChannel out = FileChannel.open(record, StandardOpenOption.WRITE)) {
                 out.truncate(0);
-                long from = (part.getKey() - 1L) * assembly.partSize;
-                for (long done = 0; done < part.getValue(); ) {
-                    done += assembly.channel.transferTo(from + done, part.getValue() - done, out);
-                }
+                copy(assembly.channel, (part.getKey() - 1L) * assembly.partSize, part.getValue(), out);
             }
             Files.getFileAttributeView(record, UserDefinedFileAttributeView.class).delete(PLACED_ATTRIBUTE);
         }
@@ -277,19 +274,20 @@ final class MultipartAssemblyBlobStore extends ForwardingBlobStore {
     /** The records' bytes one after another in FILE, copied inside the kernel (the channel is not in append mode, which would prevent that). */
     private static Path joined(List<Path> records, Path file) throws IOException {
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            long position = 0;
             for (Path record : records) {
                 try (FileChannel in = FileChannel.open(record, StandardOpenOption.READ)) {
-                    long size = in.size();
-                    out.position(position);
-                    for (long done = 0; done < size; ) {
-                        done += in.transferTo(done, size - done, out);
-                    }
-                    position += size;
+                    copy(in, 0, in.size(), out);
                 }
             }
         }
         return file;
+    }
+
+    /** Copies LENGTH bytes of IN from position FROM to OUT's position, inside the kernel. */
+    private static void copy(FileChannel in, long from, long length, FileChannel out) throws IOException {
+        for (long done = 0; done < length; ) {
+            done += in.transferTo(from + done, length - done, out);
+        }
     }
 
     /**
