@@ -97,6 +97,8 @@ public final class ServiceProcess implements AutoCloseable {
         config.put("quarkus.http.port", Integer.toString(port));
         config.put("quarkus.management.host", FreePorts.LOOPBACK);
         config.put("quarkus.management.port", Integer.toString(managementPort));
+        // as in @QuarkusTest: every entity is checked against the migrated tables at start
+        config.put("quarkus.hibernate-orm.schema-management.strategy", "validate");
         config.putAll(extraConfig);
 
         Path target = Repository.callingModule().resolve("target");
@@ -171,6 +173,18 @@ public final class ServiceProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 process.destroyForcibly();
             }
+        }
+        guard.destroy();
+    }
+
+    /** SIGKILL, as {@code kill -9} or a crash: the service gets no chance to finish anything. */
+    public void kill() {
+        JvmShared.call("cancelAtExit", cleanup);
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         guard.destroy();
     }

@@ -126,6 +126,7 @@ class ObjectStoreTest {
                     () -> store.put(key, failing, length, "application/octet-stream"));
             assertEquals("connection reset by client", e.getCause().getMessage());
             assertFalse(store.exists(key), "nothing stored for length " + length);
+            assertEquals(java.util.List.of(), store.incompleteUploads(key), "no parts left behind for length " + length);
         }
     }
 
@@ -147,5 +148,50 @@ class ObjectStoreTest {
         ObjectStore.ObjectStoreException e = assertThrows(ObjectStore.ObjectStoreException.class,
                 () -> wrongKey.put(key(), new ByteArrayInputStream(bytes(1000)), 1000, "application/octet-stream"));
         assertTrue(e.getMessage().matches("(?s).*(403|Access denied|SignatureDoesNotMatch).*"), e.getMessage());
+    }
+
+    /** Starts a multipart upload of {@code key} and stores one part, as a process does before it is killed. */
+    private static void startAndAbandon(String key, byte[] part) throws Exception {
+        okhttp3.OkHttpClient http = new okhttp3.OkHttpClient();
+        okhttp3.HttpUrl base = okhttp3.HttpUrl.get(Devstack.s3Endpoint()).newBuilder().addPathSegment("object-store-test")
+                .addPathSegments(key).build();
+        String created = send(http, base.newBuilder().addQueryParameter("uploads", "").build(), "POST", new byte[0]);
+        java.util.regex.Matcher id = java.util.regex.Pattern.compile("<UploadId>([^<]+)</UploadId>").matcher(created);
+        assertTrue(id.find(), created);
+        send(http, base.newBuilder().addQueryParameter("partNumber", "1").addQueryParameter("uploadId", id.group(1)).build(),
+                "PUT", part);
+    }
+
+    private static String send(okhttp3.OkHttpClient http, okhttp3.HttpUrl url, String method, byte[] body) throws Exception {
+        okhttp3.Request request = new okhttp3.Request.Builder().url(url).method(method, okhttp3.RequestBody.create(body))
+                .header("Host", url.host() + ":" + url.port())
+                .header("x-amz-date", java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)
+                        .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")))
+                .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD").build();
+        request = io.minio.Signer.signV4S3(request, Devstack.s3Region(), Devstack.s3AccessKey(), Devstack.s3SecretKey(),
+                "UNSIGNED-PAYLOAD");
+        try (okhttp3.Response response = http.newCall(request).execute()) {
+            String text = response.body().string();
+            assertTrue(response.isSuccessful(), method + " " + url + ": " + response.code() + " " + text);
+            return text;
+        }
+    }
+
+    @Test
+    void removingAPrefixAlsoAbortsTheUploadsLeftUnfinishedThere() throws Exception {
+        ObjectStore store = store(Devstack.s3SecretKey());
+        String prefix = "t/" + UUID.randomUUID() + "/";
+        String other = "t/" + UUID.randomUUID() + "/";
+        store.put(prefix + "done.bin", new ByteArrayInputStream(bytes(1000)), 1000, "application/octet-stream");
+        startAndAbandon(prefix + "v1/data.jsonl", bytes(5 * MIB));
+        startAndAbandon(other + "data.jsonl", bytes(5 * MIB));
+        assertEquals(java.util.List.of(prefix + "v1/data.jsonl"), store.incompleteUploads(prefix));
+
+        assertEquals(1, store.removeAll(prefix), "the one finished object");
+        assertEquals(java.util.List.of(), store.incompleteUploads(prefix), "the unfinished upload is aborted");
+        assertFalse(store.exists(prefix + "done.bin"));
+        assertEquals(java.util.List.of(other + "data.jsonl"), store.incompleteUploads(other), "other prefixes keep theirs");
+        store.removeAll(other);
+        assertEquals(java.util.List.of(), store.incompleteUploads(other));
     }
 }

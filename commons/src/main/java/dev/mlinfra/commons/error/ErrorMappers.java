@@ -1,6 +1,7 @@
 package dev.mlinfra.commons.error;
 
-import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
@@ -55,6 +56,10 @@ public class ErrorMappers {
         ErrorCode code = ErrorCode.forStatus(status);
         if (status >= 500) {
             return internal(e);
+        }
+        // The JSON body reader wraps what the parser found (malformed JSON, too deep) in a plain 400.
+        if (e.getCause() instanceof JsonProcessingException json) {
+            return json(json);
         }
         return respond(code, describe(code, e));
     }
@@ -152,58 +157,56 @@ public class ErrorMappers {
         return b.toString();
     }
 
-    @ServerExceptionMapper
-    public Response unknownField(UnrecognizedPropertyException e) {
-        return respond(ErrorCode.INVALID_REQUEST, "Unknown field '" + jsonPath(e) + "' in request body"
-                + (e.getKnownPropertyIds() == null || e.getKnownPropertyIds().isEmpty() ? ""
-                        : "; known fields: " + e.getKnownPropertyIds().stream().map(String::valueOf).sorted()
-                                .collect(Collectors.joining(", "))));
-    }
-
-    @ServerExceptionMapper
-    public Response invalidValue(InvalidFormatException e) {
-        return respond(ErrorCode.INVALID_REQUEST, "Invalid value for field '" + jsonPath(e) + "': expected "
-                + typeName(e.getTargetType()) + ", got " + quoted(e.getValue()));
-    }
-
-    @ServerExceptionMapper
-    public Response mismatched(MismatchedInputException e) {
-        String field = jsonPath(e);
-        if (field.isEmpty()) {
-            return respond(ErrorCode.INVALID_REQUEST, "Request body must be a JSON object");
-        }
-        return respond(ErrorCode.INVALID_REQUEST, "Invalid value for field '" + field + "': expected "
-                + typeName(e.getTargetType()));
-    }
-
-    @ServerExceptionMapper
-    public Response instantiation(ValueInstantiationException e) {
-        Throwable cause = e.getCause();
-        if (cause instanceof ApiException api) {
-            return api(api);
-        }
-        String field = jsonPath(e);
-        return respond(ErrorCode.INVALID_REQUEST, "Invalid request body" + (field.isEmpty() ? "" : " at '" + field + "'")
-                + (cause instanceof IllegalArgumentException ? ": " + cause.getMessage() : ""));
-    }
-
-    @ServerExceptionMapper
-    public Response malformed(JsonParseException e) {
-        return respond(ErrorCode.INVALID_REQUEST, "Malformed JSON in request body: " + e.getOriginalMessage()
-                + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-                        + e.getLocation().getColumnNr() + ")"));
-    }
-
-    @ServerExceptionMapper
-    public Response mapping(JsonMappingException e) {
-        String field = jsonPath(e);
-        return respond(ErrorCode.INVALID_REQUEST, field.isEmpty() ? "Request body does not match the expected JSON object"
-                : "Invalid value for field '" + field + "'");
-    }
-
+    /** Every failure to read a JSON body, whoever raised it: what is wrong, and where. */
     @ServerExceptionMapper
     public Response json(JsonProcessingException e) {
-        return respond(ErrorCode.INVALID_REQUEST, "Malformed JSON in request body: " + e.getOriginalMessage());
+        if (e instanceof ValueInstantiationException v && v.getCause() instanceof ApiException api) {
+            return api(api);
+        }
+        return respond(ErrorCode.INVALID_REQUEST, describeJson(e));
+    }
+
+    /** Quarkus maps this one itself (to an empty 400), so ours must be at least as specific. */
+    @ServerExceptionMapper
+    public Response mismatched(MismatchedInputException e) {
+        return json(e);
+    }
+
+    /** The message for a JSON body that could not be read, naming the field or the place in the text. */
+    static String describeJson(JsonProcessingException e) {
+        return switch (e) {
+            case UnrecognizedPropertyException u -> "Unknown field '" + jsonPath(u) + "' in request body"
+                    + (u.getKnownPropertyIds() == null || u.getKnownPropertyIds().isEmpty() ? ""
+                            : "; known fields: " + u.getKnownPropertyIds().stream().map(String::valueOf).sorted()
+                                    .collect(Collectors.joining(", ")));
+            case InvalidFormatException f -> "Invalid value for field '" + jsonPath(f) + "': expected "
+                    + typeName(f.getTargetType()) + ", got " + quoted(f.getValue());
+            case MismatchedInputException m -> jsonPath(m).isEmpty() ? "Request body must be a JSON object"
+                    : "Invalid value for field '" + jsonPath(m) + "': expected " + typeName(m.getTargetType());
+            case ValueInstantiationException v -> "Invalid request body" + (jsonPath(v).isEmpty() ? "" : " at '" + jsonPath(v) + "'")
+                    + (v.getCause() instanceof IllegalArgumentException ? ": " + v.getCause().getMessage() : "");
+            case JsonMappingException m -> jsonPath(m).isEmpty() ? "Request body does not match the expected JSON object"
+                    : "Invalid value for field '" + jsonPath(m) + "'";
+            case StreamConstraintsException c -> c.getMessage() != null && c.getMessage().contains("nesting depth")
+                    ? "Request body is nested deeper than " + StreamReadConstraints.defaults().getMaxNestingDepth()
+                            + " levels of arrays and objects" + where(c) + "; send a flatter body"
+                    : "Request body holds a value larger than allowed" + where(c) + ": " + clean(c.getOriginalMessage());
+            default -> "Request body is not valid JSON" + where(e) + ": " + clean(e.getOriginalMessage());
+        };
+    }
+
+    private static String where(JsonProcessingException e) {
+        return e.getLocation() == null || e.getLocation().getLineNr() < 1 ? ""
+                : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+    }
+
+    /** Jackson's message without its notes about the source ("[Source: REDACTED ...; line: 1, column: 2]"). */
+    private static String clean(String message) {
+        if (message == null) {
+            return "unreadable input";
+        }
+        return message.replaceAll("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]", "line $1, column $2")
+                .replaceAll("\\s*\\n.*", "");
     }
 
     @ServerExceptionMapper(priority = Integer.MAX_VALUE)

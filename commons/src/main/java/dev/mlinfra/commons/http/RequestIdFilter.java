@@ -27,9 +27,4 @@ public class RequestIdFilter {
         MDC.put(RequestIds.KEY, id);
         ctx.next();
     }
-
-    /** The id of the request being handled, or null outside a request. */
-    public static String current(RoutingContext ctx) {
-        return ctx == null ? null : ctx.get(RequestIds.KEY);
-    }
 }

@@ -3,16 +3,16 @@ package dev.mlinfra.commons.outbox;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.events.EventEnvelope;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.json.JsonObject;
-import io.vertx.mutiny.sqlclient.SqlClient;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.ZoneOffset;
+import java.time.Instant;
 
 /**
- * Stages events in the same transaction as the state change they announce. The
- * {@link OutboxRelay} publishes them afterwards, in order per subject.
+ * Stages events in the transaction of the state change they announce: call {@link #stage}
+ * inside the same {@code @WithTransaction} (or {@code Panache.withTransaction}) that writes the
+ * change, so both commit or neither does. The {@link OutboxRelay} publishes them afterwards, in
+ * order per subject.
  */
 @ApplicationScoped
 public class Outbox {
@@ -23,23 +23,26 @@ public class Outbox {
         this.json = json;
     }
 
-    /** Adds the event to the outbox; {@code tx} must be the transaction that carries the state change. */
-    public Uni<Void> stage(SqlClient tx, String topic, EventEnvelope event) {
-        String payload;
+    /** Adds the event to the outbox of the current transaction; fails when there is none. */
+    public Uni<Void> stage(String topic, EventEnvelope event) {
+        OutboxEvent row = new OutboxEvent();
+        row.id = event.id();
+        row.topic = topic;
+        row.key = event.subject();
+        row.type = event.type();
+        row.createdAt = Instant.now();
         try {
-            payload = json.writeValueAsString(event);
+            row.payload = json.writeValueAsString(event);
         } catch (JsonProcessingException e) {
             return Uni.createFrom().failure(new IllegalStateException("Cannot serialise event " + event.type(), e));
         }
-        return tx.preparedQuery("INSERT INTO outbox_event (id, topic, event_key, event_type, payload, created_at) "
-                + "VALUES ($1, $2, $3, $4, $5, $6)")
-                .execute(Tuple.tuple()
-                        .addUUID(event.id())
-                        .addString(topic)
-                        .addString(event.subject())
-                        .addString(event.type())
-                        .addValue(new JsonObject(payload))
-                        .addOffsetDateTime(java.time.OffsetDateTime.now(ZoneOffset.UTC)))
-                .replaceWithVoid();
+        return Panache.currentTransaction().flatMap(tx -> {
+            if (tx == null) {
+                // Outside a transaction the event could commit without its change, or the other way round.
+                return Uni.createFrom().failure(new IllegalStateException("Outbox.stage(" + event.type()
+                        + ") must run inside the transaction that writes the change it announces"));
+            }
+            return row.persist().replaceWithVoid();
+        });
     }
 }

@@ -32,6 +32,13 @@ import org.jboss.logging.Logger;
  * several replicas share the work; an event is marked published only after the broker has
  * acknowledged it, and a round stops at the first failure so events of one subject never
  * overtake each other. While Kafka is down, events wait in the table.
+ *
+ * <p>The relay is the one reader of the outbox table and uses the reactive SQL client, not
+ * Hibernate: a round is one set-based claim ({@code FOR UPDATE SKIP LOCKED}) and one set-based
+ * update, and it holds the claimed rows' locks on its own thread while the broker acknowledges,
+ * where a Hibernate session (bound to one Vert.x context) would add entity loading and a context
+ * switch per round for nothing. Writers stage events through {@link Outbox} in their Hibernate
+ * transaction ({@link OutboxEvent}).
  */
 @ApplicationScoped
 public class OutboxRelay {

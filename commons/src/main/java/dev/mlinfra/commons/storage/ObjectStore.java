@@ -14,6 +14,7 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -79,9 +80,19 @@ public class ObjectStore {
         }
     }
 
-    /** Removes every object under {@code prefix}; returns how many there were. */
+    /** The keys of multipart uploads under {@code prefix} that were started and never completed or aborted. */
+    public List<String> incompleteUploads(String prefix) {
+        ensureBucket();
+        return uploads.incomplete(prefix).stream().map(StreamingUploads.Incomplete::key).toList();
+    }
+
+    /**
+     * Removes every object under {@code prefix}, and aborts the multipart uploads there that never
+     * finished (a process killed mid-upload leaves its parts behind); returns how many objects there were.
+     */
     public int removeAll(String prefix) {
         ensureBucket();
+        uploads.abortIncomplete(prefix);
         int removed = 0;
         Iterable<Result<Item>> items = client.listObjects(ListObjectsArgs.builder().bucket(config.bucket())
                 .prefix(prefix).recursive(true).build());

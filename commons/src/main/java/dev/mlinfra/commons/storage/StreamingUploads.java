@@ -46,6 +46,10 @@ final class StreamingUploads {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
     private static final Pattern UPLOAD_ID = Pattern.compile("<UploadId>([^<]+)</UploadId>");
     private static final Pattern ERROR_CODE = Pattern.compile("<Code>([^<]+)</Code>");
+    private static final Pattern UPLOAD = Pattern.compile("<Upload>(.*?)</Upload>", Pattern.DOTALL);
+    private static final Pattern KEY = Pattern.compile("<Key>([^<]*)</Key>");
+    private static final Pattern NEXT_KEY_MARKER = Pattern.compile("<NextKeyMarker>([^<]*)</NextKeyMarker>");
+    private static final Pattern NEXT_UPLOAD_ID_MARKER = Pattern.compile("<NextUploadIdMarker>([^<]*)</NextUploadIdMarker>");
     private static final int COPY_BUFFER = 64 * 1024;
     /** Bytes gathered into one write to the store's socket. */
     private static final int SOCKET_WRITE = 256 * 1024;
@@ -212,6 +216,50 @@ final class StreamingUploads {
         return etag;
     }
 
+    /** A multipart upload that was started and neither completed nor aborted (its parts take space). */
+    record Incomplete(String key, String uploadId) {
+    }
+
+    /** The incomplete multipart uploads under {@code prefix}, e.g. of a process that was killed mid-upload. */
+    List<Incomplete> incomplete(String prefix) {
+        List<Incomplete> found = new ArrayList<>();
+        String keyMarker = null;
+        String uploadIdMarker = null;
+        while (true) {
+            HttpUrl.Builder url = endpoint.newBuilder().addPathSegment(config.bucket()).addQueryParameter("uploads", "")
+                    .addQueryParameter("prefix", prefix);
+            if (keyMarker != null) {
+                url.addQueryParameter("key-marker", keyMarker).addQueryParameter("upload-id-marker", uploadIdMarker);
+            }
+            String listing = call(request(url.build(), "GET", null), null, "list the unfinished uploads under " + prefix).body;
+            Matcher upload = UPLOAD.matcher(listing);
+            while (upload.find()) {
+                Matcher key = KEY.matcher(upload.group(1));
+                Matcher id = UPLOAD_ID.matcher(upload.group(1));
+                if (key.find() && id.find()) {
+                    found.add(new Incomplete(unxml(key.group(1)), unxml(id.group(1))));
+                }
+            }
+            Matcher nextKey = NEXT_KEY_MARKER.matcher(listing);
+            Matcher nextId = NEXT_UPLOAD_ID_MARKER.matcher(listing);
+            if (!listing.contains("<IsTruncated>true</IsTruncated>") || !nextKey.find() || !nextId.find()) {
+                return found;
+            }
+            keyMarker = unxml(nextKey.group(1));
+            uploadIdMarker = unxml(nextId.group(1));
+        }
+    }
+
+    /** Aborts the incomplete multipart uploads under {@code prefix}, so their parts are removed; returns how many. */
+    int abortIncomplete(String prefix) {
+        List<Incomplete> incomplete = incomplete(prefix);
+        for (Incomplete upload : incomplete) {
+            call(request(objectUrl(upload.key()).addQueryParameter("uploadId", upload.uploadId()).build(), "DELETE", null),
+                    null, "abort the upload of " + upload.key());
+        }
+        return incomplete.size();
+    }
+
     private void abort(String key, String uploadId, RuntimeException cause) {
         HttpUrl url = objectUrl(key).addQueryParameter("uploadId", uploadId).build();
         try {
@@ -265,6 +313,11 @@ final class StreamingUploads {
 
     private static String xml(String text) {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    private static String unxml(String text) {
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'")
+                .replace("&amp;", "&");
     }
 
     /** The body being stored; remembers why reading it failed. */

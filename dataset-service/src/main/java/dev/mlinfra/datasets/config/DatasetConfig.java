@@ -11,11 +11,18 @@ public interface DatasetConfig {
     @WithDefault("PT1H")
     Duration uploadExpiry();
 
-    /** A receiving or validating upload with no progress for this long was interrupted (the service stopped). */
-    @WithDefault("PT30M")
+    /**
+     * How often a service that receives an upload tells the database it is still at it. An upload
+     * whose heartbeat stops (its service crashed or was killed) fails after {@link #stallTimeout()}.
+     */
+    @WithDefault("PT15S")
+    Duration heartbeatInterval();
+
+    /** An upload without a heartbeat for this long was interrupted: the sweeper fails it and removes what it stored. */
+    @WithDefault("PT2M")
     Duration stallTimeout();
 
-    /** How often abandoned uploads and interrupted deletions are cleaned up. */
+    /** How often abandoned uploads and interrupted deletions are cleaned up (the sweeper's schedule reads it). */
     @WithDefault("30s")
     String sweepInterval();
 

@@ -7,10 +7,12 @@ import dev.mlinfra.commons.outbox.Outbox;
 import dev.mlinfra.datasets.Dataset;
 import dev.mlinfra.datasets.config.DatasetConfig;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** The events of {@code mlinfra.datasets}, staged in the outbox with the change they announce. */
+/**
+ * The events of {@code mlinfra.datasets}, staged in the outbox: call them inside the transaction
+ * of the change they announce.
+ */
 @ApplicationScoped
 public class DatasetEvents {
 
@@ -29,36 +31,36 @@ public class DatasetEvents {
         this.topic = config.topic();
     }
 
-    public Uni<Void> ready(SqlClient tx, Dataset d, String objectUri) {
+    public Uni<Void> ready(Dataset d, String objectUri) {
         ObjectNode data = base(d);
         data.put("object_uri", objectUri);
-        data.put("size", d.size());
-        data.put("num_examples", d.numExamples());
-        data.put("checksum_sha256", d.checksumSha256());
-        return stage(tx, READY, d, data);
+        data.put("size", d.size);
+        data.put("num_examples", d.numExamples);
+        data.put("checksum_sha256", d.checksumSha256);
+        return stage(READY, d, data);
     }
 
-    public Uni<Void> failed(SqlClient tx, Dataset d) {
+    public Uni<Void> failed(Dataset d) {
         ObjectNode data = base(d);
-        data.put("reason", d.failureReason());
-        data.put("error_count", d.errorCount());
-        return stage(tx, FAILED, d, data);
+        data.put("reason", d.failure.reason());
+        data.put("error_count", d.failure.errorCount());
+        return stage(FAILED, d, data);
     }
 
-    public Uni<Void> deleted(SqlClient tx, Dataset d) {
-        return stage(tx, DELETED, d, base(d));
+    public Uni<Void> deleted(Dataset d) {
+        return stage(DELETED, d, base(d));
     }
 
     private ObjectNode base(Dataset d) {
         ObjectNode data = json.createObjectNode();
-        data.put("dataset_id", d.datasetId());
-        data.put("version", d.version());
-        data.put("format", d.format());
-        data.put("source", d.source());
+        data.put("dataset_id", d.datasetId);
+        data.put("version", d.version);
+        data.put("format", d.format);
+        data.put("source", d.source);
         return data;
     }
 
-    private Uni<Void> stage(SqlClient tx, String type, Dataset d, ObjectNode data) {
-        return outbox.stage(tx, topic, EventEnvelope.of(type, SOURCE, d.team(), d.datasetId(), data));
+    private Uni<Void> stage(String type, Dataset d, ObjectNode data) {
+        return outbox.stage(topic, EventEnvelope.of(type, SOURCE, d.team, d.datasetId, data));
     }
 }

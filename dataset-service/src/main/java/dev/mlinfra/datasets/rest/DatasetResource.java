@@ -8,6 +8,8 @@ import dev.mlinfra.datasets.rest.DatasetViews.DatasetView;
 import dev.mlinfra.datasets.rest.DatasetViews.Deleted;
 import dev.mlinfra.datasets.service.DatasetService;
 import io.smallrye.mutiny.Uni;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -40,8 +42,10 @@ public class DatasetResource {
     @Path("/upload")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Create a dataset and get the URL to PUT its file to")
-    public Uni<DatasetView> create(DatasetService.NewDataset request) {
-        return datasets.create(caller.team(), request).map(d -> DatasetViews.full(d, publicUrl));
+    public Uni<DatasetView> create(@Valid @NotNull(message = "is required: a JSON object with name, description, source,"
+            + " format and version") NewDatasetRequest body) {
+        return datasets.create(caller.team(), body.name(), body.description(), body.source(), body.format(),
+                body.version()).map(d -> DatasetViews.full(d, publicUrl));
     }
 
     @GET
@@ -65,6 +69,6 @@ public class DatasetResource {
     @Operation(summary = "Delete a dataset and its stored file")
     public Uni<Deleted> delete(@PathParam("dataset_id") String datasetId) {
         return datasets.delete(caller.team(), datasetId)
-                .map(d -> new Deleted(d.datasetId(), "deleted", "Dataset deleted successfully"));
+                .map(d -> new Deleted(d.datasetId, "deleted", "Dataset deleted successfully"));
     }
 }

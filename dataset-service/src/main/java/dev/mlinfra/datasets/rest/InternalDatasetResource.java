@@ -35,8 +35,7 @@ public class InternalDatasetResource {
     @Path("/{dataset_id}")
     @Operation(summary = "Resolve a dataset of the caller's team: status, object location, checksum, size")
     public Uni<Resolved> resolve(@PathParam("dataset_id") String datasetId) {
-        return datasets.get(caller.team(), datasetId).map(d -> new Resolved(d.datasetId(), d.team(), d.status(),
-                d.format(), d.version(), d.objectKey() == null ? null : store.uri(d.objectKey()), d.checksumSha256(),
-                d.numExamples(), d.size()));
+        return datasets.get(caller.team(), datasetId).map(d -> new Resolved(d.datasetId, d.team, d.status, d.format,
+                d.version, d.objectKey == null ? null : store.uri(d.objectKey), d.checksumSha256, d.numExamples, d.size));
     }
 }

@@ -12,7 +12,6 @@ import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.datasets.Dataset;
 import dev.mlinfra.datasets.config.DatasetConfig;
 import dev.mlinfra.datasets.service.DatasetService;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
@@ -21,15 +20,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
-import org.jboss.logging.MDC;
 
 /**
  * {@code PUT /v1/datasets/upload/{upload_id}}: the file of a dataset, as a raw body (documented in
  * {@code META-INF/openapi.yaml}). A Vert.x route rather than a JAX-RS method because the body
  * is hundreds of megabytes: it flows from the connection through a {@link RequestBodyStream}
- * to a worker thread that stores and validates it, and the connection reads ahead instead of
- * handing over one buffer per request from the worker. The answer comes once the dataset is
- * {@code ready} or {@code failed}.
+ * to the worker thread that stores and validates it ({@link DatasetService#receive}), and the
+ * connection reads ahead instead of handing over one buffer per request from the worker. The
+ * answer comes once the dataset is {@code ready} or {@code failed}.
  */
 @ApplicationScoped
 public class UploadRoute {
@@ -73,22 +71,26 @@ public class UploadRoute {
         String uploadId = ctx.pathParam("upload_id");
         String requestId = ctx.get(RequestIds.KEY);
         RequestBodyStream body = new RequestBodyStream(ctx.request(), READ_AHEAD, config.uploadIdleTimeout());
-        Infrastructure.getDefaultWorkerPool().execute(() -> {
-            MDC.put(RequestIds.KEY, requestId);
+        datasets.receive(caller.team(), uploadId, body, length, body::start).subscribe().with(d -> {
             try {
-                Dataset d = datasets.receive(caller.team(), uploadId, body, length, body::start);
                 ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                         .end(json.writeValueAsString(DatasetViews.full(d, publicUrl)));
-            } catch (ApiException e) {
-                refuse(ctx, body, e);
-            } catch (RuntimeException | JsonProcessingException e) {
-                LOG.errorf(e, "Upload %s failed", uploadId);
-                refuse(ctx, body, new ApiException(ErrorCode.INTERNAL_ERROR,
-                        "Internal error; quote request id " + requestId + " when reporting it"));
-            } finally {
-                MDC.remove(RequestIds.KEY);
+            } catch (JsonProcessingException e) {
+                failed(ctx, body, uploadId, requestId, e);
+            }
+        }, e -> {
+            if (e instanceof ApiException api) {
+                refuse(ctx, body, api);
+            } else {
+                failed(ctx, body, uploadId, requestId, e);
             }
         });
+    }
+
+    private static void failed(RoutingContext ctx, RequestBodyStream body, String uploadId, String requestId, Throwable e) {
+        LOG.errorf(e, "Upload %s failed", uploadId);
+        refuse(ctx, body, new ApiException(ErrorCode.INTERNAL_ERROR,
+                "Internal error; quote request id " + requestId + " when reporting it"));
     }
 
     /** Answers with the error object; closes the connection when part of the body was never read. */

@@ -4,8 +4,12 @@ import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.persistence.TextEnum;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.datasets.Dataset;
+import dev.mlinfra.datasets.Dataset.Phase;
+import dev.mlinfra.datasets.Dataset.Statistics;
+import dev.mlinfra.datasets.Dataset.Status;
 import dev.mlinfra.datasets.config.DatasetConfig;
 import dev.mlinfra.datasets.messaging.DatasetEvents;
 import dev.mlinfra.datasets.repository.DatasetRepository;
@@ -13,9 +17,10 @@ import dev.mlinfra.datasets.validation.DatasetScanner;
 import dev.mlinfra.datasets.validation.RecordError;
 import dev.mlinfra.datasets.validation.ScanResult;
 import dev.mlinfra.datasets.validation.StreamingScan;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.quarkus.vertx.VertxContextSupport;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -28,167 +33,251 @@ import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
  * The life of a dataset: created {@code pending} with a one-use upload URL; its file streamed
- * into the object store and validated record by record in the same pass; {@code ready} with statistics or
- * {@code failed} with reasons (and no object left behind); deleted with its objects.
+ * into the object store and validated record by record in the same pass; {@code ready} with
+ * statistics or {@code failed} with reasons (and no object left behind); deleted with its objects.
+ *
+ * <p>Reactive from end to end: every method returns a {@link Uni} and runs its database work on
+ * the caller's Vert.x context, each state change in its own short transaction. The blocking work
+ * (streaming a file into the object store, removing objects) runs on a worker thread through
+ * {@link VertxContextSupport#executeBlocking}, which hands its result back on the same context.
  */
 @ApplicationScoped
 public class DatasetService {
 
     private static final Logger LOG = Logger.getLogger(DatasetService.class);
-    private static final Pattern SAFE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
-    private static final int MAX_DESCRIPTION = 2000;
-    private static final Duration STORE_TIMEOUT = Duration.ofMinutes(5);
+    /** Rows a sweep handles at most; the next sweep takes the rest. */
+    private static final int SWEEP_BATCH = 100;
+    /** A deletion still marked after this long was interrupted. */
+    private static final Duration DELETION_GRACE = Duration.ofMinutes(1);
 
-    /** The fields of an upload request, as received. */
-    public record NewDataset(String name, String description, String source, String format, String version) {
+    /** What happened to an uploaded file on the worker thread. */
+    private sealed interface Received {
+    }
+
+    /** The whole file is stored (and removed again if it is not valid). */
+    private record Stored(ScanResult scan, long size, String checksum) implements Received {
+    }
+
+    /** The body could not be read to its end; nothing is stored. */
+    private record Interrupted(long bytes, String reason) implements Received {
+    }
+
+    /** The object store refused or failed; nothing is stored, the upload URL stays usable. */
+    private record StoreUnavailable() implements Received {
     }
 
     private final DatasetRepository repository;
     private final DatasetEvents events;
     private final ObjectStore store;
     private final DatasetReferences references;
+    private final UploadHeartbeat heartbeat;
     private final DatasetConfig config;
     private final DatasetScanner scanner;
 
     public DatasetService(DatasetRepository repository, DatasetEvents events, ObjectStore store,
-            DatasetReferences references, DatasetConfig config) {
+            DatasetReferences references, UploadHeartbeat heartbeat, DatasetConfig config) {
         this.repository = repository;
         this.events = events;
         this.store = store;
         this.references = references;
+        this.heartbeat = heartbeat;
         this.config = config;
         this.scanner = new DatasetScanner(config.maxStringLength(), config.reportedErrors());
     }
 
-    public Uni<Dataset> create(String team, NewDataset request) {
-        if (request == null) {
-            throw ApiException.badRequest("Request body must be a JSON object with name, description, source, format and version");
-        }
-        String name = safeName("name", request.name());
-        String version = safeName("version", request.version());
-        String source = oneOf("source", request.source(), Dataset.SOURCES);
-        String format = oneOf("format", request.format(), Dataset.FORMATS);
-        String description = request.description() == null ? "" : request.description();
-        if (description.length() > MAX_DESCRIPTION) {
-            throw ApiException.badRequest("Invalid field 'description': at most " + MAX_DESCRIPTION + " characters");
-        }
+    /** Creates a pending dataset and its upload URL; the fields are validated by the caller. */
+    @WithTransaction
+    public Uni<Dataset> create(String team, String name, String description, String source, String format,
+            String version) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        Dataset dataset = new Dataset(team, name, name, description, source, format, version, Dataset.PENDING,
-                Dataset.AWAITING_UPLOAD, now, now, "upl-" + UUID.randomUUID().toString().replace("-", ""),
-                now.plus(config.uploadExpiry()), null, null, null, null, null, null, null, null, null, null, List.of());
-        return repository.pool().withTransaction(tx -> repository.insert(tx, dataset))
-                .onFailure(e -> e instanceof PgException pg && "23505".equals(pg.getSqlState()))
-                .transform(e -> ApiException.conflict("A dataset named '" + name + "' already exists in team '" + team
-                        + "'; dataset names are unique per team, so upload a new version under a new name (e.g. '"
-                        + name + "-v2')"))
-                .map(ignored -> {
-                    LOG.infof("Dataset %s/%s created (%s, %s), waiting for its file until %s", team, name, source, format,
-                            dataset.uploadExpiresAt());
-                    return dataset;
-                });
+        Dataset d = new Dataset();
+        d.team = team;
+        d.datasetId = name;
+        d.name = name;
+        d.description = description == null ? "" : description;
+        d.source = source;
+        d.format = format;
+        d.version = version;
+        d.status = Status.PENDING;
+        d.phase = Phase.AWAITING_UPLOAD;
+        d.createdAt = now;
+        d.updatedAt = now;
+        d.uploadId = "upl-" + UUID.randomUUID().toString().replace("-", "");
+        d.uploadExpiresAt = now.plus(config.uploadExpiry());
+        return repository.nameTaken(team, name).flatMap(taken -> {
+            if (taken) {
+                throw nameConflict(team, name);
+            }
+            return repository.persistAndFlush(d);
+        }).onFailure(DatasetService::isUniqueViolation).transform(e -> nameConflict(team, name))
+                .invoke(() -> LOG.infof("Dataset %s/%s created (%s, %s), waiting for its file until %s", team, name,
+                        source, format, d.uploadExpiresAt));
+    }
+
+    private static ApiException nameConflict(String team, String name) {
+        return ApiException.conflict("A dataset named '" + name + "' already exists in team '" + team
+                + "'; dataset names are unique per team, so upload a new version under a new name (e.g. '" + name + "-v2')");
+    }
+
+    /** Two requests created the same name at once: the primary key refused the second. */
+    private static boolean isUniqueViolation(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.hibernate.exception.ConstraintViolationException
+                    || t instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public Uni<Dataset> get(String team, String datasetId) {
-        return repository.find(team, datasetId).map(d -> {
+        return repository.findVisible(team, datasetId).onItem().ifNull()
+                .failWith(() -> ApiException.notFound("Dataset '" + datasetId + "' not found"));
+    }
+
+    /** {@code status} and {@code source} are the raw query values (null: no filter). */
+    public Uni<Page<Dataset>> list(String team, String source, String status, PageParams page) {
+        String s = source == null ? null : oneOf("query parameter 'source'", source, Dataset.SOURCES);
+        List<Status> statuses = status == null ? Status.VISIBLE
+                : List.of(TextEnum.parse("query parameter 'status'", status, Status.VISIBLE));
+        return repository.list(team, statuses, s, page)
+                .flatMap(items -> repository.count(team, statuses, s).map(total -> Page.of("datasets", items, total, page)));
+    }
+
+    /**
+     * Receives the file of a dataset: claims the upload URL, streams the body into the object
+     * store while validating it, and records the outcome. {@code length} is the request's
+     * Content-Length, or -1 for a chunked request; {@code accepted} runs once the URL is claimed,
+     * before the body is read (it lets the body flow). Call it on the request's Vert.x context.
+     */
+    public Uni<Dataset> receive(String team, String uploadId, InputStream body, long length, Runnable accepted) {
+        return claimUpload(team, uploadId, Instant.now()).flatMap(d -> {
+            accepted.run();
+            heartbeat.track(d.uploadId);
+            return VertxContextSupport.executeBlocking(() -> storeAndValidate(d, body, length))
+                    .eventually(() -> heartbeat.untrack(d.uploadId))
+                    .flatMap(received -> record(d, received));
+        });
+    }
+
+    /** Takes the upload URL for one use: only a pending, unexpired dataset awaiting its file is claimed. */
+    @WithTransaction
+    Uni<Dataset> claimUpload(String team, String uploadId, Instant now) {
+        return repository.lockByUpload(team, uploadId).map(d -> {
             if (d == null) {
-                throw ApiException.notFound("Dataset '" + datasetId + "' not found");
+                throw ApiException.notFound("Upload URL not found");
             }
+            if (!d.awaitingUpload()) {
+                throw usedUpload(d);
+            }
+            if (!d.uploadExpiresAt.isAfter(now)) {
+                throw ApiException.conflict("This upload URL expired at " + d.uploadExpiresAt
+                        + "; create a new dataset to upload the file");
+            }
+            d.phase = Phase.RECEIVING;
+            d.updatedAt = now;
             return d;
         });
     }
 
-    public Uni<Page<Dataset>> list(String team, String source, String status, PageParams page) {
-        String s = source == null ? null : oneOf("source", source, Dataset.SOURCES, true);
-        String st = status == null ? null : oneOf("status", status, Dataset.VISIBLE_STATUSES, true);
-        return repository.list(team, s, st, page.limit(), page.offset())
-                .flatMap(items -> repository.count(team, s, st).map(total -> Page.of("datasets", items, total, page)));
+    private static ApiException usedUpload(Dataset d) {
+        if (d.status == Status.FAILED && d.size == null) {
+            return ApiException.conflict("This upload URL can no longer be used: " + d.failure.reason());
+        }
+        return ApiException.conflict("The file of dataset '" + d.datasetId + "' was already uploaded; an upload URL works once");
     }
 
-    /**
-     * Receives the file of a dataset: streams it into the object store while validating it,
-     * and records the outcome. {@code length} is the request's Content-Length, or -1 for a
-     * chunked request; {@code accepted} runs once the upload URL is claimed, before the body is
-     * read (it lets the body flow). Blocking: call from a worker thread.
-     */
-    public Dataset receive(String team, String uploadId, InputStream body, long length, Runnable accepted) {
-        Instant now = Instant.now();
-        Dataset d = repository.claimUpload(team, uploadId, now).await().atMost(STORE_TIMEOUT);
-        if (d == null) {
-            throw refusedUpload(team, uploadId, now);
-        }
-        accepted.run();
-        String key = "datasets/" + team + "/" + d.datasetId() + "/" + d.version() + "/data." + d.format();
+    /** The blocking part of an upload, on a worker thread: one pass that hashes, validates and stores. */
+    private Received storeAndValidate(Dataset d, InputStream body, long length) {
         MessageDigest sha256 = sha256();
-        // One pass over the file: hashed and validated as it streams into the object store.
-        StreamingScan scan = new StreamingScan(new DigestInputStream(body, sha256), scanner, d.format(),
-                "dataset-scan-" + d.datasetId());
+        StreamingScan scan = new StreamingScan(new DigestInputStream(body, sha256), scanner, d.format,
+                "dataset-scan-" + d.datasetId);
         try {
-            store.put(key, scan.source(), length, "json".equals(d.format()) ? "application/json" : "application/x-ndjson");
+            store.put(d.fileKey(), scan.source(), length, "json".equals(d.format) ? "application/json" : "application/x-ndjson");
         } catch (ObjectStore.ObjectStoreException e) {
             scan.close();
-            LOG.errorf(e, "Object store refused the file of %s/%s", team, d.datasetId());
-            repository.pool().preparedQuery("UPDATE dataset SET phase = 'awaiting_upload' WHERE team = $1 AND dataset_id = $2")
-                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(team, d.datasetId())).await().atMost(STORE_TIMEOUT);
-            throw new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload");
+            LOG.errorf(e, "Object store refused the file of %s/%s", d.team, d.datasetId);
+            return new StoreUnavailable();
         } catch (UncheckedIOException e) {
             // The body could not be read to its end (the client went away): nothing was stored.
             scan.close();
-            removeQuietly(prefix(d));
-            return fail(d, "The upload was interrupted after " + scan.bytes() + " bytes: " + e.getCause().getMessage(),
-                    List.of(), 1, null);
+            removeQuietly(d);
+            return new Interrupted(scan.bytes(), e.getCause().getMessage());
         } catch (RuntimeException e) {
             scan.close();
             throw e;
         }
         ScanResult result = scan.finish();
-        long size = scan.bytes();
-        String checksum = HexFormat.of().formatHex(sha256.digest());
-        repository.markValidating(team, d.datasetId(), key, size, checksum, Instant.now()).await().atMost(STORE_TIMEOUT);
-        if (size == 0) {
-            removeQuietly(prefix(d));
-            return fail(d, "The file is empty", List.of(new RecordError(0, null, "the file is empty (0 bytes)")), 1, 0L);
+        if (scan.bytes() == 0 || !result.valid()) {
+            removeQuietly(d);
         }
-        if (!result.valid()) {
-            removeQuietly(prefix(d));
-            List<RecordError> errors = result.errorCount() == 0
+        return new Stored(result, scan.bytes(), HexFormat.of().formatHex(sha256.digest()));
+    }
+
+    /** Records what became of the file: ready with its statistics, or failed with the reasons. */
+    private Uni<Dataset> record(Dataset d, Received received) {
+        return switch (received) {
+            case StoreUnavailable u -> reopenUpload(d).flatMap(ignored -> Uni.createFrom().failure(
+                    new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload")));
+            case Interrupted i -> fail(d, "The upload was interrupted after " + i.bytes() + " bytes: " + i.reason(),
+                    List.of(), 1, null);
+            case Stored s when s.size() == 0 -> fail(d, "The file is empty",
+                    List.of(new RecordError(0, null, "the file is empty (0 bytes)")), 1, 0L);
+            case Stored s when !s.scan().valid() -> fail(d, s.scan().summary(), s.scan().errorCount() == 0
                     ? List.of(new RecordError(0, null, "the file holds no records"))
-                    : result.firstErrors();
-            return fail(d, result.summary(), errors, Math.max(1, result.errorCount()), result.records());
-        }
-        Dataset ready = repository.pool().withTransaction(tx -> repository.markReady(tx, team, d.datasetId(), result, Instant.now())
-                .call(r -> events.ready(tx, r, store.uri(key)))).await().atMost(STORE_TIMEOUT);
-        LOG.infof("Dataset %s/%s ready: %d records, %d bytes, sha256 %s", team, d.datasetId(), result.records(), size, checksum);
-        return ready;
+                    : s.scan().firstErrors(), Math.max(1, s.scan().errorCount()), s.scan().records());
+            case Stored s -> markReady(d, s);
+        };
     }
 
-    private Dataset fail(Dataset d, String reason, List<RecordError> errors, long errorCount, Long records) {
-        Dataset failed = repository.pool().withTransaction(tx -> repository.markFailed(tx, d.team(), d.datasetId(), reason,
-                errorCount, errors, records, Instant.now()).call(f -> events.failed(tx, f))).await().atMost(STORE_TIMEOUT);
-        LOG.infof("Dataset %s/%s failed: %s", d.team(), d.datasetId(), reason);
-        return failed;
+    @WithTransaction
+    Uni<Dataset> reopenUpload(Dataset claimed) {
+        return repository.findById(claimed.seq).invoke(d -> {
+            d.phase = Phase.AWAITING_UPLOAD;
+            d.updatedAt = Instant.now();
+        });
     }
 
-    private ApiException refusedUpload(String team, String uploadId, Instant now) {
-        Dataset existing = repository.findByUpload(team, uploadId).await().atMost(STORE_TIMEOUT);
-        if (existing == null) {
-            return ApiException.notFound("Upload URL not found");
-        }
-        if (Dataset.AWAITING_UPLOAD.equals(existing.phase()) && !existing.uploadExpiresAt().isAfter(now)) {
-            return ApiException.conflict("This upload URL expired at " + existing.uploadExpiresAt().truncatedTo(ChronoUnit.SECONDS)
-                    + "; create a new dataset to upload the file");
-        }
-        if (Dataset.FAILED.equals(existing.status()) && existing.size() == null) {
-            return ApiException.conflict("This upload URL can no longer be used: " + existing.failureReason());
-        }
-        return ApiException.conflict("The file of dataset '" + existing.datasetId()
-                + "' was already uploaded; an upload URL works once");
+    @WithTransaction
+    Uni<Dataset> markReady(Dataset claimed, Stored stored) {
+        ScanResult scan = stored.scan();
+        return repository.findById(claimed.seq).flatMap(d -> {
+            d.status = Status.READY;
+            d.phase = Phase.DONE;
+            d.objectKey = d.fileKey();
+            d.size = stored.size();
+            d.checksumSha256 = stored.checksum();
+            d.numExamples = scan.records();
+            d.statistics = new Statistics(List.copyOf(scan.repositories()), List.copyOf(scan.issueTypes()),
+                    scan.earliest(), scan.latest());
+            d.updatedAt = Instant.now();
+            return events.ready(d, store.uri(d.objectKey)).replaceWith(d);
+        }).invoke(d -> LOG.infof("Dataset %s/%s ready: %d records, %d bytes, sha256 %s", d.team, d.datasetId,
+                d.numExamples, d.size, d.checksumSha256));
     }
 
+    /** Fails a dataset whose objects are gone (or never were). */
+    @WithTransaction
+    Uni<Dataset> fail(Dataset claimed, String reason, List<RecordError> errors, long errorCount, Long records) {
+        return repository.findById(claimed.seq).flatMap(d -> markFailed(d, reason, errors, errorCount, records));
+    }
+
+    private Uni<Dataset> markFailed(Dataset d, String reason, List<RecordError> errors, long errorCount, Long records) {
+        d.status = Status.FAILED;
+        d.phase = Phase.DONE;
+        d.failure = new Dataset.Failure(reason, errorCount, List.copyOf(errors));
+        d.numExamples = records;
+        d.objectKey = null;
+        d.updatedAt = Instant.now();
+        LOG.infof("Dataset %s/%s failed: %s", d.team, d.datasetId, reason);
+        return events.failed(d).replaceWith(d);
+    }
+
+    /** Deletes a dataset and its stored objects; refused while a training job uses it or its file is arriving. */
     public Uni<Dataset> delete(String team, String datasetId) {
         return get(team, datasetId)
                 .call(d -> references.inUseBy(team, datasetId).invoke(user -> {
@@ -196,89 +285,91 @@ public class DatasetService {
                         throw ApiException.conflict("Dataset '" + datasetId + "' is used by " + user + " and cannot be deleted now");
                     }
                 }))
-                .flatMap(d -> repository.markDeleting(team, datasetId, Instant.now()))
-                .map(d -> {
-                    if (d == null) {
-                        throw ApiException.conflict("Dataset '" + datasetId + "' is receiving or validating its file; delete it once that is over");
-                    }
-                    return d;
-                })
-                .emitOn(Infrastructure.getDefaultWorkerPool())
+                .flatMap(d -> markDeleting(team, datasetId))
                 .flatMap(this::finishDeletion);
     }
 
-    /** Removes the objects, then the row with its event. Blocking on the object store. */
+    /** Hides a dataset for deletion: from here on only the removal of its objects and its row remains. */
+    @WithTransaction
+    Uni<Dataset> markDeleting(String team, String datasetId) {
+        return repository.lockVisible(team, datasetId).map(d -> {
+            if (d == null) {
+                throw ApiException.notFound("Dataset '" + datasetId + "' not found");
+            }
+            if (d.phase == Phase.RECEIVING) {
+                throw ApiException.conflict("Dataset '" + datasetId + "' is receiving its file; delete it once that is over");
+            }
+            d.status = Status.DELETING;
+            d.updatedAt = Instant.now();
+            return d;
+        });
+    }
+
+    /** Removes the objects (on a worker thread), then the row with its event. */
     Uni<Dataset> finishDeletion(Dataset d) {
-        int removed = store.removeAll(prefix(d));
-        return repository.pool().withTransaction(tx -> repository.delete(tx, d.team(), d.datasetId())
-                .call(() -> events.deleted(tx, d)))
-                .invoke(() -> LOG.infof("Dataset %s/%s deleted with %d stored objects", d.team(), d.datasetId(), removed))
+        return VertxContextSupport.executeBlocking(() -> store.removeAll(d.storagePrefix()))
+                .flatMap(removed -> removeRow(d, removed));
+    }
+
+    @WithTransaction
+    Uni<Dataset> removeRow(Dataset d, int removedObjects) {
+        return repository.delete("seq", d.seq)
+                .flatMap(ignored -> events.deleted(d))
+                .invoke(() -> LOG.infof("Dataset %s/%s deleted with %d stored objects", d.team, d.datasetId, removedObjects))
                 .replaceWith(d);
     }
 
-    /** Fails uploads that never came or stalled, and finishes interrupted deletions. Blocking. */
-    public void sweep() {
+    /**
+     * Fails uploads that never came or whose receiver is gone (removing whatever they stored,
+     * incomplete multipart uploads included), and finishes interrupted deletions.
+     */
+    public Uni<Void> sweep() {
         Instant now = Instant.now();
-        List<Dataset> abandoned = repository.pool().withTransaction(tx -> repository
-                .lockAbandoned(tx, now, now.minus(config.stallTimeout()), 100)
-                .call(list -> io.smallrye.mutiny.Multi.createFrom().iterable(list)
-                        .onItem().transformToUniAndConcatenate(d -> {
-                            String reason = Dataset.AWAITING_UPLOAD.equals(d.phase())
-                                    ? "No file was uploaded before the upload URL expired at "
-                                            + d.uploadExpiresAt().truncatedTo(ChronoUnit.SECONDS)
-                                    : "The upload was interrupted (no progress since "
-                                            + d.updatedAt().truncatedTo(ChronoUnit.SECONDS) + "); create the dataset again";
-                            return repository.markFailed(tx, d.team(), d.datasetId(), reason, 1,
-                                    List.of(new RecordError(0, null, reason)), null, now)
-                                    .call(f -> events.failed(tx, f));
-                        }).collect().asList()))
-                .await().atMost(STORE_TIMEOUT);
-        for (Dataset d : abandoned) {
-            if (!Dataset.AWAITING_UPLOAD.equals(d.phase())) {
-                removeQuietly(prefix(d));
+        return failAbandoned(now)
+                .flatMap(ignored -> repository.staleDeletions(now.minus(DELETION_GRACE), SWEEP_BATCH))
+                .flatMap(stale -> Multi.createFrom().iterable(stale).onItem().transformToUniAndConcatenate(this::finishDeletion)
+                        .collect().last())
+                .replaceWithVoid();
+    }
+
+    /**
+     * In one transaction that holds the rows: removes what stalled uploads stored, then fails
+     * them. Should the object store be down, nothing is marked and the next sweep tries again.
+     */
+    @WithTransaction
+    Uni<List<Dataset>> failAbandoned(Instant now) {
+        return repository.lockAbandoned(now, now.minus(config.stallTimeout()), SWEEP_BATCH).flatMap(abandoned -> {
+            if (abandoned.isEmpty()) {
+                return Uni.createFrom().item(abandoned);
             }
-            LOG.infof("Dataset %s/%s failed: its upload was %s", d.team(), d.datasetId(),
-                    Dataset.AWAITING_UPLOAD.equals(d.phase()) ? "never received" : "interrupted");
-        }
-        for (Dataset d : repository.findStaleDeletions(now.minus(Duration.ofMinutes(1)), 100).await().atMost(STORE_TIMEOUT)) {
-            finishDeletion(d).await().atMost(STORE_TIMEOUT);
-        }
+            List<Dataset> stalled = abandoned.stream().filter(d -> d.phase == Phase.RECEIVING).toList();
+            return VertxContextSupport.executeBlocking(() -> {
+                for (Dataset d : stalled) {
+                    store.removeAll(d.storagePrefix());
+                }
+                return stalled.size();
+            }).flatMap(ignored -> Multi.createFrom().iterable(abandoned).onItem().transformToUniAndConcatenate(d -> {
+                String reason = d.phase == Phase.AWAITING_UPLOAD
+                        ? "No file was uploaded before the upload URL expired at " + d.uploadExpiresAt
+                        : "The upload was interrupted: the service receiving it stopped (no heartbeat since "
+                                + d.updatedAt.truncatedTo(ChronoUnit.SECONDS) + "); create the dataset again";
+                return markFailed(d, reason, List.of(new RecordError(0, null, reason)), 1, null);
+            }).collect().asList());
+        });
     }
 
-    private static String prefix(Dataset d) {
-        return "datasets/" + d.team() + "/" + d.datasetId() + "/";
-    }
-
-    private void removeQuietly(String keyOrPrefix) {
+    private void removeQuietly(Dataset d) {
         try {
-            store.removeAll(keyOrPrefix);
+            store.removeAll(d.storagePrefix());
         } catch (RuntimeException e) {
-            LOG.warnf("Could not remove %s from the object store (%s); the sweeper will not retry it", keyOrPrefix, e.toString());
+            LOG.warnf("Could not remove %s from the object store (%s)", d.storagePrefix(), e.toString());
         }
     }
 
-    private static String safeName(String field, String value) {
-        if (value == null) {
-            throw ApiException.badRequest("Missing required field '" + field + "'");
-        }
-        if (!SAFE_NAME.matcher(value).matches()) {
-            throw ApiException.badRequest("Invalid field '" + field + "': expected 1-63 characters of lowercase letters, digits, "
-                    + "'.', '_' and '-', starting with a letter or digit, got '" + value + "'");
-        }
-        return value;
-    }
-
-    private static String oneOf(String field, String value, List<String> allowed) {
-        if (value == null) {
-            throw ApiException.badRequest("Missing required field '" + field + "': expected one of " + String.join(", ", allowed));
-        }
-        return oneOf(field, value, allowed, false);
-    }
-
-    private static String oneOf(String field, String value, List<String> allowed, boolean queryParameter) {
+    private static String oneOf(String what, String value, List<String> allowed) {
         if (!allowed.contains(value)) {
-            throw ApiException.badRequest("Invalid " + (queryParameter ? "query parameter" : "field") + " '" + field
-                    + "': expected one of " + String.join(", ", allowed) + ", got '" + value + "'");
+            throw ApiException.badRequest("Invalid " + what + ": expected one of " + String.join(", ", allowed)
+                    + ", got '" + value + "'");
         }
         return value;
     }

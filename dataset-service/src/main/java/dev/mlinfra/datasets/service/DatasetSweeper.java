@@ -1,6 +1,7 @@
 package dev.mlinfra.datasets.service;
 
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -16,13 +17,12 @@ public class DatasetSweeper {
         this.datasets = datasets;
     }
 
-    @Scheduled(every = "${mlinfra.datasets.sweep-interval:30s}", delayed = "5s",
+    @Scheduled(every = "${mlinfra.datasets.sweep-interval}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void sweep() {
-        try {
-            datasets.sweep();
-        } catch (RuntimeException e) {
+    Uni<Void> sweep() {
+        return datasets.sweep().onFailure().recoverWithItem(e -> {
             LOG.warnf("Dataset sweep failed, next round retries: %s", e.toString());
-        }
+            return null;
+        });
     }
 }

@@ -215,6 +215,24 @@ public class DatasetApiTest {
     }
 
     @Test
+    void aBodyThatIsNotJsonSaysWhatIsWrongAndWhere() {
+        as("team-a").contentType(ContentType.JSON).body("{\"name\":").post("/v1/datasets/upload").then().statusCode(400)
+                .body("error.code", equalTo("invalid_request"))
+                .body("error.message", containsString("not valid JSON"))
+                .body("error.message", containsString("line 1, column 9"));
+        as("team-a").contentType(ContentType.JSON).body("{\"name\": \"x\",\n \"source\": github}").post("/v1/datasets/upload")
+                .then().statusCode(400).body("error.message", containsString("not valid JSON"))
+                .body("error.message", containsString("line 2"));
+        // Read no deeper than needed: the first level already shows that this is no dataset.
+        String deep = "[".repeat(5000) + "]".repeat(5000);
+        as("team-a").contentType(ContentType.JSON).body(deep).post("/v1/datasets/upload").then().statusCode(400)
+                .body("error.code", equalTo("invalid_request"))
+                .body("error.message", equalTo("Request body must be a JSON object"));
+        as("team-a").contentType(ContentType.JSON).body("").post("/v1/datasets/upload").then().statusCode(400)
+                .body("error.message", containsString("'body' is required"));
+    }
+
+    @Test
     void theSameNameTwiceInATeamIsAConflictButAnotherTeamMayUseIt() {
         String name = name();
         create("team-a", name, "jsonl");

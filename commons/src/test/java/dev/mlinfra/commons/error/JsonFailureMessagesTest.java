@@ -1,0 +1,57 @@
+package dev.mlinfra.commons.error;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.json.JsonSetup;
+import org.junit.jupiter.api.Test;
+
+/** What a client is told about a body that cannot be read, with the exceptions Jackson really raises. */
+class JsonFailureMessagesTest {
+
+    record Request(String name, Integer count) {
+    }
+
+    private final ObjectMapper mapper = JsonSetup.apply(new ObjectMapper());
+
+    private String messageFor(String body, Class<?> type) {
+        JsonProcessingException e = assertThrows(JsonProcessingException.class, () -> mapper.readValue(body, type));
+        return ErrorMappers.describeJson(e);
+    }
+
+    @Test
+    void aTruncatedBodyIsNotValidJsonAtTheEnd() {
+        String message = messageFor("{\"name\":", Request.class);
+        assertTrue(message.startsWith("Request body is not valid JSON at line 1, column 9: "), message);
+        assertTrue(message.contains("end-of-input"), message);
+        assertTrue(!message.contains("Source"), "no parser internals: " + message);
+    }
+
+    @Test
+    void aBareWordIsNotValidJsonWhereItStands() {
+        String message = messageFor("{\"name\": \"x\",\n \"count\": seven}", Request.class);
+        assertTrue(message.startsWith("Request body is not valid JSON at line 2, column "), message);
+        assertTrue(message.contains("seven"), message);
+    }
+
+    @Test
+    void aBodyNestedTooDeeplySaysSoWithTheLimit() {
+        String deep = "{\"a\":".repeat(5000) + "1" + "}".repeat(5000);
+        String message = messageFor(deep, JsonNode.class);
+        assertTrue(message.startsWith("Request body is nested deeper than 1000 levels of arrays and objects"), message);
+    }
+
+    @Test
+    void fieldProblemsNameTheField() {
+        assertEquals("Invalid value for field 'count': expected an integer, got 'many'",
+                messageFor("{\"name\": \"x\", \"count\": \"many\"}", Request.class));
+        assertEquals("Unknown field 'nme' in request body; known fields: count, name",
+                messageFor("{\"nme\": \"x\"}", Request.class));
+        assertEquals("Request body must be a JSON object", messageFor("[1, 2]", Request.class));
+        assertEquals("Invalid value for field 'name': expected a string", messageFor("{\"name\": [1]}", Request.class));
+    }
+}
