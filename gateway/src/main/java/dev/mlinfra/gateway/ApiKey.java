@@ -1,13 +1,54 @@
 package dev.mlinfra.gateway;
 
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.Set;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
 
 /** A stored API key: everything but the key itself, of which only a hash is kept. */
-public record ApiKey(String keyId, byte[] keyHash, String team, String name, Set<String> scopes, Instant createdAt,
-        String createdBy, Instant revokedAt) {
+@Entity
+@Table(name = "api_key")
+public class ApiKey extends PanacheEntityBase {
+
+    /** The public part of the key ({@code mlk_<key id>_<secret>}). */
+    @Id
+    @Column(name = "key_id")
+    public String keyId;
+
+    /** SHA-256 of the whole key. */
+    @Column(name = "key_hash", nullable = false)
+    public byte[] keyHash;
+
+    @Column(nullable = false)
+    public String team;
+
+    @Column(nullable = false)
+    public String name;
+
+    @JdbcTypeCode(SqlTypes.ARRAY)
+    @Column(nullable = false)
+    public String[] scopes;
+
+    @Column(name = "created_at", nullable = false)
+    public Instant createdAt;
+
+    /** The key id of the administrator who created it; null for the bootstrap key. */
+    @Column(name = "created_by")
+    public String createdBy;
+
+    @Column(name = "revoked_at")
+    public Instant revokedAt;
 
     public boolean active() {
         return revokedAt == null;
+    }
+
+    public Set<String> scopeSet() {
+        return Set.of(scopes);
     }
 }

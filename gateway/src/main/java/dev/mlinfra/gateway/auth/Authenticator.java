@@ -47,7 +47,7 @@ public class Authenticator {
         if (known != null && System.nanoTime() - known.readAtNanos < ttlNanos) {
             return Uni.createFrom().item(check(presented, known.key));
         }
-        return repository.findById(keyId.get()).map(key -> {
+        return repository.findKey(keyId.get()).map(key -> {
             if (remembered.size() >= MAX_REMEMBERED) {
                 remembered.clear();
             }
@@ -61,9 +61,9 @@ public class Authenticator {
     }
 
     private static Optional<Identity> check(String presented, ApiKey key) {
-        if (key == null || !key.active() || !ApiKeyFormat.matches(presented, key.keyHash())) {
+        if (key == null || !key.active() || !ApiKeyFormat.matches(presented, key.keyHash)) {
             return Optional.empty();
         }
-        return Optional.of(new Identity(key.keyId(), key.team(), key.scopes()));
+        return Optional.of(new Identity(key.keyId, key.team, key.scopeSet()));
     }
 }

@@ -46,8 +46,4 @@ public class TokenMint {
         }
         return token.value();
     }
-
-    public void forget(String keyId) {
-        tokens.remove(keyId);
-    }
 }

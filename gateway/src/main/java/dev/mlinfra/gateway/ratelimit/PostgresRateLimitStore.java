@@ -7,7 +7,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * Windows counted in PostgreSQL, so every gateway replica draws on one budget. One upsert per
- * request; the row lock of the upsert makes the count exact across replicas.
+ * request; the row lock of the upsert makes the count exact across replicas. It stays on the
+ * reactive SQL client rather than Hibernate: the whole decision is one atomic statement on the
+ * hot path of every request, with no entity to load or track.
  */
 public class PostgresRateLimitStore implements RateLimitStore {
 

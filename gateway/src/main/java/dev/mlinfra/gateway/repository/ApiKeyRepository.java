@@ -1,107 +1,79 @@
 package dev.mlinfra.gateway.repository;
 
+import dev.mlinfra.commons.api.PageParams;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.gateway.ApiKey;
+import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.panache.common.Parameters;
+import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.buffer.Buffer;
-import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.SqlClient;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
- * API keys in the gateway's database. Plain reactive SQL: key look-ups run on the request path
- * of every proxied call, below JAX-RS, where no ORM session exists.
+ * API keys in the gateway's database. Look-ups run on the request path of every proxied call
+ * (below JAX-RS, on the request's Vert.x context), so every method opens its own session when the
+ * caller has none.
  */
 @ApplicationScoped
-public class ApiKeyRepository {
+@WithSession
+public class ApiKeyRepository implements PanacheRepositoryBase<ApiKey, String> {
 
-    private static final String COLUMNS = "key_id, key_hash, team, name, scopes, created_at, created_by, revoked_at";
-
-    private final Pool pool;
-
-    public ApiKeyRepository(Pool pool) {
-        this.pool = pool;
+    public Uni<ApiKey> findKey(String keyId) {
+        return findById(keyId);
     }
 
-    public Uni<ApiKey> findById(String keyId) {
-        return pool.preparedQuery("SELECT " + COLUMNS + " FROM api_key WHERE key_id = $1")
-                .execute(Tuple.of(keyId))
-                .map(rows -> rows.iterator().hasNext() ? toKey(rows.iterator().next()) : null);
-    }
-
-    public Uni<Void> insert(SqlClient client, ApiKey key) {
-        return client.preparedQuery("INSERT INTO api_key (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .execute(Tuple.tuple()
-                        .addString(key.keyId())
-                        .addBuffer(Buffer.buffer(key.keyHash()))
-                        .addString(key.team())
-                        .addString(key.name())
-                        .addArrayOfString(key.scopes().stream().sorted().toArray(String[]::new))
-                        .addOffsetDateTime(utc(key.createdAt()))
-                        .addString(key.createdBy())
-                        .addOffsetDateTime(utc(key.revokedAt())))
-                .replaceWithVoid();
-    }
-
-    public Uni<Void> insert(ApiKey key) {
-        return insert(pool, key);
-    }
-
-    /** Keys matching the filters, newest first (key id breaks ties), and their total. */
-    public Uni<List<ApiKey>> list(String team, Boolean active, int limit, int offset) {
-        return pool.preparedQuery("SELECT " + COLUMNS + " FROM api_key WHERE " + FILTER
-                + " ORDER BY created_at DESC, key_id DESC LIMIT $3 OFFSET $4")
-                .execute(Tuple.of(team, active, limit, offset))
-                .map(rows -> {
-                    List<ApiKey> out = new ArrayList<>();
-                    rows.forEach(r -> out.add(toKey(r)));
-                    return out;
-                });
+    /** Keys matching the filters (null: any), newest first; the key id breaks ties. */
+    public Uni<List<ApiKey>> list(String team, Boolean active, PageParams page) {
+        Filter f = filter(team, active);
+        return find(f.query, Sort.descending("createdAt", "keyId"), f.parameters)
+                .range(page.offset(), page.offset() + page.limit() - 1).list();
     }
 
     public Uni<Long> count(String team, Boolean active) {
-        return pool.preparedQuery("SELECT count(*) FROM api_key WHERE " + FILTER)
-                .execute(Tuple.of(team, active))
-                .map(rows -> rows.iterator().next().getLong(0));
+        Filter f = filter(team, active);
+        return count(f.query, f.parameters);
     }
 
-    private static final String FILTER = "($1::text IS NULL OR team = $1) AND ($2::boolean IS NULL OR (revoked_at IS NULL) = $2)";
+    private record Filter(String query, Parameters parameters) {
+    }
+
+    private static Filter filter(String team, Boolean active) {
+        List<String> conditions = new ArrayList<>();
+        Parameters parameters = new Parameters();
+        if (team != null) {
+            conditions.add("team = :team");
+            parameters.and("team", team);
+        }
+        if (active != null) {
+            conditions.add(active ? "revokedAt is null" : "revokedAt is not null");
+        }
+        return new Filter(conditions.isEmpty() ? "1 = 1" : String.join(" and ", conditions), parameters);
+    }
 
     /** Marks the key revoked; false when it does not exist or was revoked already. */
-    public Uni<Boolean> revoke(SqlClient client, String keyId, Instant at) {
-        return client.preparedQuery("UPDATE api_key SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL")
-                .execute(Tuple.of(keyId, utc(at)))
-                .map(rows -> rows.rowCount() == 1);
+    public Uni<Boolean> revoke(String keyId, Instant at) {
+        return update("revokedAt = ?1 where keyId = ?2 and revokedAt is null", at, keyId).map(n -> n == 1);
     }
 
     /** Active keys with the admin scope, other than the given one. */
-    public Uni<Long> countOtherActiveAdmins(SqlClient client, String keyId) {
-        return client.preparedQuery("SELECT count(*) FROM api_key WHERE revoked_at IS NULL AND 'admin' = ANY(scopes) AND key_id <> $1")
-                .execute(Tuple.of(keyId))
-                .map(rows -> rows.iterator().next().getLong(0));
+    public Uni<Long> countOtherActiveAdmins(String keyId) {
+        // SQL: the column is text[], which HQL's array functions compare as varchar[]
+        return getSession().flatMap(s -> s.createNativeQuery(
+                "SELECT count(*) FROM api_key WHERE revoked_at IS NULL AND ?1 = ANY(scopes) AND key_id <> ?2", Long.class)
+                .setParameter(1, Identity.SCOPE_ADMIN).setParameter(2, keyId).getSingleResult());
     }
 
-    public Uni<Long> countAll(SqlClient client) {
-        return client.query("SELECT count(*) FROM api_key").execute().map(rows -> rows.iterator().next().getLong(0));
-    }
-
-    private static OffsetDateTime utc(Instant instant) {
-        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
-    }
-
-    private static ApiKey toKey(Row row) {
-        OffsetDateTime revoked = row.getOffsetDateTime("revoked_at");
-        String createdBy = row.getString("created_by");
-        return new ApiKey(row.getString("key_id"), row.getBuffer("key_hash").getBytes(), row.getString("team"),
-                row.getString("name"), Set.of(row.getArrayOfStrings("scopes")),
-                row.getOffsetDateTime("created_at").toInstant(), createdBy,
-                revoked == null ? null : revoked.toInstant());
+    /**
+     * Locks the key table against concurrent writers until the caller's transaction ends: two
+     * administrators revoking the last two admin keys at once, or two replicas creating the
+     * first key, must not both succeed.
+     */
+    public Uni<Void> lockAgainstWriters() {
+        return getSession().flatMap(s -> s.createNativeQuery("LOCK TABLE api_key IN SHARE ROW EXCLUSIVE MODE").executeUpdate())
+                .replaceWithVoid();
     }
 }

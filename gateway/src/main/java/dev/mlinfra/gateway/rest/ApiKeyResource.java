@@ -37,8 +37,8 @@ public class ApiKeyResource {
             String createdBy, String status, Instant revokedAt) {
 
         static KeyView of(ApiKey key) {
-            return new KeyView(key.keyId(), key.team(), key.name(), new TreeSet<>(key.scopes()), key.createdAt(),
-                    key.createdBy(), key.active() ? "active" : "revoked", key.revokedAt());
+            return new KeyView(key.keyId, key.team, key.name, new TreeSet<>(key.scopeSet()), key.createdAt,
+                    key.createdBy, key.active() ? "active" : "revoked", key.revokedAt);
         }
     }
 
@@ -69,8 +69,8 @@ public class ApiKeyResource {
         }
         Set<String> scopes = request.scopes() == null ? null : new TreeSet<>(request.scopes());
         return keys.create(request.team(), scopes, request.name(), caller.get())
-                .map(c -> new CreatedKey(c.key().keyId(), c.secret(), c.key().team(), c.key().name(),
-                        new TreeSet<>(c.key().scopes()), c.key().createdAt()));
+                .map(c -> new CreatedKey(c.key().keyId, c.secret(), c.key().team, c.key().name,
+                        new TreeSet<>(c.key().scopeSet()), c.key().createdAt));
     }
 
     @GET
@@ -93,6 +93,6 @@ public class ApiKeyResource {
     @Operation(summary = "Revoke an API key; every gateway replica refuses it within seconds")
     public Uni<RevokedKey> revoke(@PathParam("key_id") String keyId) {
         return keys.revoke(keyId, caller.get())
-                .map(k -> new RevokedKey(k.keyId(), "revoked", "API key revoked"));
+                .map(k -> new RevokedKey(k.keyId, "revoked", "API key revoked"));
     }
 }

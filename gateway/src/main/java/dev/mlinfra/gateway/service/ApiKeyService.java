@@ -11,7 +11,9 @@ import dev.mlinfra.gateway.config.GatewayConfig;
 import dev.mlinfra.gateway.repository.ApiKeyRepository;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.quarkus.vertx.VertxContextSupport;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Instant;
@@ -35,17 +37,16 @@ public class ApiKeyService {
     }
 
     private final ApiKeyRepository repository;
-    private final Pool pool;
     private final Authenticator authenticator;
     private final GatewayConfig config;
 
-    public ApiKeyService(ApiKeyRepository repository, Pool pool, Authenticator authenticator, GatewayConfig config) {
+    public ApiKeyService(ApiKeyRepository repository, Authenticator authenticator, GatewayConfig config) {
         this.repository = repository;
-        this.pool = pool;
         this.authenticator = authenticator;
         this.config = config;
     }
 
+    @WithTransaction
     public Uni<Created> create(String team, Set<String> scopes, String name, Identity creator) {
         if (team == null || !TEAM.matcher(team).matches()) {
             throw ApiException.badRequest("Invalid field 'team': expected 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit");
@@ -64,54 +65,55 @@ public class ApiKeyService {
         }
         String secret = ApiKeyFormat.generate();
         ApiKey key = newKey(secret, team, scopes, name.strip(), creator == null ? null : creator.keyId());
-        return repository.insert(key).map(ignored -> {
-            LOG.infof("API key %s created for team '%s' with scopes %s by key %s", key.keyId(), team,
-                    new TreeSet<>(scopes), key.createdBy());
+        return repository.persist(key).map(ignored -> {
+            LOG.infof("API key %s created for team '%s' with scopes %s by key %s", key.keyId, team,
+                    new TreeSet<>(scopes), key.createdBy);
             return new Created(key, secret);
         });
     }
 
     public Uni<Page<ApiKey>> list(String team, Boolean active, PageParams page) {
-        return repository.list(team, active, page.limit(), page.offset())
+        return repository.list(team, active, page)
                 .flatMap(keys -> repository.count(team, active).map(total -> Page.of("api_keys", keys, total, page)));
     }
 
     /** Revokes a key; refusing to revoke the last active admin key, which would lock every administrator out. */
+    @WithTransaction
     public Uni<ApiKey> revoke(String keyId, Identity by) {
-        return pool.withTransaction(tx -> repository.findById(keyId).flatMap(key -> {
+        return repository.findKey(keyId).flatMap(key -> {
             if (key == null) {
                 throw ApiException.notFound("API key '" + keyId + "' not found");
             }
             if (!key.active()) {
-                throw ApiException.conflict("API key '" + keyId + "' is already revoked (at " + key.revokedAt().truncatedTo(ChronoUnit.SECONDS) + ")");
+                throw ApiException.conflict("API key '" + keyId + "' is already revoked (at " + key.revokedAt.truncatedTo(ChronoUnit.SECONDS) + ")");
             }
-            Uni<Long> otherAdmins = key.scopes().contains(Identity.SCOPE_ADMIN)
-                    ? tx.query("LOCK TABLE api_key IN SHARE ROW EXCLUSIVE MODE").execute()
-                            .flatMap(ignored -> repository.countOtherActiveAdmins(tx, keyId))
+            Uni<Long> otherAdmins = key.scopeSet().contains(Identity.SCOPE_ADMIN)
+                    ? repository.lockAgainstWriters().flatMap(ignored -> repository.countOtherActiveAdmins(keyId))
                     : Uni.createFrom().item(1L);
             return otherAdmins.flatMap(others -> {
                 if (others == 0) {
                     throw ApiException.conflict("API key '" + keyId + "' is the last active admin key; create another admin key before revoking it");
                 }
                 Instant now = Instant.now();
-                return repository.revoke(tx, keyId, now).map(done -> {
+                return repository.revoke(keyId, now).map(done -> {
                     if (!done) {
                         throw ApiException.conflict("API key '" + keyId + "' is already revoked");
                     }
-                    return new ApiKey(key.keyId(), key.keyHash(), key.team(), key.name(), key.scopes(), key.createdAt(),
-                            key.createdBy(), now);
+                    key.revokedAt = now;
+                    return key;
                 });
             });
-        })).invoke(revoked -> {
+        }).invoke(revoked -> {
             authenticator.forget(keyId);
-            LOG.infof("API key %s of team '%s' revoked by key %s", keyId, revoked.team(), by == null ? null : by.keyId());
+            LOG.infof("API key %s of team '%s' revoked by key %s", keyId, revoked.team, by == null ? null : by.keyId());
         });
     }
 
     /** On the first start of an installation (no key at all), creates the admin key of team 'default'. */
-    void bootstrap(@Observes StartupEvent event) {
-        Uni<String> created = pool.withTransaction(tx -> tx.query("LOCK TABLE api_key IN SHARE ROW EXCLUSIVE MODE").execute()
-                .flatMap(ignored -> repository.countAll(tx))
+    void bootstrap(@Observes StartupEvent event) throws Throwable {
+        // Startup may block: it waits for the first key to exist, through Quarkus' bridge into the reactive session.
+        String shown = VertxContextSupport.subscribeAndAwait(() -> Panache.withTransaction(() -> repository.lockAgainstWriters()
+                .flatMap(ignored -> repository.count())
                 .flatMap(count -> {
                     if (count > 0) {
                         return Uni.createFrom().nullItem();
@@ -125,19 +127,24 @@ public class ApiKeyService {
                                 + ApiKeyFormat.describe());
                     }
                     ApiKey key = newKey(secret, BOOTSTRAP_TEAM, Identity.ALL_SCOPES, "bootstrap admin key", null);
-                    String shown = generated ? secret : null;
-                    return repository.insert(tx, key).replaceWith(shown == null ? "(taken from MLINFRA_BOOTSTRAP_API_KEY)" : shown)
-                            .invoke(() -> LOG.infof("No API key existed: created admin key %s for team '%s'", key.keyId(), BOOTSTRAP_TEAM));
-                }));
-        String shown = created.await().atMost(java.time.Duration.ofSeconds(30));
+                    String toShow = generated ? secret : "(taken from MLINFRA_BOOTSTRAP_API_KEY)";
+                    return repository.persist(key).replaceWith(toShow)
+                            .invoke(() -> LOG.infof("No API key existed: created admin key %s for team '%s'", key.keyId, BOOTSTRAP_TEAM));
+                })));
         if (shown != null) {
             LOG.warnf("First admin API key (shown once, store it now): %s", shown);
         }
     }
 
     private static ApiKey newKey(String secret, String team, Set<String> scopes, String name, String createdBy) {
-        String keyId = ApiKeyFormat.keyId(secret).orElseThrow();
-        return new ApiKey(keyId, ApiKeyFormat.hash(secret), team, name, Set.copyOf(scopes),
-                Instant.now().truncatedTo(ChronoUnit.SECONDS), createdBy, null);
+        ApiKey key = new ApiKey();
+        key.keyId = ApiKeyFormat.keyId(secret).orElseThrow();
+        key.keyHash = ApiKeyFormat.hash(secret);
+        key.team = team;
+        key.name = name;
+        key.scopes = new TreeSet<>(scopes).toArray(String[]::new);
+        key.createdAt = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        key.createdBy = createdBy;
+        return key;
     }
 }
