@@ -1,6 +1,7 @@
 package dev.mlinfra.engine.artifact;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
@@ -16,6 +17,9 @@ public interface ArtifactStore {
 
     /** Reads a file, or returns null when it does not exist. */
     byte[] get(String path) throws IOException;
+
+    /** Opens a file for reading as a stream (the caller closes it), or returns null when it does not exist. */
+    InputStream read(String path) throws IOException;
 
     /** Relative paths of the files below a folder (recursive). */
     List<String> list(String folder) throws IOException;
@@ -38,19 +42,29 @@ public interface ArtifactStore {
 
     /** Reads a single file given by a full location ({@code s3://bucket/key} or a local path). */
     static byte[] readLocation(String location, S3Settings s3) throws IOException {
+        try (InputStream in = openLocation(location, s3)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /**
+     * Opens a single file given by a full location ({@code s3://bucket/key} or a local path) as a
+     * stream, so that a file of any size can be read piece by piece; the caller closes it.
+     */
+    static InputStream openLocation(String location, S3Settings s3) throws IOException {
         if (location.startsWith("s3://")) {
             String rest = location.substring("s3://".length());
             int slash = rest.indexOf('/');
             if (slash <= 0 || slash == rest.length() - 1) {
                 throw new IllegalArgumentException("s3 location must be s3://bucket/key, got " + location);
             }
-            byte[] data = open("s3://" + rest.substring(0, slash), s3).get(rest.substring(slash + 1));
-            if (data == null) {
+            InputStream in = open("s3://" + rest.substring(0, slash), s3).read(rest.substring(slash + 1));
+            if (in == null) {
                 throw new java.io.FileNotFoundException(location);
             }
-            return data;
+            return in;
         }
         Path p = Paths.get(location.startsWith("file://") ? location.substring("file://".length()) : location);
-        return java.nio.file.Files.readAllBytes(p);
+        return java.nio.file.Files.newInputStream(p);
     }
 }

@@ -1,6 +1,7 @@
 package dev.mlinfra.engine.artifact;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -41,6 +42,12 @@ public final class LocalArtifactStore implements ArtifactStore {
     public byte[] get(String path) throws IOException {
         Path p = resolve(path);
         return Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
+    }
+
+    @Override
+    public InputStream read(String path) throws IOException {
+        Path p = resolve(path);
+        return Files.isRegularFile(p) ? Files.newInputStream(p) : null;
     }
 
     @Override

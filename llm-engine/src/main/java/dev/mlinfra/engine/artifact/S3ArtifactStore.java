@@ -80,8 +80,22 @@ public final class S3ArtifactStore implements ArtifactStore {
 
     @Override
     public byte[] get(String path) throws IOException {
-        try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(prefix + path).build())) {
+        InputStream stream = read(path);
+        if (stream == null) {
+            return null;
+        }
+        try (InputStream in = stream) {
             return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IOException("cannot read " + uri(path) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The object as the HTTP response streams it: nothing is held beyond the client's buffers. */
+    @Override
+    public InputStream read(String path) throws IOException {
+        try {
+            return client.getObject(GetObjectArgs.builder().bucket(bucket).object(prefix + path).build());
         } catch (ErrorResponseException e) {
             String code = e.errorResponse().code();
             if ("NoSuchKey".equals(code) || "NoSuchBucket".equals(code)) {

@@ -7,6 +7,7 @@ import dev.mlinfra.engine.EngineRuntime;
 import dev.mlinfra.engine.artifact.ArtifactStore;
 import dev.mlinfra.engine.artifact.S3Settings;
 import dev.mlinfra.engine.data.DatasetReader;
+import dev.mlinfra.engine.data.Issue;
 import dev.mlinfra.engine.data.IssueRecord;
 import dev.mlinfra.engine.eval.Evaluator;
 import dev.mlinfra.engine.generate.GenerationResult;
@@ -187,12 +188,20 @@ public final class Main {
 
     private static ModelStore.Loaded loadModel(Map<String, String> options, NDManager manager) throws Exception {
         String model = options.getOrDefault("model", "scout");
-        if (model.equals("scout") || model.equals("maverick")) {
+        if (isBaseName(model)) {
             return ModelStore.loadBase(model, modelsDir(options), manager);
         }
         return ModelStore.loadModel(ArtifactStore.open(model, s3(options)), "", manager);
     }
 
+    private static boolean isBaseName(String model) {
+        return model.equals("scout") || model.equals("maverick");
+    }
+
+    /**
+     * Evaluates a model on a (small) dataset file, read whole. The label set is the one recorded
+     * with the adapter, else with the model, else that of the evaluated records.
+     */
     private static int evaluate(Map<String, String> options, PrintStream out) throws Exception {
         String datasetLocation = options.get("dataset");
         if (datasetLocation == null) {
@@ -207,13 +216,26 @@ public final class Main {
             records = records.subList(0, max);
         }
         try (NDManager manager = NDManager.newBaseManager(); ModelStore.Loaded loaded = loadModel(options, manager)) {
-            LoraAdapter adapter = options.containsKey("adapter")
-                    ? ModelStore.loadAdapter(ArtifactStore.open(options.get("adapter"), s3(options)), "", loaded.model())
-                    : null;
+            LoraAdapter adapter = null;
+            List<String> labels = null;
+            if (options.containsKey("adapter")) {
+                ArtifactStore adapterStore = ArtifactStore.open(options.get("adapter"), s3(options));
+                adapter = ModelStore.loadAdapter(adapterStore, "", loaded.model());
+                labels = ModelStore.readLabels(adapterStore, "");
+            }
+            if (labels == null && !isBaseName(options.getOrDefault("model", "scout"))) {
+                labels = ModelStore.readLabels(ArtifactStore.open(options.get("model"), s3(options)), "");
+            }
+            if (labels == null) {
+                // A model that does not record what it was trained on: the labels of the records evaluated.
+                labels = Issue.labels(records);
+            }
             Evaluator.Result result = new Evaluator(loaded.model(), loaded.tokenizer()).evaluate(records, adapter,
                     Integer.parseInt(options.getOrDefault("max-seq-len", "768")),
-                    Integer.parseInt(options.getOrDefault("max-new-tokens", "256")), null);
-            byte[] json = JSON.writeValueAsBytes(result.asMap());
+                    Integer.parseInt(options.getOrDefault("max-new-tokens", "256")), labels, null);
+            Map<String, Object> metrics = new LinkedHashMap<>(result.asMap());
+            metrics.put("labels", labels);
+            byte[] json = JSON.writeValueAsBytes(metrics);
             if (options.containsKey("output")) {
                 String o = options.get("output");
                 if (o.startsWith("s3://")) {

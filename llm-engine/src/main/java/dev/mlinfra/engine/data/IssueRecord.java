@@ -8,32 +8,34 @@ import java.util.regex.Pattern;
 
 /**
  * One dataset record (a resolved GitOps issue). The JSON object is kept whole, so fields this
- * engine does not use survive.
+ * engine does not use survive. (Training streams its dataset into {@link CompactRecord}s instead;
+ * see {@link DatasetReader#sample}.)
  *
  * @param json the record as read
  */
-public record IssueRecord(ObjectNode json) {
-
-    /** Issue types the model predicts. */
-    public static final List<String> ISSUE_TYPES = List.of("bug", "feature", "question");
+public record IssueRecord(ObjectNode json) implements Issue {
 
     private static final Pattern NUMBERING = Pattern.compile("^\\s*(?:\\d+[.)]|[-*\u2022])\\s+");
     private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+(?=[A-Z0-9`])");
 
+    @Override
     public String repository() {
         return json.path("repository").asText("");
     }
 
+    @Override
     public String title() {
         return json.path("issue_title").asText("");
     }
 
+    @Override
     public String description() {
         return json.path("issue_description").asText("");
     }
 
+    @Override
     public String issueType() {
-        return json.path("issue_type").asText("").trim().toLowerCase(java.util.Locale.ROOT);
+        return Issue.normalizeType(json.path("issue_type").asText(""));
     }
 
     /**
@@ -41,13 +43,13 @@ public record IssueRecord(ObjectNode json) {
      * {@code resolution} text split into its numbered/bulleted lines, or into sentences when it is
      * a single paragraph.
      */
+    @Override
     public List<String> steps() {
         List<String> steps = new ArrayList<>();
         JsonNode trajectory = json.get("trajectory");
         if (trajectory != null && trajectory.isArray() && !trajectory.isEmpty()) {
             for (JsonNode step : trajectory) {
-                String s = step.isTextual() ? step.asText() : step.toString();
-                s = NUMBERING.matcher(s.strip()).replaceFirst("").strip();
+                String s = trajectoryStep(step.isTextual() ? step.asText() : step.toString());
                 if (!s.isEmpty()) {
                     steps.add(s);
                 }
@@ -55,6 +57,11 @@ public record IssueRecord(ObjectNode json) {
             return steps;
         }
         return splitSteps(json.path("resolution").asText(""));
+    }
+
+    /** One {@code trajectory} entry as a step: without numbering or bullet, stripped ({@code ""} when blank). */
+    static String trajectoryStep(String entry) {
+        return NUMBERING.matcher(entry.strip()).replaceFirst("").strip();
     }
 
     /** Splits free text into steps (lines, else sentences), dropping numbering and bullets. */
@@ -73,20 +80,8 @@ public record IssueRecord(ObjectNode json) {
         return steps;
     }
 
-    /** Why this record cannot be used for training, or null when it can. */
+    /** Why this record cannot be used for training (one of {@link Issue}'s reasons), or null when it can. */
     public String problem() {
-        if (repository().isBlank()) {
-            return "missing repository";
-        }
-        if (title().isBlank()) {
-            return "missing issue_title";
-        }
-        if (!ISSUE_TYPES.contains(issueType())) {
-            return "issue_type must be one of " + ISSUE_TYPES + ", got '" + json.path("issue_type").asText() + "'";
-        }
-        if (steps().isEmpty()) {
-            return "missing resolution and trajectory";
-        }
-        return null;
+        return Issue.problem(repository(), title(), issueType(), !steps().isEmpty());
     }
 }

@@ -3,7 +3,7 @@ package dev.mlinfra.engine.eval;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.mlinfra.engine.data.IssueRecord;
+import dev.mlinfra.engine.data.Issue;
 import dev.mlinfra.engine.data.PromptTemplate;
 import dev.mlinfra.engine.data.PromptTemplate.Example;
 import dev.mlinfra.engine.generate.GenerationResult;
@@ -14,6 +14,7 @@ import dev.mlinfra.engine.model.LoraAdapter;
 import dev.mlinfra.engine.tokenizer.ByteTokenizer;
 import dev.mlinfra.engine.train.Batch;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +23,14 @@ import java.util.function.IntConsumer;
 /**
  * Scores a model on held-out records: the mean answer-token cross-entropy ({@code eval_loss}),
  * and, from greedy generations, {@code accuracy} and macro {@code f1} of the issue type and the
- * {@code trajectory_similarity} of the resolution steps (see {@link Metrics}).
+ * {@code trajectory_similarity} of the resolution steps (see {@link Metrics}). A generated issue
+ * type outside the label set the model was trained on counts as wrong.
  */
 public final class Evaluator {
 
     private static final int LOSS_BATCH = 8;
+    // What an answer without a label of the set is scored as: never equal to a reference label.
+    private static final String NO_LABEL = "";
 
     private final LlamaModel model;
     private final ByteTokenizer tokenizer;
@@ -58,11 +62,14 @@ public final class Evaluator {
         }
     }
 
-    /** Evaluates {@code records} with an optional adapter; {@code progress} gets the count of records done. */
-    public Result evaluate(List<IssueRecord> records, LoraAdapter adapter, int maxSeqLen, int maxNewTokens,
-            IntConsumer progress) {
+    /**
+     * Evaluates {@code records} with an optional adapter; {@code labels} is the label set the model
+     * was trained on; {@code progress} gets the count of records done.
+     */
+    public Result evaluate(List<? extends Issue> records, LoraAdapter adapter, int maxSeqLen, int maxNewTokens,
+            Collection<String> labels, IntConsumer progress) {
         List<Example> examples = new ArrayList<>();
-        for (IssueRecord r : records) {
+        for (Issue r : records) {
             examples.add(template.example(r, maxSeqLen));
         }
         double loss = evalLoss(examples, adapter);
@@ -74,13 +81,14 @@ public final class Evaluator {
         long nanos = 0;
         List<Map<String, Object>> samples = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {
-            IssueRecord r = records.get(i);
+            Issue r = records.get(i);
             Example e = examples.get(i);
             int[] prompt = java.util.Arrays.copyOf(e.ids(), e.targetStart());
             GenerationResult g = generator.generate(prompt, adapter, SamplingParams.greedy(maxNewTokens));
-            PromptTemplate.Prediction p = PromptTemplate.parse(g.text());
+            PromptTemplate.Prediction p = PromptTemplate.parse(g.text(), labels);
             refTypes.add(r.issueType());
-            predTypes.add(p.issueType());
+            // Not a label of the set: wrong even against a reference labelled "unknown".
+            predTypes.add(p.labelled() ? p.issueType() : NO_LABEL);
             similarity += Metrics.trajectorySimilarity(p.steps(), r.steps());
             tokens += g.completionTokens();
             nanos += g.totalNanos();

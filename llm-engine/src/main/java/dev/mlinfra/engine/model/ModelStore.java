@@ -29,6 +29,11 @@ public final class ModelStore {
     public static final String WEIGHTS = "model.safetensors";
     public static final String ADAPTER_CONFIG = "adapter_config.json";
     public static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
+    /**
+     * Key of the label set (the issue types a model was trained on, sorted) in adapter_config.json
+     * (PEFT ignores keys it does not know) and in a fully fine-tuned model's config.json.
+     */
+    public static final String LABELS = "mlinfra_labels";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -101,6 +106,11 @@ public final class ModelStore {
 
     /** PEFT adapter_config.json for an adapter of a base model. */
     public static byte[] adapterConfigJson(ModelConfig base, LoraConfig lora, List<String> modules) {
+        return adapterConfigJson(base, lora, modules, null);
+    }
+
+    /** PEFT adapter_config.json for an adapter of a base model, with the label set it was trained on (null: none). */
+    public static byte[] adapterConfigJson(ModelConfig base, LoraConfig lora, List<String> modules, List<String> labels) {
         ObjectNode n = JSON.createObjectNode();
         n.put("peft_type", "LORA");
         n.put("task_type", "CAUSAL_LM");
@@ -128,6 +138,7 @@ public final class ModelStore {
         n.put("use_dora", false);
         n.putNull("revision");
         n.put("mlinfra_adapted_modules", modules.size());
+        putLabels(n, labels);
         try {
             return JSON.writeValueAsBytes(n);
         } catch (IOException e) {
@@ -135,21 +146,65 @@ public final class ModelStore {
         }
     }
 
-    /** Writes a LoRA adapter (PEFT layout) plus the base's config.json and tokenizer.json into a folder. */
+    /**
+     * Writes a LoRA adapter (PEFT layout, with the label set in adapter_config.json) plus the base's
+     * config.json and tokenizer.json into a folder.
+     */
     public static void writeAdapter(ArtifactStore store, String folder, ModelConfig base, ByteTokenizer tokenizer,
-            LoraAdapter adapter) throws IOException {
+            LoraAdapter adapter, List<String> labels) throws IOException {
         store.put(folder + ADAPTER_WEIGHTS, Safetensors.write(adapter.toTensors(), Map.of("format", "pt")));
         store.put(folder + CONFIG, base.toJson());
         store.put(folder + TOKENIZER, tokenizer.toHuggingFaceJson());
-        store.put(folder + ADAPTER_CONFIG, adapterConfigJson(base, adapter.config(), adapter.moduleNames()));
+        store.put(folder + ADAPTER_CONFIG, adapterConfigJson(base, adapter.config(), adapter.moduleNames(), labels));
     }
 
-    /** Writes full weights (HF layout) into a folder. */
-    public static void writeModel(ArtifactStore store, String folder, LlamaModel model, ByteTokenizer tokenizer)
-            throws IOException {
+    /** Writes full weights (HF layout) into a folder, with the label set in config.json. */
+    public static void writeModel(ArtifactStore store, String folder, LlamaModel model, ByteTokenizer tokenizer,
+            List<String> labels) throws IOException {
         store.put(folder + WEIGHTS, Safetensors.write(model.toTensors(), Map.of("format", "pt")));
         store.put(folder + TOKENIZER, tokenizer.toHuggingFaceJson());
-        store.put(folder + CONFIG, model.config().toJson());
+        store.put(folder + CONFIG, configJson(model.config(), labels));
+    }
+
+    /** A model's config.json with the label set it was trained on (null: none). */
+    public static byte[] configJson(ModelConfig config, List<String> labels) {
+        if (labels == null) {
+            return config.toJson();
+        }
+        try {
+            ObjectNode n = (ObjectNode) JSON.readTree(config.toJson());
+            putLabels(n, labels);
+            return JSON.writeValueAsBytes(n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void putLabels(ObjectNode n, List<String> labels) {
+        if (labels != null) {
+            var array = n.putArray(LABELS);
+            labels.forEach(array::add);
+        }
+    }
+
+    /**
+     * The label set recorded with a model or adapter in a folder: from adapter_config.json, else
+     * config.json; null when neither records one.
+     */
+    public static List<String> readLabels(ArtifactStore store, String folder) throws IOException {
+        for (String file : List.of(ADAPTER_CONFIG, CONFIG)) {
+            byte[] json = store.get(folder + file);
+            if (json == null) {
+                continue;
+            }
+            JsonNode labels = JSON.readTree(json).get(LABELS);
+            if (labels != null && labels.isArray()) {
+                List<String> out = new ArrayList<>();
+                labels.forEach(l -> out.add(l.asText()));
+                return List.copyOf(out);
+            }
+        }
+        return null;
     }
 
     /** Reads a PEFT LoRA adapter for a base model from a folder of any artifact store. */

@@ -31,6 +31,8 @@ import dev.mlinfra.engine.model.LoraConfig;
  * @param threads            compute threads (0: one per core)
  * @param maxSteps           stop after this many optimizer steps (0: run all epochs)
  * @param loraModulesToSave  modules trained in full next to the LoRA matrices (default embed_tokens, lm_head)
+ * @param maxTrainRecords    records kept from the dataset, a seeded uniform sample of all usable
+ *                           ones, before the train/validation split (bounds the trainer's memory)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -56,12 +58,18 @@ public record Hyperparameters(
         Boolean evalBase,
         Integer threads,
         Integer maxSteps,
-        java.util.List<String> loraModulesToSave) {
+        java.util.List<String> loraModulesToSave,
+        Integer maxTrainRecords) {
+
+    /** Default of {@code max_train_records}. */
+    public static final int DEFAULT_MAX_TRAIN_RECORDS = 50_000;
+    /** Largest {@code max_train_records}. */
+    public static final int MAX_TRAIN_RECORDS = 10_000_000;
 
     /** All defaults. */
     public static Hyperparameters defaults() {
         return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null);
     }
 
     public double lr() {
@@ -141,6 +149,10 @@ public record Hyperparameters(
         return maxSteps == null ? 0 : maxSteps;
     }
 
+    public int trainRecordLimit() {
+        return maxTrainRecords == null ? DEFAULT_MAX_TRAIN_RECORDS : maxTrainRecords;
+    }
+
     void validate() {
         check(lr() > 0 && lr() <= 1, "learning_rate must be in (0, 1]");
         check(batch() >= 1 && batch() <= 1024, "batch_size must be between 1 and 1024");
@@ -153,6 +165,8 @@ public record Hyperparameters(
         check(validation() >= 0 && validation() < 1, "validation_fraction must be in [0, 1)");
         check(generationLimit() >= 1, "max_new_tokens must be >= 1");
         check(evalLimit() >= 0 && stepLimit() >= 0 && threadCount() >= 0, "max_eval_records, max_steps and threads must be >= 0");
+        check(trainRecordLimit() >= 2 && trainRecordLimit() <= MAX_TRAIN_RECORDS,
+                "max_train_records must be between 2 and " + MAX_TRAIN_RECORDS);
         if (warmupSteps != null) {
             check(warmupSteps >= 0, "warmup_steps must be >= 0");
         }

@@ -14,18 +14,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.engine.EngineRuntime;
 import dev.mlinfra.engine.artifact.ArtifactStore;
 import dev.mlinfra.engine.data.DatasetReader;
-import dev.mlinfra.engine.data.IssueRecord;
+import dev.mlinfra.engine.data.InvalidDatasetException;
+import dev.mlinfra.engine.data.Issue;
 import dev.mlinfra.engine.data.PromptTemplate;
 import dev.mlinfra.engine.data.PromptTemplate.Example;
 import dev.mlinfra.engine.eval.Evaluator;
 import dev.mlinfra.engine.model.LlamaModel;
 import dev.mlinfra.engine.model.LoraAdapter;
+import dev.mlinfra.engine.model.ModelConfig;
 import dev.mlinfra.engine.model.ModelStore;
 import dev.mlinfra.engine.progress.ProgressListener;
 import dev.mlinfra.engine.progress.StepReport;
 import dev.mlinfra.engine.safetensors.Safetensors;
 import dev.mlinfra.engine.safetensors.Tensor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Instant;
@@ -42,9 +45,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Supervised fine-tuning of a miniature base model on issue records, from job spec to artifacts:
- * dataset split, LoRA or full fine-tuning with AdamW, warmup + cosine schedule, global-norm
- * clipping, step reports, checkpoints (resumed from automatically), cancellation at step
- * boundaries, evaluation and PEFT/HF artifacts in the output location.
+ * the dataset streamed and sampled ({@code max_train_records}), split, LoRA or full fine-tuning
+ * with AdamW, warmup + cosine schedule, global-norm clipping, step reports, checkpoints (resumed
+ * from automatically), cancellation at step boundaries, evaluation and PEFT/HF artifacts in the
+ * output location. The labels (issue types) are those of the training records; they are recorded
+ * with the artifacts ({@value ModelStore#LABELS}) and in metrics.json ({@code labels}).
  *
  * <p>Output layout: {@code adapter/} (LoRA: adapter_config.json, adapter_model.safetensors,
  * config.json, tokenizer.json) or {@code model/} (full: model.safetensors, config.json,
@@ -82,27 +87,9 @@ public final class Trainer {
         String jobId = spec.effectiveJobId();
         ArtifactStore out = ArtifactStore.open(spec.output(), spec.s3());
 
-        byte[] data;
-        try {
-            data = ArtifactStore.readLocation(spec.dataset().location(), spec.s3());
-        } catch (IOException e) {
-            throw new TrainingFailedException("cannot read dataset " + spec.dataset().location() + ": " + e.getMessage(), e);
-        }
-        DatasetReader.Dataset dataset;
-        try {
-            dataset = DatasetReader.parse(data, spec.dataset().format());
-        } catch (IOException e) {
-            throw new TrainingFailedException("dataset " + spec.dataset().location() + " is invalid: " + e.getMessage(), e);
-        }
-        if (!dataset.skipped().isEmpty()) {
-            LOG.warn("{} records skipped, first: {}", dataset.skipped().size(), dataset.skipped().get(0));
-        }
-        if (dataset.records().size() < 2) {
-            throw new TrainingFailedException("dataset " + spec.dataset().location() + " has " + dataset.records().size()
-                    + " usable records; at least 2 are needed"
-                    + (dataset.skipped().isEmpty() ? "" : " (first problem: " + dataset.skipped().get(0) + ")"));
-        }
+        DatasetReader.Sample dataset = readDataset(seed);
         DatasetReader.Split split = DatasetReader.split(dataset.records(), hp.validation(), seed);
+        List<String> labels = Issue.labels(split.train());
 
         Path baseDir = spec.baseModelDir() != null ? Paths.get(spec.baseModelDir()) : ModelStore.defaultBaseDir();
         try (NDManager root = NDManager.newBaseManager();
@@ -110,7 +97,7 @@ public final class Trainer {
             LlamaModel model = base.model();
             PromptTemplate template = new PromptTemplate(base.tokenizer());
             List<Example> train = new ArrayList<>();
-            for (IssueRecord r : split.train()) {
+            for (Issue r : split.train()) {
                 train.add(template.example(r, Math.min(hp.seqLen(), base.config().maxPositionEmbeddings())));
             }
             int batch = Math.min(hp.batch(), train.size());
@@ -131,7 +118,12 @@ public final class Trainer {
                 started.put("model_type", spec.modelType());
                 started.put("train_examples", split.train().size());
                 started.put("validation_examples", split.validation().size());
-                started.put("skipped_records", dataset.skipped().size());
+                started.put("total_records", dataset.totalRecords());
+                started.put("sampled_records", dataset.records().size());
+                started.put("skipped_records", dataset.skippedRecords());
+                started.put("skipped_reasons", dataset.skippedReasons());
+                started.put("skipped_examples", dataset.skippedExamples());
+                started.put("labels", labels);
                 started.put("total_steps", totalSteps);
                 started.put("trainable_parameters", params.values().stream().mapToLong(NDArray::size).sum());
                 started.put("resumed_from_step", startStep);
@@ -141,7 +133,7 @@ public final class Trainer {
                 int step = startStep;
                 while (step < totalSteps) {
                     if (cancellation.isCancelled()) {
-                        checkpoint(out, step, lastLoss, params, optimizer, adapter, base);
+                        checkpoint(out, step, lastLoss, params, optimizer, adapter, base, labels);
                         throw new TrainingCancelledException(step, "cancelled after step " + step);
                     }
                     int epoch = step / stepsPerEpoch;
@@ -157,21 +149,21 @@ public final class Trainer {
                     listener.onStep(new StepReport(jobId, epoch + 1, hp.epochCount(), step, totalSteps, lastLoss, lr,
                             b.tokens() / seconds, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()));
                     if (hp.checkpointInterval() > 0 && step % hp.checkpointInterval() == 0 && step < totalSteps) {
-                        checkpoint(out, step, lastLoss, params, optimizer, adapter, base);
+                        checkpoint(out, step, lastLoss, params, optimizer, adapter, base, labels);
                     }
                 }
                 params.values().forEach(p -> p.setRequiresGradient(false));
                 if (startStep < totalSteps || !hasCheckpoint(out, totalSteps)) {
-                    checkpoint(out, totalSteps, lastLoss, params, optimizer, adapter, base);
+                    checkpoint(out, totalSteps, lastLoss, params, optimizer, adapter, base, labels);
                 }
 
                 String folder = adapter != null ? "adapter/" : "model/";
                 if (adapter != null) {
-                    ModelStore.writeAdapter(out, folder, base.config(), base.tokenizer(), adapter);
+                    ModelStore.writeAdapter(out, folder, base.config(), base.tokenizer(), adapter, labels);
                 } else {
-                    ModelStore.writeModel(out, folder, model, base.tokenizer());
+                    ModelStore.writeModel(out, folder, model, base.tokenizer(), labels);
                 }
-                Map<String, Object> metrics = evaluate(model, adapter, base, split.validation(), totalSteps, lastLoss);
+                Map<String, Object> metrics = evaluate(model, adapter, base, split.validation(), labels, totalSteps, lastLoss);
                 out.put("eval/metrics.json", JSON.writeValueAsBytes(metrics));
                 Map<String, Object> done = new LinkedHashMap<>();
                 done.put("job_id", jobId);
@@ -185,6 +177,36 @@ public final class Trainer {
                 return new Result(totalSteps, lastLoss, metrics, out.uri(folder));
             }
         }
+    }
+
+    /**
+     * Streams the dataset and keeps the sample training uses; fails the job when it cannot be read,
+     * is unreadable as a whole, or has fewer than two usable records.
+     */
+    private DatasetReader.Sample readDataset(long seed) {
+        String location = spec.dataset().location();
+        int fitLength = Math.min(hp.seqLen(), ModelConfig.builtin(spec.modelType()).maxPositionEmbeddings());
+        DatasetReader.Sample dataset;
+        try (InputStream in = ArtifactStore.openLocation(location, spec.s3())) {
+            dataset = DatasetReader.sample(in, spec.dataset().format(),
+                    new DatasetReader.Sampling(hp.trainRecordLimit(), seed, fitLength));
+        } catch (InvalidDatasetException e) {
+            throw new TrainingFailedException("dataset " + location + " is invalid: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new TrainingFailedException("cannot read dataset " + location + ": " + e.getMessage(), e);
+        }
+        if (dataset.skippedRecords() > 0) {
+            LOG.warn("{} records skipped {}, first: {}", dataset.skippedRecords(), dataset.skippedReasons(),
+                    dataset.skippedExamples());
+        }
+        LOG.info("{} usable records, {} kept for training and validation", dataset.totalRecords(), dataset.records().size());
+        if (dataset.records().size() < 2) {
+            throw new TrainingFailedException("dataset " + location + " has " + dataset.totalRecords()
+                    + " usable records; at least 2 are needed"
+                    + (dataset.skippedRecords() == 0 ? "" : " (skipped " + dataset.skippedRecords() + ": "
+                    + dataset.skippedReasons() + "; first: " + dataset.skippedExamples().get(0) + ")"));
+        }
+        return dataset;
     }
 
     private double trainStep(Engine engine, LlamaModel model, LoraAdapter adapter, Batch b, Map<String, NDArray> params,
@@ -255,8 +277,8 @@ public final class Trainer {
     }
 
     private Map<String, Object> evaluate(LlamaModel model, LoraAdapter adapter, ModelStore.Loaded base,
-            List<IssueRecord> validation, int steps, double trainLoss) {
-        List<IssueRecord> records = hp.evalLimit() > 0 && validation.size() > hp.evalLimit()
+            List<Issue> validation, List<String> labels, int steps, double trainLoss) {
+        List<Issue> records = hp.evalLimit() > 0 && validation.size() > hp.evalLimit()
                 ? validation.subList(0, hp.evalLimit()) : validation;
         int seqLen = Math.min(hp.seqLen(), base.config().maxPositionEmbeddings());
         Evaluator evaluator = new Evaluator(model, base.tokenizer());
@@ -264,22 +286,24 @@ public final class Trainer {
         if (records.isEmpty()) {
             metrics.put("num_examples", 0);
             metrics.put("train_loss", trainLoss);
+            metrics.put("labels", labels);
             return metrics;
         }
-        Evaluator.Result trained = evaluator.evaluate(records, adapter, seqLen, hp.generationLimit(), null);
+        Evaluator.Result trained = evaluator.evaluate(records, adapter, seqLen, hp.generationLimit(), labels, null);
         metrics.putAll(trained.asMap());
         metrics.put("train_loss", trainLoss);
         metrics.put("steps", steps);
+        metrics.put("labels", labels);
         if (hp.compareWithBase()) {
             Evaluator.Result baseline;
             if (adapter != null) {
-                baseline = evaluator.evaluate(records, null, seqLen, hp.generationLimit(), null);
+                baseline = evaluator.evaluate(records, null, seqLen, hp.generationLimit(), labels, null);
             } else {
                 try (NDManager m = NDManager.newBaseManager();
                      ModelStore.Loaded untouched = ModelStore.loadBase(spec.modelType(),
                              spec.baseModelDir() != null ? Paths.get(spec.baseModelDir()) : ModelStore.defaultBaseDir(), m)) {
                     baseline = new Evaluator(untouched.model(), untouched.tokenizer())
-                            .evaluate(records, null, seqLen, hp.generationLimit(), null);
+                            .evaluate(records, null, seqLen, hp.generationLimit(), labels, null);
                 } catch (IOException e) {
                     throw new TrainingFailedException("cannot load the base model for comparison: " + e.getMessage(), e);
                 }
@@ -294,17 +318,17 @@ public final class Trainer {
     // ---------------------------------------------------------------- checkpoints
 
     private void checkpoint(ArtifactStore out, int step, double loss, Map<String, NDArray> params, AdamW optimizer,
-            LoraAdapter adapter, ModelStore.Loaded base) throws IOException {
+            LoraAdapter adapter, ModelStore.Loaded base, List<String> labels) throws IOException {
         String dir = CHECKPOINTS + "step-" + step + "/";
         Map<String, Tensor> weights = new LinkedHashMap<>();
         params.forEach((name, p) -> weights.put(name, Tensor.ofFloats(p.getShape().getShape(), p.toFloatArray())));
         if (adapter != null) {
             out.put(dir + ModelStore.ADAPTER_WEIGHTS, Safetensors.write(weights, Map.of("format", "pt")));
             out.put(dir + ModelStore.ADAPTER_CONFIG,
-                    ModelStore.adapterConfigJson(base.config(), adapter.config(), adapter.moduleNames()));
+                    ModelStore.adapterConfigJson(base.config(), adapter.config(), adapter.moduleNames(), labels));
         } else {
             out.put(dir + ModelStore.WEIGHTS, Safetensors.write(weights, Map.of("format", "pt")));
-            out.put(dir + ModelStore.CONFIG, base.config().toJson());
+            out.put(dir + ModelStore.CONFIG, ModelStore.configJson(base.config(), labels));
         }
         out.put(dir + OPTIMIZER, Safetensors.write(optimizer.state(), Map.of()));
         ObjectNode state = JSON.createObjectNode();
