@@ -52,6 +52,8 @@ public final class ServiceProcess implements AutoCloseable {
     private static final int LOG_TAIL_LINES = 60;
 
     private final String module;
+    private final String database;
+    private final Map<String, String> extraConfig;
     private final int port;
     private final int managementPort;
     private final Path logFile;
@@ -59,8 +61,11 @@ public final class ServiceProcess implements AutoCloseable {
     private final Process guard;
     private final Runnable cleanup = this::stop;
 
-    private ServiceProcess(String module, int port, int managementPort, Path logFile, Process process, Process guard) {
+    private ServiceProcess(String module, String database, Map<String, String> extraConfig, int port, int managementPort,
+            Path logFile, Process process, Process guard) {
         this.module = module;
+        this.database = database;
+        this.extraConfig = extraConfig;
         this.port = port;
         this.managementPort = managementPort;
         this.logFile = logFile;
@@ -83,12 +88,24 @@ public final class ServiceProcess implements AutoCloseable {
      * it is ready; fails with the end of its log when it exits or is not ready within 90 seconds.
      */
     public static ServiceProcess start(String module, String database, Map<String, String> extraConfig) {
+        return start(module, database, extraConfig, FreePorts.pick());
+    }
+
+    /**
+     * Stops this service (SIGTERM, as {@link #stop()}) and starts it again on the same port with the
+     * same configuration, as a restart of its host would; returns the new process once it is ready.
+     */
+    public ServiceProcess restart() {
+        stop();
+        return start(module, database, extraConfig, port);
+    }
+
+    private static ServiceProcess start(String module, String database, Map<String, String> extraConfig, int port) {
         Path jar = Repository.root().resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(module + " is not built: " + jar + " is missing. Build it first with"
                     + " './mvnw -pl " + module + " -am package -DskipTests'");
         }
-        int port = FreePorts.pick();
         int managementPort = FreePorts.pick();
         Map<String, String> config = new LinkedHashMap<>(Devstack.serviceConfig(database));
         // services only verify identity tokens; the gateway gets the private key through extraConfig
@@ -128,7 +145,8 @@ public final class ServiceProcess implements AutoCloseable {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
-            ServiceProcess service = new ServiceProcess(module, port, managementPort, logFile, process,
+            ServiceProcess service = new ServiceProcess(module, database, Map.copyOf(extraConfig), port, managementPort,
+                    logFile, process,
                     OrphanGuard.guard(process.pid(), "TERM"));
             JvmShared.call("atExit", service.cleanup);
             service.awaitReady();

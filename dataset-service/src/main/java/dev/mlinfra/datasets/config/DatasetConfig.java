@@ -41,4 +41,8 @@ public interface DatasetConfig {
     /** Kafka topic of dataset events. */
     @WithDefault("mlinfra.datasets")
     String topic();
+
+    /** Kafka topic of training-service's job events (read to know which datasets open jobs use). */
+    @WithDefault("mlinfra.training")
+    String trainingTopic();
 }

@@ -27,9 +27,9 @@ public final class DatasetViews {
     public record Deleted(String datasetId, String status, String message) {
     }
 
-    /** What another service needs to use a dataset (internal API). */
+    /** What another service needs to use a dataset (internal API), and the open training jobs that use it. */
     public record Resolved(String datasetId, String team, Status status, String format, String version,
-            String objectUri, String checksumSha256, Long numExamples, Long size) {
+            String objectUri, String checksumSha256, Long numExamples, Long size, List<String> usedBy) {
     }
 
     public static DatasetView full(Dataset d, String publicUrl) {

@@ -3,6 +3,7 @@ package dev.mlinfra.datasets.rest;
 import dev.mlinfra.commons.identity.CurrentIdentity;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.datasets.rest.DatasetViews.Resolved;
+import dev.mlinfra.datasets.service.DatasetReferences;
 import dev.mlinfra.datasets.service.DatasetService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -24,18 +25,22 @@ public class InternalDatasetResource {
     private final DatasetService datasets;
     private final CurrentIdentity caller;
     private final ObjectStore store;
+    private final DatasetReferences references;
 
-    public InternalDatasetResource(DatasetService datasets, CurrentIdentity caller, ObjectStore store) {
+    public InternalDatasetResource(DatasetService datasets, CurrentIdentity caller, ObjectStore store,
+            DatasetReferences references) {
         this.datasets = datasets;
         this.caller = caller;
         this.store = store;
+        this.references = references;
     }
 
     @GET
     @Path("/{dataset_id}")
-    @Operation(summary = "Resolve a dataset of the caller's team: status, object location, checksum, size")
+    @Operation(summary = "Resolve a dataset of the caller's team: status, object location, checksum, size, the open jobs that use it")
     public Uni<Resolved> resolve(@PathParam("dataset_id") String datasetId) {
-        return datasets.get(caller.team(), datasetId).map(d -> new Resolved(d.datasetId, d.team, d.status, d.format,
-                d.version, d.objectKey == null ? null : store.uri(d.objectKey), d.checksumSha256, d.numExamples, d.size));
+        return datasets.get(caller.team(), datasetId).flatMap(d -> references.openJobs(d.team, d.datasetId)
+                .map(jobs -> new Resolved(d.datasetId, d.team, d.status, d.format, d.version,
+                        d.objectKey == null ? null : store.uri(d.objectKey), d.checksumSha256, d.numExamples, d.size, jobs)));
     }
 }

@@ -1,14 +1,66 @@
 package dev.mlinfra.datasets.service;
 
+import dev.mlinfra.datasets.DatasetUse;
+import dev.mlinfra.datasets.repository.DatasetUseRepository;
 import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Whether a dataset is in use by a queued or running training job, which keeps it from being
- * deleted. Training jobs are owned by training-service, which answers this once its job
- * endpoints exist; {@link NoTrainingJobs} is the answer while no job can exist.
+ * Whether queued or running training jobs use a dataset, which keeps it from being deleted. It
+ * follows training-service's job events ({@code mlinfra.training}): a job is open from
+ * {@code training.job.queued} until it completes, fails or is cancelled. Learned from events, it
+ * lags a job's creation by the time its event takes (about a second): a dataset deleted in that
+ * moment makes the new job fail with the reason that its dataset is gone.
  */
-public interface DatasetReferences {
+@ApplicationScoped
+public class DatasetReferences {
 
-    /** A short description of what uses the dataset (e.g. "training job train-42 (running)"), or null. */
-    Uni<String> inUseBy(String team, String datasetId);
+    /** Job statuses after which a job never reads its dataset again. */
+    static final Set<String> CLOSED = Set.of("completed", "failed", "cancelled");
+
+    private final DatasetUseRepository uses;
+
+    public DatasetReferences(DatasetUseRepository uses) {
+        this.uses = uses;
+    }
+
+    /** A short description of what uses the dataset (e.g. "training job train-100042 (running)"), or null. */
+    public Uni<String> inUseBy(String team, String datasetId) {
+        return uses.openUses(team, datasetId).map(DatasetReferences::describe);
+    }
+
+    /** The ids of the open jobs that train on a dataset. */
+    public Uni<List<String>> openJobs(String team, String datasetId) {
+        return uses.openUses(team, datasetId).map(open -> open.stream().map(u -> u.jobId).toList());
+    }
+
+    static String describe(List<DatasetUse> open) {
+        if (open.isEmpty()) {
+            return null;
+        }
+        String first = open.stream().limit(3).map(u -> u.jobId + " (" + u.jobStatus + ")").collect(Collectors.joining(", "));
+        return (open.size() == 1 ? "training job " : "training jobs ") + first
+                + (open.size() > 3 ? " and " + (open.size() - 3) + " more" : "");
+    }
+
+    /** Records a job's status; its first event creates the use, a terminal one closes it. Inside the consumer's transaction. */
+    public Uni<Void> jobChanged(String team, String jobId, String datasetId, String status) {
+        return uses.findById(jobId).flatMap(use -> {
+            DatasetUse u = use;
+            if (u == null) {
+                u = new DatasetUse();
+                u.jobId = jobId;
+                u.team = team;
+                u.datasetId = datasetId;
+            }
+            u.jobStatus = status;
+            u.open = !CLOSED.contains(status);
+            u.updatedAt = Instant.now();
+            return use == null ? uses.persist(u).replaceWithVoid() : Uni.createFrom().voidItem();
+        });
+    }
 }

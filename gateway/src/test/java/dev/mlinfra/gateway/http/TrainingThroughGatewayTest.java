@@ -1,0 +1,304 @@
+package dev.mlinfra.gateway.http;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mlinfra.gateway.GatewayTestKeys;
+import dev.mlinfra.gateway.TrainingPlatform;
+import dev.mlinfra.testsupport.DevstackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import io.restassured.specification.RequestSpecification;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Training as a user runs it, every call through the gateway: real trainers (llm-engine processes)
+ * on the sample dataset, one execution slot granted by the GPU ledger over Kafka.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "gateway"))
+@QuarkusTestResource(TrainingPlatform.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrainingThroughGatewayTest {
+
+    private static final Path SAMPLE = Path.of(System.getProperty("mlinfra.root"), "samples/datasets/gitops-issues.jsonl");
+    /** Long enough to act on while it runs (cancel, kill, restart); it is stopped before it ends. */
+    private static final Map<String, Object> LONG_RUN = Map.of("learning_rate", 0.004, "batch_size", 4, "epochs", 4,
+            "max_seq_len", 192, "checkpoint_every", 3, "max_eval_records", 2, "max_new_tokens", 8, "eval_base", false);
+    private static final Map<String, Object> SHORT_RUN = Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 3,
+            "max_seq_len", 192, "checkpoint_every", 0, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false);
+
+    @TestHTTPResource("/")
+    URI gateway;
+
+    private static GatewayTestKeys.Key key;
+    private static String dataset;
+
+    /** A key and the sample dataset, made once through the gateway (which runs only once the tests do). */
+    @BeforeEach
+    void datasetOfTheSample() throws Exception {
+        if (dataset != null) {
+            return;
+        }
+        key = GatewayTestKeys.create("trainers", "read", "write");
+        String name = "gitops-" + UUID.randomUUID().toString().substring(0, 6);
+        String uploadUrl = as().contentType(ContentType.JSON)
+                .body(Map.of("name", name, "description", "sample", "source", "github", "format", "jsonl", "version", "v1"))
+                .post("/v1/datasets/upload").then().statusCode(200).extract().path("upload_url");
+        as().contentType("application/x-ndjson").body(Files.readAllBytes(SAMPLE)).put(uploadUrl)
+                .then().statusCode(200).body("status", equalTo("ready"));
+        dataset = name;
+    }
+
+    private static RequestSpecification as() {
+        return given().header("x-api-key", key.secret());
+    }
+
+    private static JsonPath start(Map<String, Object> config, String experiment) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("model_type", "scout");
+        body.put("dataset_id", dataset);
+        body.put("config", config);
+        body.put("experiment_name", experiment);
+        return as().contentType(ContentType.JSON).body(body).post("/v1/training/jobs").then().statusCode(200).extract().jsonPath();
+    }
+
+    private static JsonPath job(String jobId) {
+        return as().get("/v1/training/jobs/" + jobId).then().statusCode(200).extract().jsonPath();
+    }
+
+    /** Polls the job until the condition holds; fails with the job as last seen (and its trainer's log). */
+    private static JsonPath await(String jobId, Duration within, Predicate<JsonPath> condition, String what) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        JsonPath last = job(jobId);
+        while (!condition.test(last) && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            last = job(jobId);
+        }
+        if (!condition.test(last)) {
+            Path log = TrainingPlatform.jobDir(jobId).resolve("trainer.log");
+            throw new AssertionError("job " + jobId + " did not become " + what + " within " + within + ": " + last.prettify()
+                    + (Files.exists(log) ? "\ntrainer log:\n" + tail(log) : ""));
+        }
+        return last;
+    }
+
+    private static String tail(Path log) throws Exception {
+        List<String> lines = Files.readAllLines(log);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    private static boolean status(JsonPath j, String status) {
+        return status.equals(j.getString("status"));
+    }
+
+    /** The step a running job reported last (-1 before its first). */
+    private static int step(JsonPath j) {
+        Integer step = j.get("progress.current_step");
+        return step == null ? -1 : step;
+    }
+
+    /** Each test leaves the slot free: whatever of its jobs is still open is cancelled and stopped. */
+    @AfterEach
+    void cancelOpenJobs() throws Exception {
+        List<String> open = new ArrayList<>();
+        for (String status : List.of("queued", "running", "cancelling")) {
+            open.addAll(as().queryParam("status", status).queryParam("limit", "100").get("/v1/training/jobs").then()
+                    .statusCode(200).extract().jsonPath().getList("jobs.job_id"));
+        }
+        for (String jobId : open) {
+            as().post("/v1/training/jobs/" + jobId + "/cancel");
+        }
+        for (String jobId : open) {
+            await(jobId, Duration.ofSeconds(60), j -> !status(j, "running") && !status(j, "cancelling") && !status(j, "queued"),
+                    "ended");
+        }
+    }
+
+    /** The trainer process of a job, found by its spec on its command line. */
+    private static Optional<ProcessHandle> trainer(String jobId) {
+        String spec = TrainingPlatform.jobDir(jobId).resolve("spec.json").toString();
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(c -> c.contains(spec)).orElse(false))
+                .findFirst();
+    }
+
+    @Test
+    @Order(1)
+    void aJobTrainsAndBeatsTheBaseWhileTheNextOnesWaitInLine() throws Exception {
+        Map<String, Object> learn = Map.ofEntries(Map.entry("learning_rate", 0.004), Map.entry("batch_size", 8),
+                Map.entry("epochs", 2), Map.entry("use_lora", true), Map.entry("lora_r", 16), Map.entry("lora_alpha", 32),
+                Map.entry("lora_dropout", 0.0), Map.entry("max_seq_len", 256), Map.entry("max_eval_records", 12),
+                Map.entry("max_new_tokens", 64), Map.entry("seed", 7));
+        Map<String, Object> body = new HashMap<>(Map.of("model_type", "scout", "dataset_id", dataset, "config", learn,
+                "experiment_name", "through-the-gateway"));
+        String idempotencyKey = "first-" + UUID.randomUUID();
+        String first = as().contentType(ContentType.JSON).header("Idempotency-Key", idempotencyKey).body(body)
+                .post("/v1/training/jobs").then().statusCode(200).body("status", equalTo("queued"))
+                .extract().path("job_id");
+        // A network retry of the same request returns the same job: one slot, one job.
+        as().contentType(ContentType.JSON).header("Idempotency-Key", idempotencyKey).body(body).post("/v1/training/jobs")
+                .then().statusCode(200).body("job_id", equalTo(first));
+        String second = start(SHORT_RUN, "waits-for-the-slot").getString("job_id");
+        String third = start(SHORT_RUN, "cancelled-in-line").getString("job_id");
+
+        JsonPath running = await(first, Duration.ofSeconds(90), j -> status(j, "running") && step(j) > 0,
+                "running with progress");
+        assertNotNull(running.getString("started_at"));
+        assertTrue(running.getFloat("progress.loss") > 0);
+        assertTrue(running.getInt("progress.total_steps") >= running.getInt("progress.current_step"));
+        assertEquals(2, running.getInt("progress.total_epochs"));
+        assertTrue(running.getFloat("progress.tokens_per_second") > 0, running.prettify());
+        // The others wait in line behind it, in order.
+        await(second, Duration.ofSeconds(20), j -> Integer.valueOf(1).equals(j.get("queue_position")), "first in line");
+        await(third, Duration.ofSeconds(20), j -> Integer.valueOf(2).equals(j.get("queue_position")), "second in line");
+        as().post("/v1/training/jobs/" + third + "/cancel").then().statusCode(200).body("status", equalTo("cancelled"));
+
+        // The history as a live stream: the first events, then (after a disconnect) the rest from where it stopped.
+        List<Long> streamed = new ArrayList<>(sse(first, null, 3));
+        JsonPath done = await(first, Duration.ofSeconds(240), j -> status(j, "completed") || status(j, "failed"), "completed");
+        assertEquals("completed", done.getString("status"), done.prettify());
+        streamed.addAll(sse(first, Long.toString(streamed.get(streamed.size() - 1)), Integer.MAX_VALUE));
+        List<Map<String, Object>> events = allEvents(first);
+        List<Long> history = new ArrayList<>(events.stream().map(e -> ((Number) e.get("id")).longValue()).toList());
+        java.util.Collections.reverse(history);
+        assertEquals(history, streamed, "the resumed stream has every event once, in order");
+
+        // Trained: the loss fell, and the fine-tuned adapter beats the base model on held-out records.
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> steps = events.stream().filter(e -> "step".equals(e.get("type")))
+                .map(e -> (Map<String, Object>) e.get("data")).toList();
+        double lastLoss = ((Number) steps.get(0).get("loss")).doubleValue();
+        double firstLoss = ((Number) steps.get(steps.size() - 1).get("loss")).doubleValue();
+        assertTrue(lastLoss < firstLoss * 0.8, "loss falls: first " + firstLoss + ", last " + lastLoss);
+        Map<String, Object> metrics = done.getMap("metrics");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> base = (Map<String, Object>) metrics.get("base");
+        assertTrue(number(metrics, "eval_loss") < number(base, "eval_loss"), metrics.toString());
+        double gain = 0;
+        for (String m : List.of("accuracy", "f1", "trajectory_similarity")) {
+            gain += number(metrics, m) - number(base, m);
+        }
+        assertTrue(gain > 0, "the adapter beats the base: " + metrics);
+        assertTrue(done.getString("artifacts.adapter").startsWith("s3://"), done.prettify());
+        assertTrue(done.getString("artifacts.adapter").endsWith("/training/trainers/" + first + "/adapter/"), done.prettify());
+        assertNotNull(done.getString("finished_at"));
+        assertFalse(as().get("/v1/training/jobs/" + first + "/checkpoints").then().statusCode(200).extract().jsonPath()
+                .getList("checkpoints").isEmpty());
+
+        // The slot went to the next in line.
+        await(second, Duration.ofSeconds(120), j -> status(j, "completed"), "completed after the first");
+        as().queryParam("status", "cancelled").get("/v1/training/jobs").then().statusCode(200)
+                .body("jobs.job_id", org.hamcrest.Matchers.hasItem(third));
+    }
+
+    /** Every event of a job, newest first, page by page. */
+    private static List<Map<String, Object>> allEvents(String jobId) {
+        List<Map<String, Object>> all = new ArrayList<>();
+        int total;
+        do {
+            JsonPath page = as().queryParam("limit", "100").queryParam("offset", all.size())
+                    .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(200).extract().jsonPath();
+            total = page.getInt("total");
+            all.addAll(page.getList("events"));
+        } while (all.size() < total);
+        return all;
+    }
+
+    private static double number(Map<String, Object> m, String key) {
+        return ((Number) m.get(key)).doubleValue();
+    }
+
+    /** Reads the job's event stream through the gateway until {@code max} events (or its end); returns their ids. */
+    private List<Long> sse(String jobId, String lastEventId, int max) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(gateway.resolve("/v1/training/jobs/" + jobId + "/events"))
+                .header("Accept", "text/event-stream").header("x-api-key", key.secret()).timeout(Duration.ofSeconds(240));
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<java.io.InputStream> response = HttpClient.newHttpClient().send(request.build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode());
+        List<Long> ids = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while (ids.size() < max && (line = in.readLine()) != null) {
+                if (line.startsWith("id:")) {
+                    ids.add(Long.parseLong(line.substring(3).trim()));
+                }
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    @Order(2)
+    void aRunningJobIsCancelledAfterACheckpointAndAKilledTrainerFailsTheJobAndFreesTheSlot() throws Exception {
+        String cancelled = start(LONG_RUN, "cancelled-while-running").getString("job_id");
+        await(cancelled, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 2, "running");
+        as().post("/v1/training/jobs/" + cancelled + "/cancel").then().statusCode(200)
+                .body("status", equalTo("cancelling")).body("message", containsString("checkpoint"));
+        await(cancelled, Duration.ofSeconds(60), j -> status(j, "cancelled"), "cancelled");
+        as().post("/v1/training/jobs/" + cancelled + "/cancel").then().statusCode(409);
+
+        String killed = start(LONG_RUN, "trainer-killed").getString("job_id");
+        String next = start(SHORT_RUN, "after-the-killed-one").getString("job_id");
+        await(killed, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 1, "running");
+        ProcessHandle trainer = trainer(killed).orElseThrow();
+        trainer.destroyForcibly();
+        JsonPath failed = await(killed, Duration.ofSeconds(60), j -> status(j, "failed"), "failed");
+        assertTrue(failed.getString("error").contains("killed by signal 9"), failed.prettify());
+        // Its capacity went back to the ledger: the next job runs.
+        await(next, Duration.ofSeconds(120), j -> status(j, "completed"), "completed in the freed slot");
+    }
+
+    @Test
+    @Order(3)
+    void aJobWhoseTrainerStoppedWhileTheServiceWasDownResumesFromItsCheckpoint() throws Exception {
+        String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 90, "max_seq_len", 192,
+                "checkpoint_every", 3, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), "survives-a-restart")
+                .getString("job_id");
+        await(jobId, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 3, "running");
+        TrainingPlatform.stopTraining();
+        // What ./mlinfra down does to trainers: SIGTERM; the trainer writes a checkpoint and exits.
+        ProcessHandle trainer = trainer(jobId).orElseThrow();
+        trainer.destroy();
+        trainer.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        TrainingPlatform.restartTraining();
+        JsonPath done = await(jobId, Duration.ofSeconds(120), j -> status(j, "completed") || status(j, "failed"), "completed");
+        assertEquals("completed", done.getString("status"), done.prettify());
+        List<String> messages = allEvents(jobId).stream().map(e -> (String) e.get("message")).toList();
+        assertTrue(messages.stream().anyMatch(m -> m.contains("launching it again")), String.join("\n", messages));
+        assertTrue(messages.stream().anyMatch(m -> m.contains("resumed from the checkpoint at step")), String.join("\n", messages));
+    }
+}

@@ -1,0 +1,131 @@
+package dev.mlinfra.training;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.NamedQueries;
+import jakarta.persistence.NamedQuery;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.Map;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/** A team's training job: what to train, how it goes, and what it produced. */
+@Entity
+@Table(name = "training_job")
+@NamedQueries({
+        @NamedQuery(name = TrainingJob.LIST, query = """
+                from TrainingJob where team = :team and status in :statuses and modelType = coalesce(:modelType, modelType)
+                order by createdAt desc, id desc"""),
+        @NamedQuery(name = TrainingJob.COUNT, query = """
+                select count(*) from TrainingJob
+                where team = :team and status in :statuses and modelType = coalesce(:modelType, modelType)"""),
+        @NamedQuery(name = TrainingJob.USING_DATASET, query = """
+                from TrainingJob where team = :team and datasetId = :datasetId and status in :open order by id"""),
+        @NamedQuery(name = TrainingJob.OPEN_ON_BACKEND, query = """
+                from TrainingJob where status in :statuses and backend = :backend order by id""")
+})
+public class TrainingJob extends PanacheEntityBase {
+
+    public static final String LIST = "TrainingJob.list";
+    public static final String COUNT = "TrainingJob.count";
+    public static final String USING_DATASET = "TrainingJob.usingDataset";
+    public static final String OPEN_ON_BACKEND = "TrainingJob.openOnBackend";
+    /** Job ids are this prefix and the job's number. */
+    public static final String ID_PREFIX = "train-";
+
+    /** The dataset as it was resolved when the job was created (a JSON column). */
+    public record DatasetRef(String uri, String format, String checksumSha256, Long numExamples) {
+    }
+
+    /** How far a running job is (a JSON column), from the trainer's step reports. */
+    public record Progress(int currentEpoch, int totalEpochs, int currentStep, int totalSteps, double loss,
+            double learningRate, double tokensPerSecond, Long etaSeconds, Integer resumedFromStep, Instant attemptStartedAt) {
+    }
+
+    /** Where a finished job's results are (a JSON column). */
+    public record Artifacts(String output, String adapter, String model, String metrics) {
+    }
+
+    /** The number in the job id; also the row's key. */
+    @Id
+    public Long id;
+
+    @Column(name = "job_id", nullable = false, unique = true)
+    public String jobId;
+
+    @Column(nullable = false)
+    public String team;
+
+    @Column(name = "model_type", nullable = false)
+    public String modelType;
+
+    @Column(name = "dataset_id", nullable = false)
+    public String datasetId;
+
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(nullable = false)
+    public DatasetRef dataset;
+
+    /** Hyperparameters as given (validated); the trainer fills in its defaults for the rest. */
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(nullable = false)
+    public Map<String, Object> config;
+
+    @Column(name = "experiment_name")
+    public String experimentName;
+
+    public String description;
+
+    @Column(nullable = false)
+    public JobStatus status;
+
+    @Column(name = "created_at", nullable = false)
+    public Instant createdAt;
+
+    @Column(name = "updated_at", nullable = false)
+    public Instant updatedAt;
+
+    @Column(name = "started_at")
+    public Instant startedAt;
+
+    @Column(name = "finished_at")
+    public Instant finishedAt;
+
+    @Column(name = "cancel_requested_at")
+    public Instant cancelRequestedAt;
+
+    @JdbcTypeCode(SqlTypes.JSON)
+    public Progress progress;
+
+    /** The evaluation's metrics (eval_loss, accuracy, f1, trajectory_similarity, base, ...) as the trainer wrote them. */
+    @JdbcTypeCode(SqlTypes.JSON)
+    public Map<String, Object> metrics;
+
+    @JdbcTypeCode(SqlTypes.JSON)
+    public Artifacts artifacts;
+
+    /** Why a failed job failed, in the trainer's (or the platform's) words. */
+    public String error;
+
+    /** Where the trainer writes: {@code s3://<bucket>/training/<team>/<job_id>/}. */
+    @Column(name = "output_uri", nullable = false)
+    public String outputUri;
+
+    /** The execution backend that runs it ({@code local}, ...). */
+    @Column(nullable = false)
+    public String backend;
+
+    /** How often its trainer was launched (a resumed job is launched again). */
+    @Column(nullable = false)
+    public int attempts;
+
+    @Column(name = "idempotency_key")
+    public String idempotencyKey;
+
+    /** SHA-256 of the request that created it, to tell a retry from a different request with the same key. */
+    @Column(name = "request_hash")
+    public String requestHash;
+}

@@ -1,0 +1,47 @@
+package dev.mlinfra.training.backend;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.function.Consumer;
+
+/**
+ * Runs trainers. Every backend takes the same trainer spec (the contract in llm-engine/README.md:
+ * dataset location, base model, hyperparameters, output location, Kafka settings) and reports how
+ * each trainer ended; the trainers themselves report their steps on {@code mlinfra.training.progress}
+ * and write their artifacts to the output location. Chosen by {@code mlinfra.training.backend}.
+ */
+public interface TrainingBackend {
+
+    /** The name in configuration and in the job's {@code backend} column. */
+    String name();
+
+    /**
+     * Starts the trainer of {@code jobId} with {@code spec}. Blocking: call it on a worker thread.
+     * A job launched again (after its trainer stopped without finishing) resumes from its newest
+     * checkpoint in the output location.
+     *
+     * @throws LaunchException when the trainer cannot be started
+     */
+    void launch(String jobId, ObjectNode spec);
+
+    /** Asks the job's trainer to stop: it checkpoints and ends as {@link TrainerExit.Outcome#STOPPED}. */
+    void stop(String jobId);
+
+    /** Ends the job's trainer at once (one that ignored {@link #stop}). */
+    void kill(String jobId);
+
+    /**
+     * Whether the job's trainer runs now. A backend follows every trainer it knows of (also those
+     * it finds again after the service restarted) and reports its end to the exit listener.
+     */
+    boolean running(String jobId);
+
+    /** Who hears how trainers ended; set once, at start. */
+    void onExit(Consumer<TrainerExit> listener);
+
+    /** A trainer that could not be started, with the reason a user can act on. */
+    class LaunchException extends RuntimeException {
+        public LaunchException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

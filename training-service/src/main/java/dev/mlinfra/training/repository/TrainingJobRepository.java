@@ -1,0 +1,71 @@
+package dev.mlinfra.training.repository;
+
+import dev.mlinfra.commons.api.PageParams;
+import dev.mlinfra.training.JobStatus;
+import dev.mlinfra.training.TrainingJob;
+import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.panache.common.Parameters;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
+import java.util.Collection;
+import java.util.List;
+
+/** Training jobs in the service's database. */
+@ApplicationScoped
+@WithSession
+public class TrainingJobRepository implements PanacheRepositoryBase<TrainingJob, Long> {
+
+    /** The number of a new job, from the installation-wide sequence. */
+    public Uni<Long> nextNumber() {
+        return getSession().flatMap(s -> s.createNativeQuery("SELECT nextval('training_job_number')", Long.class)
+                .getSingleResult());
+    }
+
+    public Uni<TrainingJob> findJob(String team, String jobId) {
+        return find("team = ?1 and jobId = ?2", team, jobId).firstResult();
+    }
+
+    /** A job by id alone, for the service's own work (trainers and the ledger name jobs by id). */
+    public Uni<TrainingJob> findJob(String jobId) {
+        return find("jobId", jobId).firstResult();
+    }
+
+    /** The same, locked for the caller's transaction. */
+    public Uni<TrainingJob> lockJob(String jobId) {
+        return find("jobId", jobId).withLock(LockModeType.PESSIMISTIC_WRITE).firstResult();
+    }
+
+    public Uni<TrainingJob> lockJob(String team, String jobId) {
+        return find("team = ?1 and jobId = ?2", team, jobId).withLock(LockModeType.PESSIMISTIC_WRITE).firstResult();
+    }
+
+    public Uni<TrainingJob> findByIdempotencyKey(String team, String key) {
+        return find("team = ?1 and idempotencyKey = ?2", team, key).firstResult();
+    }
+
+    public Uni<List<TrainingJob>> list(String team, Collection<JobStatus> statuses, String modelType, PageParams page) {
+        return find("#" + TrainingJob.LIST, filters(team, statuses, modelType))
+                .range(page.offset(), page.offset() + page.limit() - 1).list();
+    }
+
+    public Uni<Long> count(String team, Collection<JobStatus> statuses, String modelType) {
+        return count("#" + TrainingJob.COUNT, filters(team, statuses, modelType));
+    }
+
+    private static Parameters filters(String team, Collection<JobStatus> statuses, String modelType) {
+        return Parameters.with("team", team).and("statuses", statuses).and("modelType", modelType);
+    }
+
+    /** The team's queued or running jobs that train on a dataset. */
+    public Uni<List<TrainingJob>> usingDataset(String team, String datasetId) {
+        return find("#" + TrainingJob.USING_DATASET, Parameters.with("team", team).and("datasetId", datasetId)
+                .and("open", JobStatus.OPEN)).list();
+    }
+
+    /** Jobs in the given statuses that run on a backend. */
+    public Uni<List<TrainingJob>> onBackend(String backend, Collection<JobStatus> statuses) {
+        return find("#" + TrainingJob.OPEN_ON_BACKEND, Parameters.with("statuses", statuses).and("backend", backend)).list();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.mlinfra.training.rest;
+
+import dev.mlinfra.training.JobStatus;
+import dev.mlinfra.training.TrainingCheckpoint;
+import dev.mlinfra.training.TrainingJob;
+import dev.mlinfra.training.TrainingJobEvent;
+import java.time.Instant;
+import java.util.Map;
+
+/** The API records of training jobs, as the contract spells them (and what it leaves open, named alike). */
+public final class JobViews {
+
+    private JobViews() {
+    }
+
+    /** The contract's progress, with throughput and the time left. */
+    public record ProgressView(int currentEpoch, int totalEpochs, int currentStep, int totalSteps, double loss,
+            double learningRate, double tokensPerSecond, Long etaSeconds) {
+    }
+
+    public record ArtifactsView(String output, String adapter, String model, String metrics) {
+    }
+
+    /** A job: the contract's fields, then the ones for its later stages. */
+    public record JobView(String jobId, JobStatus status, Instant createdAt, Instant startedAt, Instant finishedAt,
+            String modelType, String datasetId, String experimentName, String description, Map<String, Object> config,
+            Integer queuePosition, ProgressView progress, Map<String, Object> metrics, ArtifactsView artifacts,
+            String error) {
+    }
+
+    /** A job in a list: the contract's summary fields. */
+    public record JobSummary(String jobId, JobStatus status, Instant createdAt, String modelType, String datasetId,
+            String experimentName) {
+    }
+
+    public record Cancelled(String jobId, JobStatus status, String message) {
+    }
+
+    public record EventView(long id, String type, String message, Map<String, Object> data, Instant createdAt) {
+    }
+
+    public record CheckpointView(int step, Double loss, String location, Instant createdAt) {
+    }
+
+    public static JobView full(TrainingJob j, Integer queuePosition) {
+        TrainingJob.Progress p = j.progress;
+        boolean showProgress = p != null && j.status != JobStatus.QUEUED;
+        return new JobView(j.jobId, j.status, j.createdAt, j.startedAt, j.finishedAt, j.modelType, j.datasetId,
+                j.experimentName, j.description, j.config, j.status == JobStatus.QUEUED ? queuePosition : null,
+                showProgress ? new ProgressView(p.currentEpoch(), p.totalEpochs(), p.currentStep(), p.totalSteps(), p.loss(),
+                        p.learningRate(), p.tokensPerSecond(), j.status.terminal() ? null : p.etaSeconds()) : null,
+                j.status == JobStatus.COMPLETED ? j.metrics : null,
+                j.artifacts == null ? null : new ArtifactsView(j.artifacts.output(), j.artifacts.adapter(), j.artifacts.model(),
+                        j.artifacts.metrics()),
+                j.status == JobStatus.FAILED ? j.error : null);
+    }
+
+    public static JobSummary summary(TrainingJob j) {
+        return new JobSummary(j.jobId, j.status, j.createdAt, j.modelType, j.datasetId, j.experimentName);
+    }
+
+    public static EventView event(TrainingJobEvent e) {
+        return new EventView(e.id, e.type, e.message, e.data, e.createdAt);
+    }
+
+    public static CheckpointView checkpoint(TrainingCheckpoint c) {
+        return new CheckpointView(c.step, c.loss, c.location, c.createdAt);
+    }
+}

@@ -1,0 +1,307 @@
+package dev.mlinfra.training.service;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlinfra.commons.events.EventEnvelope;
+import dev.mlinfra.commons.events.GpuCapacity;
+import dev.mlinfra.commons.events.ProcessedEvents;
+import dev.mlinfra.commons.storage.ObjectStore;
+import dev.mlinfra.commons.storage.S3Config;
+import dev.mlinfra.training.JobStatus;
+import dev.mlinfra.training.TrainingJob;
+import dev.mlinfra.training.TrainingJobEvent;
+import dev.mlinfra.training.backend.TrainerExit;
+import dev.mlinfra.training.backend.TrainingBackend;
+import dev.mlinfra.training.config.TrainingConfig;
+import dev.mlinfra.training.repository.CheckpointRepository;
+import dev.mlinfra.training.repository.TrainingJobRepository;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.quarkus.vertx.VertxContextSupport;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs jobs: launches a job's trainer when the ledger grants its capacity, follows it, and turns
+ * how the trainer ended into the job's end (completed with its metrics, failed with the reason,
+ * cancelled), resuming from the newest checkpoint when a trainer stopped without finishing (its
+ * host or this service restarted). At start, and every {@code mlinfra.training.reconcile-interval},
+ * every running job is checked against its trainer, so no job stays {@code running} without one.
+ */
+@ApplicationScoped
+public class JobRunner {
+
+    private static final Logger LOG = Logger.getLogger(JobRunner.class);
+    private static final String CONSUMER = "training-service";
+
+    private final TrainingJobRepository jobs;
+    private final CheckpointRepository checkpoints;
+    private final JobTransitions transitions;
+    private final TrainingBackend backend;
+    private final ProcessedEvents processed;
+    private final ObjectStore store;
+    private final S3Config s3;
+    private final TrainingConfig config;
+    private final ObjectMapper json;
+    private final String kafkaServers;
+    /** Jobs whose trainer is being started right now: reconciliation leaves them alone. */
+    private final Set<String> launching = ConcurrentHashMap.newKeySet();
+    private volatile boolean stopping;
+
+    public JobRunner(TrainingJobRepository jobs, CheckpointRepository checkpoints, JobTransitions transitions,
+            TrainingBackend backend, ProcessedEvents processed, ObjectStore store, S3Config s3, TrainingConfig config,
+            ObjectMapper json, @ConfigProperty(name = "kafka.bootstrap.servers") String kafkaServers) {
+        this.jobs = jobs;
+        this.checkpoints = checkpoints;
+        this.transitions = transitions;
+        this.backend = backend;
+        this.processed = processed;
+        this.store = store;
+        this.s3 = s3;
+        this.config = config;
+        this.json = json;
+        this.kafkaServers = kafkaServers;
+    }
+
+    void start(@Observes StartupEvent event) {
+        // Exits are reported on a worker thread; the job's end is recorded in a transaction of its own.
+        backend.onExit(exit -> {
+            if (stopping) {
+                return;
+            }
+            try {
+                VertxContextSupport.subscribeAndAwait(() -> ended(exit));
+            } catch (Throwable e) {
+                LOG.errorf(e, "Could not record how the trainer of %s ended; reconciliation retries", exit.jobId());
+            }
+        });
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        // Trainers outlive the service (like pods); on the next start they are followed again.
+        stopping = true;
+    }
+
+    // ------------------------------------------------------------------ capacity
+
+    /** A grant from the ledger: the job starts running and its trainer is launched. Ignored when not for a queued job. */
+    public Uni<Void> granted(EventEnvelope event, GpuCapacity.Granted grant) {
+        if (!launching.add(grant.requestId())) {
+            return Uni.createFrom().failure(new IllegalStateException("job " + grant.requestId() + " is being launched"));
+        }
+        return markStarted(event, grant).flatMap(job -> job == null ? Uni.createFrom().voidItem() : launch(job))
+                .eventually(() -> launching.remove(grant.requestId()));
+    }
+
+    @WithTransaction
+    Uni<TrainingJob> markStarted(EventEnvelope event, GpuCapacity.Granted grant) {
+        return processed.firstTime(event.id(), CONSUMER).flatMap(first -> !first ? Uni.createFrom().nullItem()
+                : jobs.lockJob(grant.requestId()).flatMap(job -> {
+                    if (job == null || job.status != JobStatus.QUEUED) {
+                        // cancelled meanwhile: its release is on its way to the ledger already
+                        return Uni.createFrom().nullItem();
+                    }
+                    job.attempts++;
+                    job.progress = null;
+                    return transitions.move(job, JobStatus.RUNNING, "Capacity granted (" + grant.gpus() + " of pool '"
+                            + grant.pool() + "'); the trainer starts");
+                }));
+    }
+
+    /** The ledger can never grant what the job needs: it fails with the ledger's reason. */
+    @WithTransaction
+    public Uni<Void> denied(EventEnvelope event, GpuCapacity.Denied denial) {
+        return processed.firstTime(event.id(), CONSUMER).flatMap(first -> !first ? Uni.createFrom().voidItem()
+                : jobs.lockJob(denial.requestId()).flatMap(job -> {
+                    if (job == null || job.status != JobStatus.QUEUED) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    job.error = "no capacity can be granted: " + denial.reason();
+                    return transitions.move(job, JobStatus.FAILED, "Failed: " + job.error).replaceWithVoid();
+                }));
+    }
+
+    /** Starts the job's trainer on a worker thread; a trainer that cannot start fails the job. */
+    private Uni<Void> launch(TrainingJob job) {
+        ObjectNode spec = trainerSpec(job);
+        return VertxContextSupport.executeBlocking(() -> {
+            backend.launch(job.jobId, spec);
+            return (String) null;
+        }).onFailure(TrainingBackend.LaunchException.class).recoverWithItem(Throwable::getMessage)
+                .flatMap(failure -> failure == null ? Uni.createFrom().voidItem() : fail(job.jobId, failure));
+    }
+
+    @WithTransaction
+    Uni<Void> fail(String jobId, String reason) {
+        return jobs.lockJob(jobId).flatMap(job -> {
+            if (job == null || job.status.terminal()) {
+                return Uni.createFrom().voidItem();
+            }
+            job.error = reason;
+            return transitions.move(job, JobStatus.FAILED, "Failed: " + reason).replaceWithVoid();
+        });
+    }
+
+    /**
+     * The trainer contract (llm-engine/README.md, "Training job"): the dataset, the base model, the
+     * hyperparameters as given, where to write, where to report.
+     */
+    ObjectNode trainerSpec(TrainingJob job) {
+        ObjectNode spec = json.createObjectNode();
+        spec.put("job_id", job.jobId);
+        spec.put("team", job.team);
+        spec.put("model_type", job.modelType);
+        spec.putObject("dataset").put("location", job.dataset.uri()).put("format", job.dataset.format());
+        spec.set("config", json.valueToTree(job.config));
+        spec.put("output", job.outputUri);
+        spec.putObject("s3").put("endpoint", s3.endpoint()).put("access_key", s3.accessKey())
+                .put("secret_key", s3.secretKey()).put("region", s3.region());
+        spec.putObject("kafka").put("bootstrap_servers", kafkaServers).put("topic", config.progressTopic())
+                .put("job_id", job.jobId).put("team", job.team);
+        return spec;
+    }
+
+    // ------------------------------------------------------------------ how trainers end
+
+    /**
+     * Records how a job's trainer ended. A report about a job whose trainer runs (again) is stale
+     * and ignored; one flow at a time per job (launching, or handling an end) decides.
+     */
+    Uni<Void> ended(TrainerExit exit) {
+        String jobId = exit.jobId();
+        if (!launching.add(jobId)) {
+            return Uni.createFrom().voidItem();
+        }
+        return VertxContextSupport.executeBlocking(() -> backend.running(jobId))
+                .flatMap(running -> running ? Uni.createFrom().<TrainingJob>nullItem() : jobs.findJob(jobId))
+                .flatMap(job -> job == null || job.status.terminal() || job.status == JobStatus.QUEUED
+                        ? Uni.createFrom().<TrainingJob>nullItem()
+                        : VertxContextSupport.executeBlocking(() -> readResults(job.outputUri))
+                                .flatMap(metrics -> finish(exit, metrics)))
+                .flatMap(relaunch -> relaunch == null ? Uni.createFrom().voidItem() : launch(relaunch))
+                .eventually(() -> launching.remove(jobId));
+    }
+
+    /** The metrics the trainer wrote when it finished (its last act), or null when it did not finish. */
+    private Map<String, Object> readResults(String outputUri) {
+        String key = key(outputUri) + "eval/metrics.json";
+        if (!store.exists(key)) {
+            return null;
+        }
+        try (InputStream in = store.get(key)) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> metrics = json.readValue(in, Map.class);
+            return metrics;
+        } catch (IOException e) {
+            LOG.warnf("Cannot read %s%s: %s", outputUri, "eval/metrics.json", e.toString());
+            return null;
+        }
+    }
+
+    /** The object key of an {@code s3://bucket/key} location in this service's bucket. */
+    private String key(String uri) {
+        String prefix = "s3://" + store.bucket() + "/";
+        return uri.startsWith(prefix) ? uri.substring(prefix.length()) : uri;
+    }
+
+    /** Ends the job as the exit says, or, for a trainer that stopped unfinished, readies its relaunch (returned). */
+    @WithTransaction
+    Uni<TrainingJob> finish(TrainerExit exit, Map<String, Object> metrics) {
+        return jobs.lockJob(exit.jobId()).flatMap(job -> {
+            if (job == null || job.status.terminal() || job.status == JobStatus.QUEUED) {
+                return Uni.createFrom().nullItem();
+            }
+            if (metrics != null) {
+                return complete(job, metrics).replaceWith((TrainingJob) null);
+            }
+            return switch (exit.outcome()) {
+                case SUCCEEDED -> failWith(job, "the trainer ended without writing its evaluation to " + job.outputUri);
+                case FAILED -> failWith(job, exit.reason());
+                case STOPPED, LOST -> job.status == JobStatus.CANCELLING
+                        ? transitions.move(job, JobStatus.CANCELLED, "Cancelled; the trainer stopped after a checkpoint")
+                                .replaceWith((TrainingJob) null)
+                        : resume(job, exit);
+            };
+        });
+    }
+
+    private Uni<TrainingJob> complete(TrainingJob job, Map<String, Object> metrics) {
+        Map<String, Object> shown = new LinkedHashMap<>(metrics);
+        shown.remove("samples");
+        job.metrics = shown;
+        String adapter = job.config.getOrDefault("use_lora", Boolean.TRUE).equals(Boolean.FALSE) ? null : job.outputUri + "adapter/";
+        job.artifacts = new TrainingJob.Artifacts(job.outputUri, adapter, adapter == null ? job.outputUri + "model/" : null,
+                job.outputUri + "eval/metrics.json");
+        return transitions.record(job, TrainingJobEvent.EVALUATION, "Evaluated on " + metrics.getOrDefault("num_examples", "?")
+                        + " held-out records", metrics)
+                .flatMap(ignored -> transitions.move(job, JobStatus.COMPLETED, "Completed; artifacts in " + job.outputUri));
+    }
+
+    private Uni<TrainingJob> failWith(TrainingJob job, String reason) {
+        job.error = reason;
+        return transitions.move(job, JobStatus.FAILED, "Failed: " + reason).replaceWith((TrainingJob) null);
+    }
+
+    /** A trainer stopped without finishing and without being asked: launched again, it resumes from its newest checkpoint. */
+    private Uni<TrainingJob> resume(TrainingJob job, TrainerExit exit) {
+        if (job.attempts >= config.maxAttempts()) {
+            return failWith(job, "the trainer stopped " + job.attempts + " times without finishing (last: "
+                    + exit.reason() + "); its checkpoints are in " + job.outputUri + "checkpoints/");
+        }
+        job.attempts++;
+        job.updatedAt = Instant.now();
+        return checkpoints.ofJob(job.jobId).flatMap(saved -> transitions.record(job, TrainingJobEvent.WARNING,
+                "The trainer stopped without finishing (" + exit.reason() + "); launching it again (attempt " + job.attempts
+                        + " of " + config.maxAttempts() + "), " + (saved.isEmpty() ? "from the start"
+                                : "resuming from the checkpoint at step " + saved.get(0).step),
+                Map.of("attempt", job.attempts)))
+                .replaceWith(job);
+    }
+
+    // ------------------------------------------------------------------ reconciliation
+
+    /** Checks every running job against its trainer: those without one end (or resume); cancels that stall are enforced. */
+    @Scheduled(every = "${mlinfra.training.reconcile-interval}", delayed = "3s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> reconcile() {
+        if (stopping) {
+            return Uni.createFrom().voidItem();
+        }
+        return jobs.onBackend(backend.name(), List.of(JobStatus.RUNNING, JobStatus.CANCELLING))
+                .flatMap(open -> Multi.createFrom().iterable(open)
+                        .onItem().transformToUniAndConcatenate(this::check)
+                        .collect().last())
+                .replaceWithVoid()
+                .onFailure().recoverWithItem(e -> {
+                    LOG.warnf("Reconciliation failed, the next round retries: %s", e.toString());
+                    return null;
+                });
+    }
+
+    private Uni<Void> check(TrainingJob job) {
+        return VertxContextSupport.executeBlocking(() -> {
+            boolean running = backend.running(job.jobId);
+            if (running && job.status == JobStatus.CANCELLING && job.cancelRequestedAt != null
+                    && job.cancelRequestedAt.plus(config.cancelGrace()).isBefore(Instant.now())) {
+                backend.kill(job.jobId);
+            }
+            return running;
+        }).flatMap(running -> running ? Uni.createFrom().voidItem()
+                : ended(new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job")));
+    }
+
+}

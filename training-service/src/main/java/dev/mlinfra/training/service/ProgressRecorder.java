@@ -1,0 +1,170 @@
+package dev.mlinfra.training.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.events.EventEnvelope;
+import dev.mlinfra.commons.events.ProcessedEvents;
+import dev.mlinfra.training.JobStatus;
+import dev.mlinfra.training.TrainingCheckpoint;
+import dev.mlinfra.training.TrainingJob;
+import dev.mlinfra.training.TrainingJobEvent;
+import dev.mlinfra.training.repository.CheckpointRepository;
+import dev.mlinfra.training.repository.TrainingJobRepository;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What trainers report on {@code mlinfra.training.progress}, applied to their jobs: each step
+ * updates the job's progress (with throughput and the time left) and its history; checkpoints
+ * are recorded (a job resumes from its newest); the start, the evaluation and warnings (records
+ * the trainer had to leave out) go to the history. Terminal states are not taken from here: they
+ * follow from how the trainer ended ({@link JobRunner}).
+ */
+@ApplicationScoped
+public class ProgressRecorder {
+
+    private static final String CONSUMER = "training-service.progress";
+    /** A job's progress is announced on mlinfra.training at most this often (every step goes to its history). */
+    private static final Duration ANNOUNCE_EVERY = Duration.ofSeconds(10);
+
+    private final TrainingJobRepository jobs;
+    private final CheckpointRepository checkpoints;
+    private final JobTransitions transitions;
+    private final ProcessedEvents processed;
+    private final ObjectMapper json;
+    private final Map<String, Instant> announced = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public ProgressRecorder(TrainingJobRepository jobs, CheckpointRepository checkpoints, JobTransitions transitions,
+            ProcessedEvents processed, ObjectMapper json) {
+        this.jobs = jobs;
+        this.checkpoints = checkpoints;
+        this.transitions = transitions;
+        this.processed = processed;
+        this.json = json;
+    }
+
+    /** Applies one report (once, however often Kafka delivers it). Reports for jobs that are not running are dropped. */
+    @WithTransaction
+    public Uni<Void> apply(EventEnvelope report) {
+        return processed.firstTime(report.id(), CONSUMER).flatMap(first -> !first ? Uni.createFrom().voidItem()
+                : jobs.lockJob(report.subject()).flatMap(job -> {
+                    if (job == null || (job.status != JobStatus.RUNNING && job.status != JobStatus.CANCELLING)) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    JsonNode data = report.data();
+                    return switch (report.type()) {
+                        case "training.step" -> step(job, data);
+                        case "training.started" -> started(job, data);
+                        case "training.checkpoint" -> checkpoint(job, data, report.time());
+                        case "training.evaluation" -> transitions.record(job, TrainingJobEvent.EVALUATION,
+                                "Evaluation finished", map(data));
+                        case "training.failed" -> transitions.record(job, TrainingJobEvent.INFO,
+                                "The trainer reports a failure: " + data.path("reason").asText(), map(data));
+                        case "training.completed" -> transitions.record(job, TrainingJobEvent.INFO,
+                                "The trainer reports it finished; its artifacts are written", map(data));
+                        case "training.cancelled" -> transitions.record(job, TrainingJobEvent.INFO,
+                                "The trainer stopped after a checkpoint", map(data));
+                        default -> Uni.createFrom().voidItem();
+                    };
+                }));
+    }
+
+    private Uni<Void> step(TrainingJob job, JsonNode d) {
+        int step = d.path("step").asInt();
+        TrainingJob.Progress before = job.progress;
+        if (before != null && step < before.currentStep() && before.resumedFromStep() == null) {
+            return Uni.createFrom().voidItem();
+        }
+        int total = d.path("total_steps").asInt();
+        Instant attemptStart = before != null && before.attemptStartedAt() != null ? before.attemptStartedAt()
+                : job.updatedAt != null ? job.updatedAt : Instant.now();
+        int resumedFrom = before != null && before.resumedFromStep() != null ? before.resumedFromStep() : 0;
+        Long eta = null;
+        long elapsed = Duration.between(attemptStart, Instant.now()).toSeconds();
+        if (step > resumedFrom && elapsed >= 0) {
+            eta = Math.round((double) elapsed / (step - resumedFrom) * (total - step));
+        }
+        job.progress = new TrainingJob.Progress(d.path("epoch").asInt(), d.path("total_epochs").asInt(), step, total,
+                d.path("loss").asDouble(), d.path("learning_rate").asDouble(), Math.round(d.path("tokens_per_second").asDouble()),
+                eta, before == null ? null : before.resumedFromStep(), attemptStart);
+        job.updatedAt = Instant.now();
+        Map<String, Object> data = map(d);
+        data.remove("job_id");
+        Uni<Void> recorded = transitions.record(job, TrainingJobEvent.STEP, "Step " + step + " of " + total + ", loss "
+                + String.format(java.util.Locale.ROOT, "%.4f", d.path("loss").asDouble()), data);
+        Instant last = announced.get(job.jobId);
+        if (step == total || last == null || last.plus(ANNOUNCE_EVERY).isBefore(Instant.now())) {
+            announced.put(job.jobId, Instant.now());
+            recorded = recorded.flatMap(ignored -> transitions.announce(job, "progress", null));
+        }
+        if (step == total) {
+            announced.remove(job.jobId);
+        }
+        return recorded;
+    }
+
+    private Uni<Void> started(TrainingJob job, JsonNode d) {
+        int resumedFrom = d.path("resumed_from_step").asInt(0);
+        Instant now = Instant.now();
+        TrainingJob.Progress p = job.progress;
+        job.progress = new TrainingJob.Progress(p == null ? 0 : p.currentEpoch(), p == null ? 0 : p.totalEpochs(),
+                resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps()), p == null ? 0 : p.loss(),
+                p == null ? 0 : p.learningRate(), 0, null, resumedFrom, now);
+        job.updatedAt = now;
+        Map<String, Object> data = map(d);
+        data.remove("job_id");
+        String message = resumedFrom > 0
+                ? "The trainer resumed from the checkpoint at step " + resumedFrom + " of " + d.path("total_steps").asInt()
+                : "The trainer started: " + d.path("train_examples").asInt() + " training and "
+                        + d.path("validation_examples").asInt() + " validation records, " + d.path("total_steps").asInt()
+                        + " steps";
+        Uni<Void> recorded = transitions.record(job, TrainingJobEvent.INFO, message, data);
+        long skipped = d.path("skipped_records").asLong(0);
+        if (skipped > 0) {
+            StringBuilder why = new StringBuilder();
+            d.path("skipped_reasons").fields().forEachRemaining(e -> why.append(why.isEmpty() ? "" : "; ")
+                    .append(e.getValue().asLong()).append(" × ").append(e.getKey()));
+            Map<String, Object> warning = new LinkedHashMap<>();
+            warning.put("skipped_records", skipped);
+            if (d.has("skipped_reasons")) {
+                warning.put("skipped_reasons", map(d.get("skipped_reasons")));
+            }
+            recorded = recorded.flatMap(ignored -> transitions.record(job, TrainingJobEvent.WARNING, skipped
+                    + (skipped == 1 ? " record was" : " records were") + " left out of training"
+                    + (why.isEmpty() ? "" : ": " + why), warning));
+        }
+        long total = d.path("total_records").asLong(0);
+        long sampled = d.path("sampled_records").asLong(total);
+        if (total > sampled) {
+            recorded = recorded.flatMap(ignored -> transitions.record(job, TrainingJobEvent.WARNING, "The dataset holds "
+                    + total + " usable records; training uses a sample of " + sampled + " (config.max_train_records)",
+                    Map.of("total_records", total, "sampled_records", sampled)));
+        }
+        return recorded;
+    }
+
+    private Uni<Void> checkpoint(TrainingJob job, JsonNode d, Instant time) {
+        int step = d.path("step").asInt();
+        TrainingCheckpoint c = new TrainingCheckpoint();
+        c.jobId = job.jobId;
+        c.step = step;
+        c.loss = job.progress != null && job.progress.currentStep() == step ? job.progress.loss() : null;
+        c.location = d.path("location").asText();
+        c.createdAt = time == null ? Instant.now() : time;
+        return checkpoints.exists(job.jobId, step).flatMap(known -> known ? Uni.createFrom().voidItem()
+                : checkpoints.persist(c).flatMap(ignored -> transitions.record(job, TrainingJobEvent.CHECKPOINT,
+                        "Checkpoint at step " + step + " in " + c.location, Map.of("step", step, "location", c.location)))
+                        .flatMap(ignored -> transitions.announce(job, "checkpoint",
+                                json.createObjectNode().put("step", step).put("location", c.location))));
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> map(JsonNode node) {
+        return node == null || node.isNull() ? new LinkedHashMap<>() : json.convertValue(node, LinkedHashMap.class);
+    }
+}

@@ -1,0 +1,355 @@
+package dev.mlinfra.training.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.TestIdentities;
+import dev.mlinfra.training.TrainingTestPeers;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import io.restassured.specification.RequestSpecification;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Training API against the real dataset-service, PostgreSQL and Kafka. No GPU ledger runs
+ * here, so every job stays queued; trainers are run by the flow tests through the gateway.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "training"))
+@QuarkusTestResource(TrainingTestPeers.class)
+class TrainingJobApiTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static String team;
+    private static String ready;
+
+    @BeforeAll
+    static void datasets() {
+        team = "team-" + UUID.randomUUID().toString().substring(0, 6);
+        ready = TrainingTestPeers.dataset(team, TrainingTestPeers.SAMPLE);
+    }
+
+    static RequestSpecification as(String team) {
+        return given().header("x-mlinfra-identity", TestIdentities.token(team, "read", "write"));
+    }
+
+    static Map<String, Object> body(String dataset, Map<String, Object> config) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("model_type", "scout");
+        body.put("dataset_id", dataset);
+        body.put("config", config);
+        body.put("experiment_name", "api-test");
+        body.put("description", "from the API test");
+        return body;
+    }
+
+    static JsonPath start(String team, Map<String, Object> body) {
+        return as(team).contentType(ContentType.JSON).body(body).post("/v1/training/jobs")
+                .then().statusCode(200).extract().jsonPath();
+    }
+
+    private static void refused(Map<String, Object> body, int status, String... parts) {
+        var response = as(team).contentType(ContentType.JSON).body(body).post("/v1/training/jobs").then().statusCode(status)
+                .body("error.status", equalTo(status));
+        for (String part : parts) {
+            response.body("error.message", containsString(part));
+        }
+    }
+
+    @Test
+    void aJobOnAReadyDatasetIsQueuedWithTheContractsFields() {
+        JsonPath job = start(team, body(ready, Map.of("learning_rate", 0.004, "batch_size", 8, "epochs", 2, "use_lora", true,
+                "lora_r", 16, "lora_alpha", 32, "lora_dropout", 0.05)));
+        String jobId = job.getString("job_id");
+        assertTrue(jobId.matches("train-\\d+"), jobId);
+        assertEquals("queued", job.getString("status"));
+        assertEquals("scout", job.getString("model_type"));
+        assertEquals(ready, job.getString("dataset_id"));
+        assertEquals("api-test", job.getString("experiment_name"));
+        assertTrue(job.getString("created_at").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), job.getString("created_at"));
+
+        as(team).get("/v1/training/jobs/" + jobId).then().statusCode(200)
+                .body("job_id", equalTo(jobId)).body("status", equalTo("queued"))
+                .body("config.learning_rate", equalTo(0.004f)).body("config.lora_r", equalTo(16))
+                .body("description", equalTo("from the API test"))
+                .body("progress", nullValue()).body("started_at", nullValue()).body("metrics", nullValue());
+        as(team).get("/v1/training/jobs").then().statusCode(200).body("jobs.job_id", org.hamcrest.Matchers.hasItem(jobId));
+    }
+
+    @Test
+    void invalidRequestsNameTheFieldAndTheBound() {
+        Map<String, Object> noType = body(ready, Map.of());
+        noType.remove("model_type");
+        refused(noType, 400, "'model_type'");
+        Map<String, Object> badType = body(ready, Map.of());
+        badType.put("model_type", "behemoth");
+        refused(badType, 400, "'model_type'", "scout, maverick", "behemoth");
+        Map<String, Object> noDataset = body(ready, Map.of());
+        noDataset.remove("dataset_id");
+        refused(noDataset, 400, "'dataset_id'");
+        refused(body(ready, Map.of("lr", 0.1)), 400, "Unknown field 'config.lr'", "learning_rate");
+        Map<String, Object> extra = body(ready, Map.of());
+        extra.put("priority", "high");
+        refused(extra, 400, "Unknown field 'priority'");
+        refused(body(ready, Map.of("learning_rate", 0)), 400, "'config.learning_rate' must be > 0");
+        refused(body(ready, Map.of("learning_rate", 1.5)), 400, "'config.learning_rate' must be <= 1");
+        refused(body(ready, Map.of("batch_size", 0)), 400, "'config.batch_size' must be >= 1");
+        refused(body(ready, Map.of("batch_size", 1025)), 400, "'config.batch_size' must be <= 1024");
+        refused(body(ready, Map.of("epochs", 0)), 400, "'config.epochs' must be >= 1");
+        refused(body(ready, Map.of("epochs", 101)), 400, "'config.epochs' must be <= 100");
+        refused(body(ready, Map.of("lora_r", 0)), 400, "'config.lora_r' must be >= 1");
+        refused(body(ready, Map.of("lora_r", 257)), 400, "'config.lora_r' must be <= 256");
+        refused(body(ready, Map.of("lora_alpha", 0)), 400, "'config.lora_alpha' must be > 0");
+        refused(body(ready, Map.of("lora_dropout", 1)), 400, "'config.lora_dropout' must be < 1");
+        refused(body(ready, Map.of("lora_dropout", -0.1)), 400, "'config.lora_dropout' must be >= 0");
+        refused(body(ready, Map.of("max_seq_len", 10)), 400, "'config.max_seq_len' must be >= 64");
+        refused(body(ready, Map.of("validation_fraction", 0.9)), 400, "'config.validation_fraction' must be <= 0.5");
+        refused(body(ready, Map.of("batch_size", "eight")), 400, "'config.batch_size'", "integer");
+        as(team).contentType(ContentType.JSON).body("{\"model_type\": \"scout\",").post("/v1/training/jobs").then()
+                .statusCode(400).body("error.message", containsString("not valid JSON"));
+        as(team).contentType(ContentType.JSON).header("Idempotency-Key", "has spaces").body(body(ready, Map.of()))
+                .post("/v1/training/jobs").then().statusCode(400).body("error.message", containsString("Idempotency-Key"));
+    }
+
+    @Test
+    void theDatasetMustBeTheCallersAndReady() {
+        refused(body("no-such-dataset", Map.of()), 404, "Dataset 'no-such-dataset' not found");
+        String theirs = TrainingTestPeers.dataset("other-" + team, TrainingTestPeers.SAMPLE);
+        refused(body(theirs, Map.of()), 404, "Dataset '" + theirs + "' not found");
+        String pending = TrainingTestPeers.dataset(team, null);
+        refused(body(pending, Map.of()), 409, "Dataset '" + pending + "' is pending");
+    }
+
+    @Test
+    void aRetryWithTheSameIdempotencyKeyReturnsTheSameJob() {
+        String owner = "idem-" + UUID.randomUUID().toString().substring(0, 6);
+        String dataset = TrainingTestPeers.dataset(owner, TrainingTestPeers.SAMPLE);
+        String key = "retry-" + UUID.randomUUID();
+        Map<String, Object> request = body(dataset, Map.of("epochs", 1));
+        String first = as(owner).contentType(ContentType.JSON).header("Idempotency-Key", key).body(request)
+                .post("/v1/training/jobs").then().statusCode(200).extract().path("job_id");
+        // The same request again, its fields in another order: the same job.
+        String again = as(owner).contentType(ContentType.JSON).header("Idempotency-Key", key)
+                .body("{\"config\": {\"epochs\": 1}, \"description\": \"from the API test\", \"experiment_name\": \"api-test\","
+                        + " \"dataset_id\": \"" + dataset + "\", \"model_type\": \"scout\"}")
+                .post("/v1/training/jobs").then().statusCode(200).extract().path("job_id");
+        assertEquals(first, again);
+        as(owner).get("/v1/training/jobs").then().body("total", equalTo(1));
+        // Another request under the same key is refused; without a key it is a new job.
+        as(owner).contentType(ContentType.JSON).header("Idempotency-Key", key).body(body(dataset, Map.of("epochs", 2)))
+                .post("/v1/training/jobs").then().statusCode(409)
+                .body("error.message", containsString("Idempotency-Key")).body("error.message", containsString(first));
+        start(owner, request);
+        as(owner).get("/v1/training/jobs").then().body("total", equalTo(2));
+    }
+
+    @Test
+    void listsFilterPaginateNewestFirstAndStayWithinTheTeam() {
+        String owner = "list-" + UUID.randomUUID().toString().substring(0, 6);
+        String dataset = TrainingTestPeers.dataset(owner, TrainingTestPeers.SAMPLE);
+        String a = start(owner, body(dataset, Map.of())).getString("job_id");
+        Map<String, Object> maverick = body(dataset, Map.of());
+        maverick.put("model_type", "maverick");
+        String b = start(owner, maverick).getString("job_id");
+        String c = start(owner, body(dataset, Map.of())).getString("job_id");
+        as(owner).post("/v1/training/jobs/" + a + "/cancel").then().statusCode(200);
+
+        as(owner).get("/v1/training/jobs").then().statusCode(200).body("total", equalTo(3)).body("limit", equalTo(10))
+                .body("offset", equalTo(0)).body("jobs.job_id", contains(c, b, a))
+                .body("jobs[0].keySet()", org.hamcrest.Matchers.containsInAnyOrder("job_id", "status", "created_at",
+                        "model_type", "dataset_id", "experiment_name"));
+        as(owner).queryParam("status", "queued").get("/v1/training/jobs").then().body("total", equalTo(2))
+                .body("jobs.job_id", contains(c, b));
+        as(owner).queryParam("status", "cancelled").get("/v1/training/jobs").then().body("jobs.job_id", contains(a));
+        as(owner).queryParam("model_type", "maverick").get("/v1/training/jobs").then().body("jobs.job_id", contains(b));
+        as(owner).queryParam("model_type", "scout").queryParam("status", "queued").get("/v1/training/jobs").then()
+                .body("jobs.job_id", contains(c));
+        as(owner).queryParam("limit", "1").queryParam("offset", "1").get("/v1/training/jobs").then()
+                .body("total", equalTo(3)).body("jobs", hasSize(1)).body("jobs[0].job_id", equalTo(b));
+        as(owner).queryParam("status", "paused").get("/v1/training/jobs").then().statusCode(400)
+                .body("error.message", containsString("'status'")).body("error.message", containsString("cancelled"));
+        as(owner).queryParam("model_type", "llama").get("/v1/training/jobs").then().statusCode(400)
+                .body("error.message", containsString("'model_type'"));
+        as(owner).queryParam("limit", "0").get("/v1/training/jobs").then().statusCode(400)
+                .body("error.message", containsString("'limit'"));
+        as("stranger-" + owner).get("/v1/training/jobs").then().body("total", equalTo(0));
+    }
+
+    @Test
+    void cancellingAQueuedJobEndsItAtOnceAndOnlyOnce() {
+        String jobId = start(team, body(ready, Map.of())).getString("job_id");
+        as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200)
+                .body("job_id", equalTo(jobId)).body("status", equalTo("cancelled")).body("message", notNullValue());
+        as(team).get("/v1/training/jobs/" + jobId).then().body("status", equalTo("cancelled"))
+                .body("finished_at", notNullValue()).body("queue_position", nullValue());
+        as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(409)
+                .body("error.message", containsString("is cancelled"));
+        as(team).post("/v1/training/jobs/train-1/cancel").then().statusCode(404)
+                .body("error.message", containsString("train-1"));
+    }
+
+    @Test
+    void anotherTeamsJobIsNotFoundEverywhere() {
+        String jobId = start(team, body(ready, Map.of())).getString("job_id");
+        String stranger = "stranger-" + team;
+        as(stranger).get("/v1/training/jobs/" + jobId).then().statusCode(404).body("error.code", equalTo("not_found"));
+        as(stranger).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(404);
+        as(stranger).get("/v1/training/jobs/" + jobId + "/events").then().statusCode(404);
+        as(stranger).get("/v1/training/jobs/" + jobId + "/checkpoints").then().statusCode(404);
+        as(team).get("/v1/training/jobs/" + jobId).then().statusCode(200).body("status", equalTo("queued"));
+    }
+
+    @Test
+    void aJobsHistoryIsPagedAndStreamedAndAStreamResumesAfterItsLastEvent() throws Exception {
+        String jobId = start(team, body(ready, Map.of())).getString("job_id");
+        as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
+        JsonPath page = as(team).get("/v1/training/jobs/" + jobId + "/events").then().statusCode(200)
+                .body("total", equalTo(2)).extract().jsonPath();
+        assertEquals(List.of("status", "status"), page.getList("events.type"));
+        assertEquals("cancelled", page.getString("events[0].data.status"), "newest first");
+        assertEquals("queued", page.getString("events[1].data.status"));
+        long first = page.getLong("events[1].id");
+        long second = page.getLong("events[0].id");
+
+        // The stream sends the history oldest first with event ids, and ends: the job is over.
+        List<String> all = sse(jobId, null);
+        assertEquals(List.of("id:" + first, "event:status", "id:" + second, "event:status"),
+                all.stream().filter(l -> l.startsWith("id:") || l.startsWith("event:")).toList(), String.join("\n", all));
+        // Reconnecting after the first event gives exactly the rest.
+        List<String> rest = sse(jobId, Long.toString(first));
+        assertEquals(List.of("id:" + second), rest.stream().filter(l -> l.startsWith("id:")).toList());
+        assertTrue(rest.stream().anyMatch(l -> l.startsWith("data:") && l.contains("\"cancelled\"")), String.join("\n", rest));
+        as(team).header("Last-Event-ID", "yesterday").accept("text/event-stream")
+                .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(400);
+    }
+
+    private static List<String> sse(String jobId, String lastEventId) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + RestAssured.port
+                        + "/v1/training/jobs/" + jobId + "/events"))
+                .header("Accept", "text/event-stream").header("x-mlinfra-identity", TestIdentities.token(team, "read"))
+                .timeout(Duration.ofSeconds(30));
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<java.io.InputStream> response = HttpClient.newHttpClient().send(request.build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode());
+        assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                lines.add(line.replace(": ", ":"));
+            }
+        }
+        return lines;
+    }
+
+    @Test
+    void transitionsAreAnnouncedAndCapacityIsAskedForAndGivenBack() throws Exception {
+        String jobId = start(team, body(ready, Map.of())).getString("job_id");
+        as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
+        String gpuTopic = ConfigProvider.getConfig().getValue("mlinfra.training.gpu-topic", String.class);
+        List<JsonNode> training = events("mlinfra.training", jobId, 2);
+        assertEquals(List.of("training.job.queued", "training.job.cancelled"), training.stream().map(e -> e.get("type").asText()).toList());
+        assertEquals(team, training.get(0).get("team").asText());
+        assertEquals(ready, training.get(0).get("data").get("dataset_id").asText());
+        assertEquals("training-service", training.get(0).get("source").asText());
+        List<JsonNode> gpu = events(gpuTopic, jobId, 2);
+        assertEquals(List.of("gpu.requested", "gpu.released"), gpu.stream().map(e -> e.get("type").asText()).toList());
+        assertEquals("scout", gpu.get(0).get("data").get("model_type").asText());
+        assertEquals("training-service", gpu.get(0).get("data").get("requester").asText());
+    }
+
+    private static List<JsonNode> events(String topic, String subject, int expected) throws Exception {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<JsonNode> found = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            while (found.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (subject.equals(r.key())) {
+                        found.add(JSON.readTree(r.value()));
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    @Test
+    void aDatasetThatAnOpenJobTrainsOnCannotBeDeleted() throws Exception {
+        String owner = "use-" + UUID.randomUUID().toString().substring(0, 6);
+        String dataset = TrainingTestPeers.dataset(owner, TrainingTestPeers.SAMPLE);
+        String jobId = start(owner, body(dataset, Map.of())).getString("job_id");
+        as(owner).queryParam("dataset_id", dataset).get("/internal/v1/training/jobs").then().statusCode(200)
+                .body("jobs.job_id", contains(jobId)).body("jobs[0].status", equalTo("queued"));
+        // dataset-service learns of the job from its queued event.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<String> usedBy = List.of();
+        while (usedBy.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            usedBy = given().baseUri(TrainingTestPeers.datasetsUrl()).header("x-mlinfra-identity", TestIdentities.token(owner, "read"))
+                    .get("/internal/v1/datasets/" + dataset).then().statusCode(200).extract().jsonPath().getList("used_by");
+        }
+        assertEquals(List.of(jobId), usedBy);
+        String message = awaitDelete(owner, dataset, 409);
+        assertTrue(message.contains(jobId + " (queued)"), message);
+        as(owner).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
+        as(owner).queryParam("dataset_id", dataset).get("/internal/v1/training/jobs").then().body("jobs", hasSize(0));
+        awaitDelete(owner, dataset, 200);
+    }
+
+    /** Deletes the dataset through dataset-service until the answer has the status (events take a moment). */
+    private static String awaitDelete(String owner, String dataset, int status) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        var response = given().baseUri(TrainingTestPeers.datasetsUrl())
+                .header("x-mlinfra-identity", TestIdentities.token(owner, "read", "write")).delete("/v1/datasets/" + dataset);
+        while (response.statusCode() != status && System.nanoTime() < deadline) {
+            Thread.sleep(300);
+            response = given().baseUri(TrainingTestPeers.datasetsUrl())
+                    .header("x-mlinfra-identity", TestIdentities.token(owner, "read", "write")).delete("/v1/datasets/" + dataset);
+        }
+        assertEquals(status, response.statusCode(), response.asString());
+        return response.asString();
+    }
+}
