@@ -40,9 +40,12 @@ public class TrainingJob extends PanacheEntityBase {
     public record DatasetRef(String uri, String format, String checksumSha256, Long numExamples) {
     }
 
-    /** How far a running job is (a JSON column), from the trainer's step reports. */
-    public record Progress(int currentEpoch, int totalEpochs, int currentStep, int totalSteps, double loss,
-            double learningRate, double tokensPerSecond, Long etaSeconds, Integer resumedFromStep, Instant attemptStartedAt) {
+    /**
+     * How far a running job is (a JSON column), from the trainer's step reports; before the first
+     * step of a launch only the step counts are known.
+     */
+    public record Progress(Integer currentEpoch, Integer totalEpochs, int currentStep, int totalSteps, Double loss,
+            Double learningRate, Double tokensPerSecond, Long etaSeconds, Integer resumedFromStep, Instant attemptStartedAt) {
     }
 
     /** Where a finished job's results are (a JSON column). */

@@ -1,5 +1,6 @@
 package dev.mlinfra.commons.json;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -13,6 +14,8 @@ import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.TimeZone;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 
@@ -36,6 +39,9 @@ public class JsonSetup implements ObjectMapperCustomizer {
         mapper.disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
         mapper.setSerializationInclusion(JsonInclude.Include.NON_NULL);
         mapper.registerModule(new SimpleModule("mlinfra-time").addSerializer(Instant.class, new SecondsInstant()));
+        // Where the Java time module is registered after this one, its serializer wins; it honours this format.
+        mapper.configOverride(Instant.class).setFormat(JsonFormat.Value.forPattern("yyyy-MM-dd'T'HH:mm:ss'Z'")
+                .withTimeZone(TimeZone.getTimeZone(ZoneOffset.UTC)));
         return mapper;
     }
 

@@ -5,6 +5,9 @@ import dev.mlinfra.training.TrainingCheckpoint;
 import dev.mlinfra.training.TrainingJob;
 import dev.mlinfra.training.TrainingJobEvent;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The API records of training jobs, as the contract spells them (and what it leaves open, named alike). */
@@ -14,8 +17,8 @@ public final class JobViews {
     }
 
     /** The contract's progress, with throughput and the time left. */
-    public record ProgressView(int currentEpoch, int totalEpochs, int currentStep, int totalSteps, double loss,
-            double learningRate, double tokensPerSecond, Long etaSeconds) {
+    public record ProgressView(Integer currentEpoch, Integer totalEpochs, int currentStep, int totalSteps, Double loss,
+            Double learningRate, Double tokensPerSecond, Long etaSeconds) {
     }
 
     public record ArtifactsView(String output, String adapter, String model, String metrics) {
@@ -42,14 +45,40 @@ public final class JobViews {
     public record CheckpointView(int step, Double loss, String location, Instant createdAt) {
     }
 
+    /** The order metrics and config are shown in (the database keeps JSON objects without an order). */
+    private static final List<String> METRICS_ORDER = List.of("eval_loss", "accuracy", "f1", "trajectory_similarity",
+            "num_examples", "train_loss", "steps", "labels", "base");
+    private static final List<String> CONFIG_ORDER = Arrays.stream(NewJobRequest.JobConfig.class.getRecordComponents())
+            .map(c -> snake(c.getName())).toList();
+
+    static Map<String, Object> ordered(Map<String, Object> values, List<String> order) {
+        if (values == null) {
+            return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        order.stream().filter(values::containsKey).forEach(k -> out.put(k, values.get(k)));
+        values.keySet().stream().filter(k -> !out.containsKey(k)).sorted().forEach(k -> out.put(k, values.get(k)));
+        out.replaceAll((k, v) -> v instanceof Map<?, ?> nested ? ordered(castMap(nested), order) : v);
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Map<?, ?> map) {
+        return (Map<String, Object>) map;
+    }
+
+    private static String snake(String name) {
+        return name.replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT);
+    }
+
     public static JobView full(TrainingJob j, Integer queuePosition) {
         TrainingJob.Progress p = j.progress;
         boolean showProgress = p != null && j.status != JobStatus.QUEUED;
         return new JobView(j.jobId, j.status, j.createdAt, j.startedAt, j.finishedAt, j.modelType, j.datasetId,
-                j.experimentName, j.description, j.config, j.status == JobStatus.QUEUED ? queuePosition : null,
+                j.experimentName, j.description, ordered(j.config, CONFIG_ORDER), j.status == JobStatus.QUEUED ? queuePosition : null,
                 showProgress ? new ProgressView(p.currentEpoch(), p.totalEpochs(), p.currentStep(), p.totalSteps(), p.loss(),
                         p.learningRate(), p.tokensPerSecond(), j.status.terminal() ? null : p.etaSeconds()) : null,
-                j.status == JobStatus.COMPLETED ? j.metrics : null,
+                j.status == JobStatus.COMPLETED ? ordered(j.metrics, METRICS_ORDER) : null,
                 j.artifacts == null ? null : new ArtifactsView(j.artifacts.output(), j.artifacts.adapter(), j.artifacts.model(),
                         j.artifacts.metrics()),
                 j.status == JobStatus.FAILED ? j.error : null);

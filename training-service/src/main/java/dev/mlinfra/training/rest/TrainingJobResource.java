@@ -129,7 +129,7 @@ public class TrainingJobResource {
                     if (!batch.events().isEmpty()) {
                         quiet[0] = 0;
                         return batch.events().stream().map(e -> sse.newEventBuilder().id(Long.toString(e.id)).name(e.type)
-                                .mediaType(MediaType.APPLICATION_JSON_TYPE).data(JobViews.event(e)).build()).toList();
+                                .data(toJson(JobViews.event(e))).build()).toList();
                     }
                     if (++quiet[0] % KEEP_ALIVE_EVERY == 0) {
                         return List.of(sse.newEventBuilder().comment("keep-alive").build());
@@ -144,6 +144,15 @@ public class TrainingJobResource {
     public Uni<Map<String, List<CheckpointView>>> checkpoints(@PathParam("job_id") String jobId) {
         return jobs.checkpoints(caller.team(), jobId)
                 .map(list -> Map.of("checkpoints", list.stream().map(JobViews::checkpoint).toList()));
+    }
+
+    /** An event's data: its view as one line of JSON. */
+    private String toJson(Object view) {
+        try {
+            return json.writeValueAsString(view);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static long parseLastEventId(String value) {

@@ -90,8 +90,9 @@ public class ProgressRecorder {
             eta = Math.round((double) elapsed / (step - resumedFrom) * (total - step));
         }
         job.progress = new TrainingJob.Progress(d.path("epoch").asInt(), d.path("total_epochs").asInt(), step, total,
-                d.path("loss").asDouble(), d.path("learning_rate").asDouble(), Math.round(d.path("tokens_per_second").asDouble()),
-                eta, before == null ? null : before.resumedFromStep(), attemptStart);
+                d.path("loss").asDouble(), d.path("learning_rate").asDouble(),
+                (double) Math.round(d.path("tokens_per_second").asDouble()), eta,
+                before == null ? null : before.resumedFromStep(), attemptStart);
         job.updatedAt = Instant.now();
         Map<String, Object> data = map(d);
         data.remove("job_id");
@@ -112,9 +113,10 @@ public class ProgressRecorder {
         int resumedFrom = d.path("resumed_from_step").asInt(0);
         Instant now = Instant.now();
         TrainingJob.Progress p = job.progress;
-        job.progress = new TrainingJob.Progress(p == null ? 0 : p.currentEpoch(), p == null ? 0 : p.totalEpochs(),
-                resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps()), p == null ? 0 : p.loss(),
-                p == null ? 0 : p.learningRate(), 0, null, resumedFrom, now);
+        // Until the first step of this launch: where it starts, and the loss it had there (when it resumes).
+        job.progress = new TrainingJob.Progress(p == null ? null : p.currentEpoch(), p == null ? null : p.totalEpochs(),
+                resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps()), p == null ? null : p.loss(),
+                p == null ? null : p.learningRate(), null, null, resumedFrom, now);
         job.updatedAt = now;
         Map<String, Object> data = map(d);
         data.remove("job_id");

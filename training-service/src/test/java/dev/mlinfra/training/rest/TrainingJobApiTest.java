@@ -250,6 +250,8 @@ class TrainingJobApiTest {
         List<String> all = sse(jobId, null);
         assertEquals(List.of("id:" + first, "event:status", "id:" + second, "event:status"),
                 all.stream().filter(l -> l.startsWith("id:") || l.startsWith("event:")).toList(), String.join("\n", all));
+        assertTrue(all.stream().allMatch(l -> l.isEmpty() || l.startsWith("id:") || l.startsWith("event:")
+                || l.startsWith("data:{")), "only SSE fields, data as JSON: " + String.join("\n", all));
         // Reconnecting after the first event gives exactly the rest.
         List<String> rest = sse(jobId, Long.toString(first));
         assertEquals(List.of("id:" + second), rest.stream().filter(l -> l.startsWith("id:")).toList());
