@@ -4,15 +4,20 @@
 #   direct   client --identity token--> infra-service
 #   nginx    client --> nginx (keepalive upstream, adds the identity token) --> infra-service
 # and compares them with the targets: gateway >= 70% of nginx's throughput, <= 1 ms added at p50.
+# With BENCH_BASELINE_REF it also measures the gateway built from that git revision beside this
+# one (same devstack, service and database), and with BENCH_UNCACHED_AUTH=1 each gateway once more
+# with its API-key cache off, so every request reads its key from the database.
 #
 # Starts its own devstack, infra-service and gateway (data in a temporary folder, so a running
 # ./mlinfra is left alone) and removes everything it started when it ends.
 # Installs wrk and nginx with apt-get when they are missing; builds what is missing or stale.
 #
 # Settings (environment): BENCH_DURATION (each measured case, default 20s), BENCH_WARMUP (each
-# case, default 10s), BENCH_SINGLE_DURATION (each one-connection latency case, default 10s), BENCH_CONNECTIONS (default 64), BENCH_THREADS (default 2),
-# BENCH_PATH (default /v1/infrastructure/status), BENCH_GATEWAY_OPTS (extra JVM options of the
-# gateway, e.g. -Dquarkus.vertx.event-loops-pool-size=1 to compare a setting).
+# case, default 10s), BENCH_SINGLE_DURATION (each one-connection latency case, default 10s),
+# BENCH_CONNECTIONS (default 64), BENCH_THREADS (default 2), BENCH_PATH (default
+# /v1/infrastructure/status), BENCH_GATEWAY_OPTS (extra JVM options of the gateway, e.g.
+# -Dquarkus.vertx.event-loops-pool-size=1 to compare a setting), BENCH_BASELINE_REF (a git
+# revision whose gateway is measured too; built in a temporary worktree), BENCH_UNCACHED_AUTH=1.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,6 +30,8 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 TARGET_PATH=${BENCH_PATH:-/v1/infrastructure/status}
 GATEWAY_OPTS=${BENCH_GATEWAY_OPTS:-}
+BASELINE_REF=${BENCH_BASELINE_REF:-}
+UNCACHED_AUTH=${BENCH_UNCACHED_AUTH:-0}
 START_TIMEOUT=120
 
 WORK=
@@ -62,6 +69,7 @@ cleanup() {
   trap - EXIT INT TERM
   stop_started "$status"
   if [ -n "$WORK" ]; then
+    [ -d "$WORK/baseline" ] && git -C "$ROOT" worktree remove --force "$WORK/baseline" >/dev/null 2>&1
     rm -rf "$WORK"
   fi
   exit "$status"
@@ -133,6 +141,17 @@ measure() { measure_with "$THREADS" "$CONNECTIONS" "$@"; }
 # Without queueing: one connection, one request at a time; shows the latency each hop adds.
 measure_single() { measure_with 1 1 "$@"; }
 
+# Builds the gateway of BASELINE_REF in a worktree under WORK (package only: the local Maven
+# repository keeps this checkout's artifacts) and prints the path of its quarkus-run.jar.
+build_baseline() {
+  local dir="$WORK/baseline"
+  git -C "$ROOT" worktree add --detach "$dir" "$BASELINE_REF" >"$WORK/baseline-build.log" 2>&1 ||
+    die "cannot check out $BASELINE_REF (log: $WORK/baseline-build.log)"
+  (cd "$dir" && ./mvnw -B -q -pl gateway -am package -Dmaven.test.skip=true) >>"$WORK/baseline-build.log" 2>&1 ||
+    die "the gateway of $BASELINE_REF does not build (log: $WORK/baseline-build.log)"
+  echo "$dir/gateway/target/quarkus-app/quarkus-run.jar"
+}
+
 main() {
   [ "$(id -u)" = 0 ] || command -v wrk >/dev/null || die "run as root (apt-get installs wrk and nginx) or install them first"
   # Other work on the machine skews every number; remember how busy it was before we started.
@@ -148,34 +167,55 @@ main() {
   trap 'exit 130' INT TERM
   mkdir -p "$WORK/keys"
 
-  say "starting devstack, infra-service and gateway (work folder $WORK)"
+  # The gateways to measure: name, jar, extra JVM options.
+  local -a names=(gateway) jars=("$ROOT/gateway/target/quarkus-app/quarkus-run.jar") extra=("")
+  if [ -n "$BASELINE_REF" ]; then
+    say "building the gateway of $BASELINE_REF"
+    names+=("gateway@$BASELINE_REF")
+    jars+=("$(build_baseline)")
+    extra+=("")
+  fi
+  if [ "$UNCACHED_AUTH" = 1 ]; then
+    local n=${#names[@]} i
+    for ((i = 0; i < n; i++)); do
+      names+=("${names[i]}, keys uncached")
+      jars+=("${jars[i]}")
+      extra+=("-Dmlinfra.gateway.auth.cache-ttl=PT0S")
+    done
+  fi
+
+  say "starting devstack, infra-service and ${#names[@]} gateway(s) (work folder $WORK)"
   start_devstack gateway,infra
 
-  local service_port gateway_port nginx_port
+  local service_port nginx_port
   free_port; service_port=$PORT
-  free_port; gateway_port=$PORT
   free_port; nginx_port=$PORT
-  GATEWAY_PORT=$gateway_port
-  local -a infra_opts gateway_opts
+  local -a infra_opts gateway_opts ports=() gateway_pids=()
   mapfile -t infra_opts < <(app_options infra)
-  mapfile -t gateway_opts < <(app_options gateway)
   background infra-service java -Xmx384m "${infra_opts[@]}" "-Dquarkus.http.port=$service_port" \
     -jar "$ROOT/infra-service/target/quarkus-app/quarkus-run.jar"
   local service_pid=${PIDS[-1]}
 
-  local api_key key_id
+  local api_key key_id i
   key_id=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
   api_key="mlk_${key_id}_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
-  # shellcheck disable=SC2086 # BENCH_GATEWAY_OPTS is a space-separated list on purpose
-  MLINFRA_BOOTSTRAP_API_KEY=$api_key background gateway java -Xmx384m "${gateway_opts[@]}" \
-    "-Dquarkus.http.port=$gateway_port" \
-    "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
-    "-Dmlinfra.gateway.services.infrastructure.url=http://127.0.0.1:$service_port" \
-    "-Dmlinfra.gateway.rate-limit.limits.infrastructure=100000000" \
-    $GATEWAY_OPTS -jar "$ROOT/gateway/target/quarkus-app/quarkus-run.jar"
-  local gateway_pid=${PIDS[-1]}
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    free_port; ports+=("$PORT")
+    [ "$i" = 0 ] && GATEWAY_PORT=$PORT
+    mapfile -t gateway_opts < <(app_options gateway)
+    # Every gateway shares the database, so the first creates the bootstrap key and all accept it.
+    # shellcheck disable=SC2086 # BENCH_GATEWAY_OPTS and the extra options are space-separated lists
+    MLINFRA_BOOTSTRAP_API_KEY=$api_key background "gateway-$i" java -Xmx384m "${gateway_opts[@]}" \
+      "-Dquarkus.http.port=${ports[i]}" \
+      "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
+      "-Dmlinfra.gateway.services.infrastructure.url=http://127.0.0.1:$service_port" \
+      "-Dmlinfra.gateway.rate-limit.limits.infrastructure=100000000" \
+      $GATEWAY_OPTS ${extra[i]} -jar "${jars[i]}"
+    gateway_pids+=("${PIDS[-1]}")
+    # one at a time: the first creates the key the others then find
+    wait_ready "${names[i]}" "${ports[i]}" "${PIDS[-1]}"
+  done
   wait_ready infra-service "$service_port" "$service_pid"
-  wait_ready gateway "$gateway_port" "$gateway_pid"
 
   local token
   token=$(mint_identity_token "$key_id")
@@ -188,54 +228,86 @@ main() {
     waited_nginx=$((waited_nginx + 1))
   done
 
-  local gateway_url="http://127.0.0.1:$gateway_port$TARGET_PATH"
   local direct_url="http://127.0.0.1:$service_port$TARGET_PATH"
   local nginx_url="http://127.0.0.1:$nginx_port$TARGET_PATH"
   local -a gateway_hdr=(-H "x-api-key: $api_key")
   local -a direct_hdr=(-H "x-mlinfra-identity: $token")
 
-  # The three must return the same answer, and it must be the service's, not a refusal.
-  local g d n
-  g=$(curl -s -o "$WORK/gateway.body" -w '%{http_code}' "${gateway_hdr[@]}" "$gateway_url")
+  # Every way must return the same answer, and it must be the service's, not a refusal.
+  local d n g
   d=$(curl -s -o "$WORK/direct.body" -w '%{http_code}' "${direct_hdr[@]}" "$direct_url")
   n=$(curl -s -o "$WORK/nginx.body" -w '%{http_code}' "$nginx_url")
-  say "GET $TARGET_PATH answers: gateway $g, direct $d, nginx $n: $(head -c 200 "$WORK/direct.body")"
-  if [ "$g" != "$d" ] || [ "$d" != "$n" ]; then
-    die "the three ways answer differently (gateway $g, direct $d, nginx $n): $(cat "$WORK/gateway.body")"
-  fi
+  say "GET $TARGET_PATH answers: direct $d, nginx $n: $(head -c 200 "$WORK/direct.body")"
+  [ "$d" = "$n" ] || die "direct and nginx answer differently ($d, $n)"
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    g=$(curl -s -o "$WORK/gateway-$i.body" -w '%{http_code}' "${gateway_hdr[@]}" "http://127.0.0.1:${ports[i]}$TARGET_PATH")
+    [ "$g" = "$d" ] || die "${names[i]} answers $g, the service $d: $(cat "$WORK/gateway-$i.body")"
+  done
   case "$d" in 401|403|429|5*) die "the service refused the request ($d): $(cat "$WORK/direct.body")" ;; esac
 
-  say "warming up ($WARMUP each, twice that through the gateway: it warms both JVMs)"
-  measure "$gateway_url" "$WARMUP" "${gateway_hdr[@]}" >/dev/null
-  measure "$gateway_url" "$WARMUP" "${gateway_hdr[@]}" >/dev/null
+  say "warming up ($WARMUP each, twice that through each gateway: it warms both JVMs)"
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    measure "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$WARMUP" "${gateway_hdr[@]}" >/dev/null
+    measure "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$WARMUP" "${gateway_hdr[@]}" >/dev/null
+  done
   measure "$direct_url" "$WARMUP" "${direct_hdr[@]}" >/dev/null
   measure "$nginx_url" "$WARMUP" >/dev/null
 
   say "measuring ($DURATION each, $THREADS threads, $CONNECTIONS connections, $(nproc) cores)"
-  local r_gateway r_direct r_nginx
-  r_gateway=$(measure "$gateway_url" "$DURATION" "${gateway_hdr[@]}")
+  local -a loaded=() single=()
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    loaded+=("$(measure "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$DURATION" "${gateway_hdr[@]}")")
+  done
+  local r_direct r_nginx
   r_direct=$(measure "$direct_url" "$DURATION" "${direct_hdr[@]}")
   r_nginx=$(measure "$nginx_url" "$DURATION")
   say "measuring latency without queueing (1 connection, $SINGLE_DURATION each)"
-  local s_gateway s_direct s_nginx
-  s_gateway=$(measure_single "$gateway_url" "$SINGLE_DURATION" "${gateway_hdr[@]}")
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    single+=("$(measure_single "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$SINGLE_DURATION" "${gateway_hdr[@]}")")
+  done
+  local s_direct s_nginx
   s_direct=$(measure_single "$direct_url" "$SINGLE_DURATION" "${direct_hdr[@]}")
   s_nginx=$(measure_single "$nginx_url" "$SINGLE_DURATION")
 
-  report "$r_gateway" "$r_direct" "$r_nginx" "$d" "$s_gateway" "$s_direct" "$s_nginx"
+  say ""
+  say "GET $TARGET_PATH (answer: HTTP $d), $(date -u +%Y-%m-%d), $(nproc) cores"
+  say ""
+  say "Under load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+  say ""
+  table_head
+  for ((i = 0; i < ${#names[@]}; i++)); do table_row "${names[i]}" "${loaded[i]}"; done
+  table_row direct "$r_direct"
+  table_row nginx "$r_nginx"
+  say ""
+  say "Without queueing: wrk -t1 -c1 -d$SINGLE_DURATION"
+  say ""
+  table_head
+  for ((i = 0; i < ${#names[@]}; i++)); do table_row "${names[i]}" "${single[i]}"; done
+  table_row direct "$s_direct"
+  table_row nginx "$s_nginx"
+  say ""
+  for ((i = 0; i < ${#names[@]}; i++)); do
+    ratios "${names[i]}" "${loaded[i]}" "$r_direct" "$r_nginx" "${single[i]}" "$s_direct"
+  done
+  awk -v d="$r_direct" -v n="$r_nginx" -v sd="$s_direct" -v sn="$s_nginx" 'BEGIN {
+    split(d, D, " "); split(n, N, " "); split(sd, SD, " "); split(sn, SN, " ")
+    printf "nginx p50 - direct p50: %.3f ms under load, %.3f ms on one connection\n", N[2] - D[2], SN[2] - SD[2]
+  }'
+  if [ -n "$BASELINE_REF" ]; then
+    awk -v a="${loaded[0]}" -v b="${loaded[1]}" -v ref="$BASELINE_REF" 'BEGIN {
+      split(a, A, " "); split(b, B, " ")
+      printf "this gateway / gateway@%s throughput: %.0f%%, p50 difference: %+.3f ms\n", ref, A[1] / B[1] * 100, A[2] - B[2]
+    }'
+  fi
   say "load average (1 min) before the benchmark started anything: $LOAD_AT_START"
   if awk -v load="$LOAD_AT_START" 'BEGIN { exit !(load > 0.5) }'; then
     say "WARNING: other work was running on this machine; the numbers are skewed by it"
   fi
 }
 
-# A markdown table of the three paths, from measure's lines for gateway, direct and nginx.
-table() {
+table_head() {
   say "| path | requests/s | p50 (ms) | p99 (ms) | socket errors |"
   say "|---|---:|---:|---:|---|"
-  table_row gateway "$1"
-  table_row direct "$2"
-  table_row nginx "$3"
 }
 
 table_row() {
@@ -245,30 +317,15 @@ table_row() {
   say "| $name | $1 | $2 | $3 | $5 |"
 }
 
-report() {
-  local gateway=$1 direct=$2 nginx=$3 status=$4 single_gateway=$5 single_direct=$6 single_nginx=$7
-  say ""
-  say "GET $TARGET_PATH (answer: HTTP $status), $(date -u +%Y-%m-%d), $(nproc) cores"
-  say ""
-  say "Under load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-  say ""
-  table "$gateway" "$direct" "$nginx"
-  say ""
-  say "Without queueing: wrk -t1 -c1 -d$SINGLE_DURATION"
-  say ""
-  table "$single_gateway" "$single_direct" "$single_nginx"
-  # shellcheck disable=SC2086
-  awk -v g="$gateway" -v d="$direct" -v n="$nginx" 'BEGIN {
-    split(g, G, " "); split(d, D, " "); split(n, N, " ")
+# The targets for one gateway, from measure's lines: under load against direct and nginx, and
+# on one connection against direct.
+ratios() {
+  awk -v name="$1" -v g="$2" -v d="$3" -v n="$4" -v sg="$5" -v sd="$6" 'BEGIN {
+    split(g, G, " "); split(d, D, " "); split(n, N, " "); split(sg, SG, " "); split(sd, SD, " ")
     ratio = G[1] / N[1] * 100
     added = G[2] - D[2]
-    printf "\ngateway / nginx throughput: %.0f%% (target >= 70%%: %s)\n", ratio, (ratio >= 70 ? "met" : "NOT met")
-    printf "gateway p50 - direct p50:   %.3f ms (target <= 1 ms: %s)\n", added, (added <= 1 ? "met" : "NOT met")
-    printf "gateway / direct throughput: %.0f%%, nginx p50 - direct p50: %.3f ms\n", G[1] / D[1] * 100, N[2] - D[2]
-  }'
-  awk -v g="$single_gateway" -v d="$single_direct" -v n="$single_nginx" 'BEGIN {
-    split(g, G, " "); split(d, D, " "); split(n, N, " ")
-    printf "one connection: gateway p50 - direct p50: %.3f ms, nginx p50 - direct p50: %.3f ms\n", G[2] - D[2], N[2] - D[2]
+    printf "%s: / nginx throughput %.0f%% (target >= 70%%: %s); p50 - direct p50 %.3f ms (target <= 1 ms: %s); / direct throughput %.0f%%; one connection: p50 - direct p50 %.3f ms\n",
+      name, ratio, (ratio >= 70 ? "met" : "NOT met"), added, (added <= 1 ? "met" : "NOT met"), G[1] / D[1] * 100, SG[2] - SD[2]
   }'
 }
 

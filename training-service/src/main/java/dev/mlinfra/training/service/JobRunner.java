@@ -228,13 +228,16 @@ public class JobRunner {
             if (metrics != null) {
                 return complete(job, metrics).replaceWith((TrainingJob) null);
             }
+            if (job.status == JobStatus.CANCELLING && exit.outcome() != TrainerExit.Outcome.SUCCEEDED) {
+                // stopped as asked, or killed when it did not stop within the grace period
+                return transitions.move(job, JobStatus.CANCELLED, exit.outcome() == TrainerExit.Outcome.FAILED
+                        ? "Cancelled; the trainer did not stop in time and was ended (" + exit.reason() + ")"
+                        : "Cancelled; the trainer stopped after a checkpoint").replaceWith((TrainingJob) null);
+            }
             return switch (exit.outcome()) {
                 case SUCCEEDED -> failWith(job, "the trainer ended without writing its evaluation to " + job.outputUri);
                 case FAILED -> failWith(job, exit.reason());
-                case STOPPED, LOST -> job.status == JobStatus.CANCELLING
-                        ? transitions.move(job, JobStatus.CANCELLED, "Cancelled; the trainer stopped after a checkpoint")
-                                .replaceWith((TrainingJob) null)
-                        : resume(job, exit);
+                case STOPPED, LOST -> resume(job, exit);
             };
         });
     }
@@ -246,9 +249,8 @@ public class JobRunner {
         String adapter = job.config.getOrDefault("use_lora", Boolean.TRUE).equals(Boolean.FALSE) ? null : job.outputUri + "adapter/";
         job.artifacts = new TrainingJob.Artifacts(job.outputUri, adapter, adapter == null ? job.outputUri + "model/" : null,
                 job.outputUri + "eval/metrics.json");
-        return transitions.record(job, TrainingJobEvent.EVALUATION, "Evaluated on " + metrics.getOrDefault("num_examples", "?")
-                        + " held-out records", metrics)
-                .flatMap(ignored -> transitions.move(job, JobStatus.COMPLETED, "Completed; artifacts in " + job.outputUri));
+        return transitions.move(job, JobStatus.COMPLETED, "Completed; evaluated on " + metrics.getOrDefault("num_examples", "?")
+                + " held-out records; artifacts in " + job.outputUri);
     }
 
     private Uni<TrainingJob> failWith(TrainingJob job, String reason) {
