@@ -4,7 +4,6 @@ import dev.mlinfra.commons.events.GpuCapacity;
 import dev.mlinfra.infra.GpuPool;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -35,9 +34,6 @@ public interface GpuConfig {
     @WithDefault("15s")
     String metricsRefresh();
 
-    /** Retries of an event that could not be applied (the database is away): it is retried until it succeeds. */
-    Retry retry();
-
     interface Pool {
 
         /** How many GPUs (kind {@code gpu}) or execution slots (kind {@code slot}) the pool has. */
@@ -58,16 +54,5 @@ public interface GpuConfig {
 
         /** How many GPUs (or slots) of that pool one job or deployment of this model type holds. */
         int gpus();
-    }
-
-    interface Retry {
-
-        /** Wait before the first retry of an event that failed to apply. */
-        @WithDefault("PT0.2S")
-        Duration initialBackoff();
-
-        /** Longest wait between two retries (the wait doubles up to it). */
-        @WithDefault("PT10S")
-        Duration maxBackoff();
     }
 }

@@ -1,20 +1,13 @@
 package dev.mlinfra.infra.messaging;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
 import dev.mlinfra.commons.events.EventEnvelope;
+import dev.mlinfra.commons.events.EventInbox;
 import dev.mlinfra.commons.events.GpuCapacity;
-import dev.mlinfra.commons.events.ProcessedEvents;
-import dev.mlinfra.infra.config.GpuConfig;
 import dev.mlinfra.infra.service.GpuLedger;
 import dev.mlinfra.infra.service.LedgerMetrics;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -47,31 +40,20 @@ public class GpuRequestsConsumer {
 
     private final GpuLedger ledger;
     private final LedgerMetrics metrics;
-    private final ProcessedEvents processed;
-    private final GpuConfig.Retry retry;
-    private final ObjectReader envelopes;
-    private final ObjectReader requested;
-    private final ObjectReader released;
+    private final EventInbox inbox;
 
-    public GpuRequestsConsumer(GpuLedger ledger, LedgerMetrics metrics, ProcessedEvents processed, ObjectMapper json,
-            GpuConfig config) {
+    public GpuRequestsConsumer(GpuLedger ledger, LedgerMetrics metrics, EventInbox inbox) {
         this.ledger = ledger;
         this.metrics = metrics;
-        this.processed = processed;
-        this.retry = config.retry();
-        // Events may grow fields (as response bodies may): read tolerantly, unlike request bodies.
-        this.envelopes = json.readerFor(EventEnvelope.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-        this.requested = json.readerFor(GpuCapacity.Requested.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-        this.released = json.readerFor(GpuCapacity.Released.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        this.inbox = inbox;
     }
 
     @Incoming(CHANNEL)
     public Uni<Void> consume(String message) {
-        EventEnvelope event;
+        EventEnvelope event = inbox.read(message, CONSUMER);
         Command command;
         try {
-            event = envelopes.readValue(message);
-            command = command(event);
+            command = event == null ? null : command(event);
         } catch (IOException | IllegalArgumentException e) {
             LOG.warnf("Skipping a message of the GPU topic that is no usable event: %s", e.getMessage());
             return Uni.createFrom().voidItem();
@@ -79,9 +61,8 @@ public class GpuRequestsConsumer {
         if (command == null) {
             return Uni.createFrom().voidItem();
         }
-        return retried(() -> Panache.withTransaction(() -> processed.firstTime(event.id(), CONSUMER)
-                .flatMap(first -> first ? apply(command) : Uni.createFrom().voidItem())), event)
-                .call(() -> metrics.refresh().onFailure().recoverWithNull());
+        return inbox.applyOnce(event, CONSUMER, () -> apply(command))
+                .call(() -> metrics.refresh().onFailure().recoverWithNull()).replaceWithVoid();
     }
 
     private Uni<Void> apply(Command command) {
@@ -103,13 +84,13 @@ public class GpuRequestsConsumer {
             throw new IllegalArgumentException(event.type() + " event " + event.id() + " has no id or no data object");
         }
         if (GpuCapacity.REQUESTED.equals(event.type())) {
-            GpuCapacity.Requested r = requested.readValue(event.data());
+            GpuCapacity.Requested r = inbox.data(event, GpuCapacity.Requested.class);
             String requestId = orElse(r.requestId(), event.subject());
             return new Request(new GpuCapacity.Requested(required(event, "request_id", requestId),
                     required(event, "requester", r.requester()), required(event, "team", orElse(r.team(), event.team())),
                     r.modelType()));
         }
-        GpuCapacity.Released r = released.readValue(event.data());
+        GpuCapacity.Released r = inbox.data(event, GpuCapacity.Released.class);
         String requestId = orElse(r.requestId(), event.subject());
         return new Release(new GpuCapacity.Released(required(event, "request_id", requestId),
                 required(event, "requester", r.requester()), required(event, "team", orElse(r.team(), event.team())),
@@ -125,27 +106,5 @@ public class GpuRequestsConsumer {
             throw new IllegalArgumentException(event.type() + " event " + event.id() + " has no " + field);
         }
         return value;
-    }
-
-    /** Applies the work until it succeeds, building it anew (a new transaction) for every attempt. */
-    private Uni<Void> retried(Supplier<Uni<Void>> work, EventEnvelope event) {
-        AtomicInteger failures = new AtomicInteger();
-        return Uni.createFrom().deferred(work::get)
-                .onFailure().invoke(e -> {
-                    if (failures.incrementAndGet() == 1) {
-                        LOG.warnf("Applying %s event %s of %s failed; retrying until it succeeds: %s", event.type(),
-                                event.id(), event.subject(), e.toString());
-                    } else {
-                        LOG.debugf("Applying %s event %s failed again (%d): %s", event.type(), event.id(), failures.get(),
-                                e.toString());
-                    }
-                })
-                .onFailure().retry().withBackOff(retry.initialBackoff(), retry.maxBackoff()).indefinitely()
-                .invoke(() -> {
-                    if (failures.get() > 0) {
-                        LOG.infof("Applied %s event %s of %s after %d failed attempts", event.type(), event.id(),
-                                event.subject(), failures.get());
-                    }
-                });
     }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.commons.events.EventEnvelope;
 import dev.mlinfra.commons.events.GpuCapacity;
-import dev.mlinfra.commons.events.ProcessedEvents;
+import dev.mlinfra.commons.events.EventInbox;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.commons.storage.S3Config;
 import dev.mlinfra.training.JobStatus;
@@ -52,7 +52,7 @@ public class JobRunner {
     private final CheckpointRepository checkpoints;
     private final JobTransitions transitions;
     private final TrainingBackend backend;
-    private final ProcessedEvents processed;
+    private final EventInbox inbox;
     private final ObjectStore store;
     private final S3Config s3;
     private final TrainingConfig config;
@@ -63,13 +63,13 @@ public class JobRunner {
     private volatile boolean stopping;
 
     public JobRunner(TrainingJobRepository jobs, CheckpointRepository checkpoints, JobTransitions transitions,
-            TrainingBackend backend, ProcessedEvents processed, ObjectStore store, S3Config s3, TrainingConfig config,
+            TrainingBackend backend, EventInbox inbox, ObjectStore store, S3Config s3, TrainingConfig config,
             ObjectMapper json, @ConfigProperty(name = "kafka.bootstrap.servers") String kafkaServers) {
         this.jobs = jobs;
         this.checkpoints = checkpoints;
         this.transitions = transitions;
         this.backend = backend;
-        this.processed = processed;
+        this.inbox = inbox;
         this.store = store;
         this.s3 = s3;
         this.config = config;
@@ -98,41 +98,42 @@ public class JobRunner {
 
     // ------------------------------------------------------------------ capacity
 
-    /** A grant from the ledger: the job starts running and its trainer is launched. Ignored when not for a queued job. */
+    /**
+     * A grant from the ledger (applied once): the job starts running and its trainer is launched
+     * once that is committed. Ignored when the job is no longer queued.
+     */
     public Uni<Void> granted(EventEnvelope event, GpuCapacity.Granted grant) {
         if (!launching.add(grant.requestId())) {
             return Uni.createFrom().failure(new IllegalStateException("job " + grant.requestId() + " is being launched"));
         }
-        return markStarted(event, grant).flatMap(job -> job == null ? Uni.createFrom().voidItem() : launch(job))
+        return inbox.applyOnce(event, CONSUMER, () -> markStarted(grant))
+                .flatMap(job -> job == null ? Uni.createFrom().voidItem() : launch(job))
                 .eventually(() -> launching.remove(grant.requestId()));
     }
 
-    @WithTransaction
-    Uni<TrainingJob> markStarted(EventEnvelope event, GpuCapacity.Granted grant) {
-        return processed.firstTime(event.id(), CONSUMER).flatMap(first -> !first ? Uni.createFrom().nullItem()
-                : jobs.lockJob(grant.requestId()).flatMap(job -> {
-                    if (job == null || job.status != JobStatus.QUEUED) {
-                        // cancelled meanwhile: its release is on its way to the ledger already
-                        return Uni.createFrom().nullItem();
-                    }
-                    job.attempts++;
-                    job.progress = null;
-                    return transitions.move(job, JobStatus.RUNNING, "Capacity granted (" + grant.gpus() + " of pool '"
-                            + grant.pool() + "'); the trainer starts");
-                }));
+    /** Inside the transaction that applies the grant. */
+    Uni<TrainingJob> markStarted(GpuCapacity.Granted grant) {
+        return jobs.lockJob(grant.requestId()).flatMap(job -> {
+            if (job == null || job.status != JobStatus.QUEUED) {
+                // cancelled meanwhile: its release is on its way to the ledger already
+                return Uni.createFrom().nullItem();
+            }
+            job.attempts++;
+            job.progress = null;
+            return transitions.move(job, JobStatus.RUNNING, "Capacity granted (" + grant.gpus() + " of pool '"
+                    + grant.pool() + "'); the trainer starts");
+        });
     }
 
-    /** The ledger can never grant what the job needs: it fails with the ledger's reason. */
-    @WithTransaction
-    public Uni<Void> denied(EventEnvelope event, GpuCapacity.Denied denial) {
-        return processed.firstTime(event.id(), CONSUMER).flatMap(first -> !first ? Uni.createFrom().voidItem()
-                : jobs.lockJob(denial.requestId()).flatMap(job -> {
-                    if (job == null || job.status != JobStatus.QUEUED) {
-                        return Uni.createFrom().voidItem();
-                    }
-                    job.error = "no capacity can be granted: " + denial.reason();
-                    return transitions.move(job, JobStatus.FAILED, "Failed: " + job.error).replaceWithVoid();
-                }));
+    /** The ledger can never grant what the job needs: it fails with the ledger's reason. Inside the transaction that applies it. */
+    public Uni<Void> denied(GpuCapacity.Denied denial) {
+        return jobs.lockJob(denial.requestId()).flatMap(job -> {
+            if (job == null || job.status != JobStatus.QUEUED) {
+                return Uni.createFrom().voidItem();
+            }
+            job.error = "no capacity can be granted: " + denial.reason();
+            return transitions.move(job, JobStatus.FAILED, "Failed: " + job.error).replaceWithVoid();
+        });
     }
 
     /** Starts the job's trainer on a worker thread; a trainer that cannot start fails the job. */

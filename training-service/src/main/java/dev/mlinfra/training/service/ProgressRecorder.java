@@ -3,14 +3,12 @@ package dev.mlinfra.training.service;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.events.EventEnvelope;
-import dev.mlinfra.commons.events.ProcessedEvents;
 import dev.mlinfra.training.JobStatus;
 import dev.mlinfra.training.TrainingCheckpoint;
 import dev.mlinfra.training.TrainingJob;
 import dev.mlinfra.training.TrainingJobEvent;
 import dev.mlinfra.training.repository.CheckpointRepository;
 import dev.mlinfra.training.repository.TrainingJobRepository;
-import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -28,50 +26,45 @@ import java.util.Map;
 @ApplicationScoped
 public class ProgressRecorder {
 
-    private static final String CONSUMER = "training-service.progress";
     /** A job's progress is announced on mlinfra.training at most this often (every step goes to its history). */
     private static final Duration ANNOUNCE_EVERY = Duration.ofSeconds(10);
 
     private final TrainingJobRepository jobs;
     private final CheckpointRepository checkpoints;
     private final JobTransitions transitions;
-    private final ProcessedEvents processed;
     private final ObjectMapper json;
     private final Map<String, Instant> announced = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProgressRecorder(TrainingJobRepository jobs, CheckpointRepository checkpoints, JobTransitions transitions,
-            ProcessedEvents processed, ObjectMapper json) {
+            ObjectMapper json) {
         this.jobs = jobs;
         this.checkpoints = checkpoints;
         this.transitions = transitions;
-        this.processed = processed;
         this.json = json;
     }
 
-    /** Applies one report (once, however often Kafka delivers it). Reports for jobs that are not running are dropped. */
-    @WithTransaction
+    /** Applies one report, inside the transaction that records it as applied. Reports for jobs that are not running are dropped. */
     public Uni<Void> apply(EventEnvelope report) {
-        return processed.firstTime(report.id(), CONSUMER).flatMap(first -> !first ? Uni.createFrom().voidItem()
-                : jobs.lockJob(report.subject()).flatMap(job -> {
-                    if (job == null || (job.status != JobStatus.RUNNING && job.status != JobStatus.CANCELLING)) {
-                        return Uni.createFrom().voidItem();
-                    }
-                    JsonNode data = report.data();
-                    return switch (report.type()) {
-                        case "training.step" -> step(job, data);
-                        case "training.started" -> started(job, data);
-                        case "training.checkpoint" -> checkpoint(job, data, report.time());
-                        case "training.evaluation" -> transitions.record(job, TrainingJobEvent.EVALUATION,
-                                evaluated(data), map(data));
-                        case "training.failed" -> transitions.record(job, TrainingJobEvent.INFO,
-                                "The trainer reports a failure: " + data.path("reason").asText(), map(data));
-                        case "training.completed" -> transitions.record(job, TrainingJobEvent.INFO,
-                                "The trainer reports it finished; its artifacts are written", map(data));
-                        case "training.cancelled" -> transitions.record(job, TrainingJobEvent.INFO,
-                                "The trainer stopped after a checkpoint", map(data));
-                        default -> Uni.createFrom().voidItem();
-                    };
-                }));
+        return jobs.lockJob(report.subject()).flatMap(job -> {
+            if (job == null || (job.status != JobStatus.RUNNING && job.status != JobStatus.CANCELLING)) {
+                return Uni.createFrom().voidItem();
+            }
+            JsonNode data = report.data();
+            return switch (report.type()) {
+                case "training.step" -> step(job, data);
+                case "training.started" -> started(job, data);
+                case "training.checkpoint" -> checkpoint(job, data, report.time());
+                case "training.evaluation" -> transitions.record(job, TrainingJobEvent.EVALUATION,
+                        evaluated(data), map(data));
+                case "training.failed" -> transitions.record(job, TrainingJobEvent.INFO,
+                        "The trainer reports a failure: " + data.path("reason").asText(), map(data));
+                case "training.completed" -> transitions.record(job, TrainingJobEvent.INFO,
+                        "The trainer reports it finished; its artifacts are written", map(data));
+                case "training.cancelled" -> transitions.record(job, TrainingJobEvent.INFO,
+                        "The trainer stopped after a checkpoint", map(data));
+                default -> Uni.createFrom().voidItem();
+            };
+        });
     }
 
     /** "Evaluated on 35 held-out records: eval_loss 1.66, accuracy 0.63, ... (base: ...)". */
