@@ -110,3 +110,21 @@ stop_started() {
     tail -n 15 "$WORK"/*.log >&2 2>/dev/null || true
   fi
 }
+
+# Reads wrk's output (with --latency) and prints "requests_per_second p50_ms p99_ms non_2xx socket_errors".
+wrk_summary() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      return v + 0
+    }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    $1 == "Requests/sec:" { rps = $2 }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /Socket errors:/ { errors = $0; sub(/.*Socket errors: /, "", errors); gsub(/ /, "", errors) }
+    END { printf "%.0f %.3f %.3f %d %s\n", rps, p50, p99, non2xx, (errors == "" ? "none" : errors) }
+  '
+}

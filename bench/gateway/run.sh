@@ -120,20 +120,7 @@ measure_with() {
   local out
   out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" "$url")
   printf '%s\n' "$out" >>"$WORK/wrk.log"
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
-      return v + 0
-    }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    $1 == "Requests/sec:" { rps = $2 }
-    /Non-2xx or 3xx responses:/ { non2xx = $NF }
-    /Socket errors:/ { errors = $0; sub(/.*Socket errors: /, "", errors); gsub(/ /, "", errors) }
-    END { printf "%.0f %.3f %.3f %d %s\n", rps, p50, p99, non2xx, (errors == "" ? "none" : errors) }
-  ' <<<"$out"
+  wrk_summary <<<"$out"
 }
 
 # Under load: the configured threads and connections.

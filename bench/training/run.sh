@@ -131,24 +131,12 @@ run_direct() {
     train --spec "$spec" >"$WORK/$name.log" 2>&1 || die "the direct run $name failed: $(tail -n 5 "$WORK/$name.log")"
 }
 
-# wrk with CONNECTIONS for DURATION on URL; prints "requests_per_second p50_ms p99_ms".
+# wrk with CONNECTIONS for DURATION on URL; prints wrk_summary's line (requests/s, p50, p99, non-2xx, errors).
 measure() {
   local url=$1 out
   out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "x-api-key: $API_KEY" "$url")
   printf '%s\n' "$out" >>"$WORK/wrk.log"
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
-      return v + 0
-    }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    $1 == "Requests/sec:" { rps = $2 }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, bad }
-  ' <<<"$out"
+  wrk_summary <<<"$out"
 }
 
 # Adds N finished jobs of team default straight to training-service's table (what months of use leave).

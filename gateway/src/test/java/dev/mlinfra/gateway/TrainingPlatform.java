@@ -1,10 +1,10 @@
 package dev.mlinfra.gateway;
 
+import dev.mlinfra.devstack.process.FreePorts;
 import dev.mlinfra.testsupport.ServiceProcess;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -27,7 +27,7 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         Path target = root.resolve("gateway/target");
         // job ids start again with every test database: no folder of an earlier run may be taken for theirs
         deleteTree(target.resolve("training-jobs"));
-        int gatewayPort = freePort();
+        int gatewayPort = FreePorts.pick();
         String publicUrl = "http://127.0.0.1:" + gatewayPort;
         datasets = ServiceProcess.start("dataset-service", Map.of("mlinfra.public-url", publicUrl));
         infra = ServiceProcess.start("infra-service", Map.of("mlinfra.public-url", publicUrl));
@@ -49,8 +49,8 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         config.put("mlinfra.gateway.services.datasets.url", datasets.url());
         config.put("mlinfra.gateway.services.training.url", training.url());
         config.put("mlinfra.gateway.services.infrastructure.url", infra.url());
-        config.put("mlinfra.gateway.services.registry.url", "http://127.0.0.1:" + freePort());
-        config.put("mlinfra.gateway.services.inference.url", "http://127.0.0.1:" + freePort());
+        config.put("mlinfra.gateway.services.registry.url", "http://127.0.0.1:" + FreePorts.pick());
+        config.put("mlinfra.gateway.services.inference.url", "http://127.0.0.1:" + FreePorts.pick());
         // the tests poll jobs; the limits themselves are tested in GatewayTest
         config.put("mlinfra.gateway.rate-limit.limits.training", "100000");
         config.put("mlinfra.gateway.rate-limit.limits.data", "100000");
@@ -79,14 +79,6 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         }
         try (var paths = java.nio.file.Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

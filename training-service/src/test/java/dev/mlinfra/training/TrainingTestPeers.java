@@ -2,13 +2,13 @@ package dev.mlinfra.training;
 
 import static io.restassured.RestAssured.given;
 
+import dev.mlinfra.devstack.process.FreePorts;
 import dev.mlinfra.testsupport.ServiceProcess;
 import dev.mlinfra.testsupport.TestIdentities;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.restassured.http.ContentType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,16 +33,8 @@ public class TrainingTestPeers implements QuarkusTestResourceLifecycleManager {
         datasets = ServiceProcess.start("dataset-service", Map.of());
         return Map.of(
                 "quarkus.rest-client.datasets.url", datasets.url(),
-                "quarkus.rest-client.gpu-ledger.url", "http://127.0.0.1:" + closedPort(),
+                "quarkus.rest-client.gpu-ledger.url", "http://127.0.0.1:" + FreePorts.pick(),
                 "mlinfra.training.gpu-topic", "mlinfra.gpu.api-tests-" + UUID.randomUUID());
-    }
-
-    private static int closedPort() {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Override

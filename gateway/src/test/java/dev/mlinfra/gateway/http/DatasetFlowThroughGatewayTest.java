@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /** The dataset flow as a user runs it: every call through the gateway, the file streamed through it. */
 @QuarkusTest
 @QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "gateway"))
-@QuarkusTestResource(GatewayTestBackends.class)
+@QuarkusTestResource(value = GatewayTestBackends.class, restrictToAnnotatedClass = true)
 class DatasetFlowThroughGatewayTest {
 
     @TestHTTPResource("/")

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "gateway"))
-@QuarkusTestResource(GatewayTestBackends.class)
+@QuarkusTestResource(value = GatewayTestBackends.class, restrictToAnnotatedClass = true)
 class GatewayTest {
 
     @TestHTTPResource("/")

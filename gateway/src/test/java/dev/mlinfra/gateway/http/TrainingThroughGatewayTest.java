@@ -48,7 +48,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "gateway"))
-@QuarkusTestResource(TrainingPlatform.class)
+@QuarkusTestResource(value = TrainingPlatform.class, restrictToAnnotatedClass = true)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrainingThroughGatewayTest {
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /** The shared store that lets several gateway replicas draw on one budget, against real PostgreSQL. */
 @QuarkusTest
 @QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "gateway"))
-@QuarkusTestResource(GatewayTestBackends.class)
+@QuarkusTestResource(value = GatewayTestBackends.class, restrictToAnnotatedClass = true)
 class PostgresRateLimitStoreTest {
 
     private static final RatePolicy TEN_PER_MINUTE = new RatePolicy("training", 10, Duration.ofMinutes(1));

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "training"))
-@QuarkusTestResource(TrainingTestPeers.class)
+@QuarkusTestResource(value = TrainingTestPeers.class, restrictToAnnotatedClass = true)
 class TrainingJobApiTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
