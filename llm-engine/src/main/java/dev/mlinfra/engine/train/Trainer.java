@@ -96,9 +96,26 @@ public final class Trainer {
              ModelStore.Loaded base = ModelStore.loadBase(spec.modelType(), baseDir, root)) {
             LlamaModel model = base.model();
             PromptTemplate template = new PromptTemplate(base.tokenizer());
+            int seqLen = Math.min(hp.seqLen(), base.config().maxPositionEmbeddings());
             List<Example> train = new ArrayList<>();
+            int noRoom = 0;
             for (Issue r : split.train()) {
-                train.add(template.example(r, Math.min(hp.seqLen(), base.config().maxPositionEmbeddings())));
+                Example e = template.example(r, seqLen);
+                // A prompt that fills the whole sequence leaves nothing of the answer to learn from.
+                if (e.targetStart() >= e.ids().length) {
+                    noRoom++;
+                } else {
+                    train.add(e);
+                }
+            }
+            if (train.isEmpty()) {
+                throw new TrainingFailedException("no training record fits max_seq_len " + seqLen + ": each prompt (repository"
+                        + " and title) leaves no room for its answer; raise max_seq_len");
+            }
+            Map<String, Long> skippedReasons = new LinkedHashMap<>(dataset.skippedReasons());
+            if (noRoom > 0) {
+                skippedReasons.merge("its prompt leaves no room for the answer within max_seq_len " + seqLen, (long) noRoom,
+                        Long::sum);
             }
             int batch = Math.min(hp.batch(), train.size());
             int stepsPerEpoch = (train.size() + batch - 1) / batch;
@@ -116,12 +133,12 @@ public final class Trainer {
                 Map<String, Object> started = new LinkedHashMap<>();
                 started.put("job_id", jobId);
                 started.put("model_type", spec.modelType());
-                started.put("train_examples", split.train().size());
+                started.put("train_examples", train.size());
                 started.put("validation_examples", split.validation().size());
                 started.put("total_records", dataset.totalRecords());
                 started.put("sampled_records", dataset.records().size());
-                started.put("skipped_records", dataset.skippedRecords());
-                started.put("skipped_reasons", dataset.skippedReasons());
+                started.put("skipped_records", dataset.skippedRecords() + noRoom);
+                started.put("skipped_reasons", skippedReasons);
                 started.put("skipped_examples", dataset.skippedExamples());
                 started.put("labels", labels);
                 started.put("total_steps", totalSteps);

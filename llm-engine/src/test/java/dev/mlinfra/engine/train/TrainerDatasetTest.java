@@ -58,7 +58,7 @@ class TrainerDatasetTest {
 
     private static String tinyConfig(boolean lora, int maxSteps) {
         return """
-                "learning_rate": 0.005, "batch_size": 4, "use_lora": %s, "max_seq_len": 128, "max_steps": %d,
+                "learning_rate": 0.005, "batch_size": 4, "use_lora": %s, "max_seq_len": 256, "max_steps": %d,
                 "checkpoint_every": 0, "validation_fraction": 0.2, "max_eval_records": 1, "max_new_tokens": 4,
                 "eval_base": false, "seed": 3""".formatted(lora, maxSteps);
     }
@@ -139,6 +139,38 @@ class TrainerDatasetTest {
                 .get(ModelStore.LABELS), String[].class)));
         metrics = evaluate("--model", full.resolve("model").toString(), "--dataset", documentationOnly.toString());
         assertEquals(labels, List.of(JSON.convertValue(metrics.get("labels"), String[].class)));
+    }
+
+    @Test
+    void aRecordWhosePromptLeavesNoRoomForItsAnswerIsLeftOutAndCounted() throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            lines.add(JSON.createObjectNode().put("repository", "a/b").put("issue_title", "t" + i).put("issue_description", "")
+                    .put("issue_type", "bug").put("created_at", "2024-01-01").put("resolution", "Restart it.").toString());
+        }
+        for (int i = 0; i < 3; i++) {
+            lines.add(JSON.createObjectNode().put("repository", "kubernetes/kubernetes")
+                    .put("issue_title", "A title far too long to leave any room for the answer " + i)
+                    .put("issue_description", "").put("issue_type", "bug").put("created_at", "2024-01-01")
+                    .put("resolution", "Restart it.").toString());
+        }
+        Path dataset = work.resolve("no-room.jsonl");
+        Files.write(dataset, lines);
+        String config = tinyConfig(true, 1).replace("\"max_seq_len\": 256", "\"max_seq_len\": 64")
+                .replace("\"validation_fraction\": 0.2", "\"validation_fraction\": 0");
+        TrainerTest.Recorder recorder = new TrainerTest.Recorder();
+        new Trainer(TrainingSpec.parse(spec(dataset, work.resolve("no-room-out"), config).getBytes(StandardCharsets.UTF_8)),
+                recorder, new CancellationToken()).run();
+        Map<String, Object> started = recorder.started[0];
+        assertEquals(3L, started.get("skipped_records"));
+        assertEquals(Map.of("its prompt leaves no room for the answer within max_seq_len 64", 3L), started.get("skipped_reasons"));
+        assertEquals(6, started.get("train_examples"));
+
+        Files.write(dataset, lines.subList(6, 9));
+        TrainingFailedException none = org.junit.jupiter.api.Assertions.assertThrows(TrainingFailedException.class,
+                () -> new Trainer(TrainingSpec.parse(spec(dataset, work.resolve("no-room-none"), config)
+                        .getBytes(StandardCharsets.UTF_8)), ProgressListener.none(), new CancellationToken()).run());
+        assertTrue(none.getMessage().contains("no training record fits max_seq_len 64"), none.getMessage());
     }
 
     @Test
