@@ -284,6 +284,23 @@ class TrainingThroughGatewayTest {
 
     @Test
     @Order(3)
+    void aTrainerThatOutlivesARestartOfTheServiceIsFollowedToTheEnd() throws Exception {
+        String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 60, "max_seq_len", 192,
+                "checkpoint_every", 20, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), "outlives-a-restart")
+                .getString("job_id");
+        await(jobId, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 3, "running");
+        long pid = trainer(jobId).orElseThrow().pid();
+        TrainingPlatform.restartTraining();
+        JsonPath done = await(jobId, Duration.ofSeconds(120), j -> status(j, "completed") || status(j, "failed"), "completed");
+        assertEquals("completed", done.getString("status"), done.prettify());
+        List<String> messages = allEvents(jobId).stream().map(e -> (String) e.get("message")).toList();
+        assertTrue(messages.stream().noneMatch(m -> m.contains("launching it again")),
+                "the same trainer (pid " + pid + ") finished the job: " + String.join("\n", messages));
+        assertEquals(60, done.getInt("progress.current_step"));
+    }
+
+    @Test
+    @Order(4)
     void aJobWhoseTrainerStoppedWhileTheServiceWasDownResumesFromItsCheckpoint() throws Exception {
         String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 90, "max_seq_len", 192,
                 "checkpoint_every", 3, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), "survives-a-restart")
