@@ -27,11 +27,6 @@ import org.hibernate.type.SqlTypes;
 @Entity
 @Table(name = "dataset")
 @NamedQueries({
-        @NamedQuery(name = Dataset.LIST, query = """
-                from Dataset where team = :team and status in :statuses and source = coalesce(:source, source)
-                order by createdAt desc, seq desc"""),
-        @NamedQuery(name = Dataset.COUNT, query = """
-                select count(*) from Dataset where team = :team and status in :statuses and source = coalesce(:source, source)"""),
         @NamedQuery(name = Dataset.HEARTBEAT, query = """
                 update Dataset set updatedAt = :now where uploadId in :uploadIds and phase = :receiving"""),
         @NamedQuery(name = Dataset.ABANDONED, query = """
@@ -43,8 +38,6 @@ import org.hibernate.type.SqlTypes;
 })
 public class Dataset extends PanacheEntityBase {
 
-    public static final String LIST = "Dataset.list";
-    public static final String COUNT = "Dataset.count";
     public static final String HEARTBEAT = "Dataset.heartbeat";
     public static final String ABANDONED = "Dataset.abandoned";
     public static final String STALE_DELETIONS = "Dataset.staleDeletions";

@@ -16,9 +16,6 @@ import org.hibernate.type.SqlTypes;
 @Entity
 @Table(name = "training_job")
 @NamedQueries({
-        @NamedQuery(name = TrainingJob.LIST, query = """
-                from TrainingJob where team = :team and status in :statuses and modelType = coalesce(:modelType, modelType)
-                order by createdAt desc, id desc"""),
         @NamedQuery(name = TrainingJob.USING_DATASET, query = """
                 from TrainingJob where team = :team and datasetId = :datasetId and status in :open order by id"""),
         @NamedQuery(name = TrainingJob.OPEN_ON_BACKEND, query = """
@@ -26,7 +23,6 @@ import org.hibernate.type.SqlTypes;
 })
 public class TrainingJob extends PanacheEntityBase {
 
-    public static final String LIST = "TrainingJob.list";
     public static final String USING_DATASET = "TrainingJob.usingDataset";
     public static final String OPEN_ON_BACKEND = "TrainingJob.openOnBackend";
     /** Job ids are this prefix and the job's number. */

@@ -18,11 +18,14 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -108,8 +111,19 @@ public class OutboxRelay {
         }
     }
 
-    /** One round: claim a batch, publish in order, mark what the broker acknowledged. Runs on the relay thread. */
+    /**
+     * Publishes batches until fewer than a batch's worth of events wait (a backlog drains without
+     * waiting for the poll interval between batches). Runs on the relay thread.
+     */
     void round() {
+        int published;
+        do {
+            published = batch();
+        } while (published == config.batchSize());
+    }
+
+    /** Claims a batch, publishes it in order, marks what the broker acknowledged; the number published. */
+    int batch() {
         try {
             int published = pool.withTransaction(tx -> tx.preparedQuery(
                     "SELECT id, topic, event_key, event_type, payload::text AS payload FROM outbox_event "
@@ -136,18 +150,35 @@ public class OutboxRelay {
                 LOG.debugf("Published %d events", published);
             }
             cleanup();
+            return published;
         } catch (RuntimeException e) {
             LOG.warnf("Outbox round failed, retrying: %s", e.toString());
+            return 0;
         }
     }
 
-    /** Publishes in order until the first failure; returns the ids the broker acknowledged. */
+    /**
+     * Sends the whole batch at once (the idempotent producer keeps the order within a partition),
+     * then waits for the acknowledgements in order up to the first failure; returns the ids
+     * acknowledged before it. Events after a failed one may have reached the broker too: they are
+     * sent again with it, and consumers skip what they have applied.
+     */
     private List<UUID> publish(List<Pending> batch) {
-        List<UUID> sent = new ArrayList<>();
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
         for (Pending p : batch) {
             try {
-                producer.send(new ProducerRecord<>(p.topic, p.key, p.payload))
-                        .get(config.publishTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                acks.add(producer.send(new ProducerRecord<>(p.topic, p.key, p.payload)));
+            } catch (RuntimeException e) {
+                acks.add(CompletableFuture.failedFuture(e));
+                break;
+            }
+        }
+        List<UUID> sent = new ArrayList<>();
+        long deadline = System.nanoTime() + config.publishTimeout().toNanos();
+        for (int i = 0; i < acks.size(); i++) {
+            Pending p = batch.get(i);
+            try {
+                acks.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 sent.add(p.id);
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {

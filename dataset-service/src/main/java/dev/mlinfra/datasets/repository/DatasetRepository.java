@@ -1,6 +1,7 @@
 package dev.mlinfra.datasets.repository;
 
 import dev.mlinfra.commons.api.PageParams;
+import dev.mlinfra.commons.persistence.Filters;
 import dev.mlinfra.datasets.Dataset;
 import dev.mlinfra.datasets.Dataset.Phase;
 import dev.mlinfra.datasets.Dataset.Status;
@@ -43,16 +44,18 @@ public class DatasetRepository implements PanacheRepositoryBase<Dataset, Long> {
 
     /** A page of the team's datasets with the given statuses (and source, unless null), newest first. */
     public Uni<List<Dataset>> list(String team, Collection<Status> statuses, String source, PageParams page) {
-        return find("#" + Dataset.LIST, filters(team, statuses, source))
+        Filters f = filters(team, statuses, source);
+        return find(f.query() + " order by createdAt desc, seq desc", f.parameters())
                 .range(page.offset(), page.offset() + page.limit() - 1).list();
     }
 
     public Uni<Long> count(String team, Collection<Status> statuses, String source) {
-        return count("#" + Dataset.COUNT, filters(team, statuses, source));
+        Filters f = filters(team, statuses, source);
+        return count(f.query(), f.parameters());
     }
 
-    private static Parameters filters(String team, Collection<Status> statuses, String source) {
-        return Parameters.with("team", team).and("statuses", statuses).and("source", source);
+    private static Filters filters(String team, Collection<Status> statuses, String source) {
+        return Filters.where("team", team).andIn("status", statuses).and("source", source);
     }
 
     /** Marks the receiving uploads among {@code uploadIds} as alive at {@code now}. */

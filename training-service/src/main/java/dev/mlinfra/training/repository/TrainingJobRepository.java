@@ -1,6 +1,7 @@
 package dev.mlinfra.training.repository;
 
 import dev.mlinfra.commons.api.PageParams;
+import dev.mlinfra.commons.persistence.Filters;
 import dev.mlinfra.training.JobStatus;
 import dev.mlinfra.training.TrainingJob;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
@@ -46,7 +47,8 @@ public class TrainingJobRepository implements PanacheRepositoryBase<TrainingJob,
     }
 
     public Uni<List<TrainingJob>> list(String team, Collection<JobStatus> statuses, String modelType, PageParams page) {
-        return find("#" + TrainingJob.LIST, filters(team, statuses, modelType))
+        Filters f = Filters.where("team", team).andIn("status", statuses).and("modelType", modelType);
+        return find(f.query() + " order by createdAt desc, id desc", f.parameters())
                 .range(page.offset(), page.offset() + page.limit() - 1).list();
     }
 
@@ -61,10 +63,6 @@ public class TrainingJobRepository implements PanacheRepositoryBase<TrainingJob,
                 .setParameter(2, statuses.stream().map(JobStatus::value).toList())
                 .setParameter(3, modelType)
                 .getSingleResult());
-    }
-
-    private static Parameters filters(String team, Collection<JobStatus> statuses, String modelType) {
-        return Parameters.with("team", team).and("statuses", statuses).and("modelType", modelType);
     }
 
     /** The team's queued or running jobs that train on a dataset. */
