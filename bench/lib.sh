@@ -1,7 +1,38 @@
 # Shared by the benchmarks: free ports, starting and waiting for the platform's processes,
 # their configuration from the devstack's state file, and identity tokens. Sourced by
 # bench/*/run.sh, which set ROOT, WORK (their temporary folder), PIDS, START_TIMEOUT and
-# GATEWAY_PORT and define say and die.
+# GATEWAY_PORT.
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# Installs the Debian packages named (none: nothing to do), refreshing the package lists only
+# when the first try fails.
+install_packages() {
+  [ "$#" -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing $*; run as root so apt-get can install them"
+  say "installing $*"
+  if ! apt-get install -y -qq "$@" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+# Prints the path of a psql: on the PATH, or the newest of PostgreSQL's versioned folders.
+find_psql() {
+  command -v psql 2>/dev/null && return 0
+  ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1 | grep .
+}
+
+# Prints the value at PATH (Python subscripts, e.g. '["jobs"][0]["job_id"]') of the JSON on stdin.
+json_path() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
+
+# A request to the gateway with the benchmark's API key: METHOD PATH [curl options].
+api() {
+  local method=$1 path=$2
+  shift 2
+  curl -s -X "$method" "http://127.0.0.1:$GATEWAY_PORT$path" -H "x-api-key: $API_KEY" "$@"
+}
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

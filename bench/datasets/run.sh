@@ -50,8 +50,6 @@ PLAIN_BUCKET=bench-plain
 WORK=
 declare -a PIDS=()
 
-say() { printf '%s\n' "$*"; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 now() { date +%s.%N; }
 
 # ---------------------------------------------------------------------------------------------
@@ -64,13 +62,7 @@ ensure_tools() {
   command -v curl >/dev/null && curl_has_sigv4 || missing+=(curl)
   command -v python3 >/dev/null || missing+=(python3)
   command -v openssl >/dev/null || missing+=(openssl)
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  [ "$(id -u)" = 0 ] || die "missing ${missing[*]} (curl needs --aws-sigv4, 7.75+); run as root so apt-get can install them"
-  say "installing ${missing[*]}"
-  if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  install_packages "${missing[@]}"
   curl_has_sigv4 || die "this curl ($(curl --version | head -n 1)) has no --aws-sigv4; a curl 7.75 or newer is needed"
 }
 

@@ -39,8 +39,6 @@ GATEWAY_PORT=
 LOAD_AT_START=
 declare -a PIDS=()
 
-say() { printf '%s\n' "$*"; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
 # Preparation
@@ -51,12 +49,7 @@ ensure_tools() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v curl >/dev/null || missing+=(curl)
   command -v openssl >/dev/null || missing+=(openssl)
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  say "installing ${missing[*]}"
-  if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  install_packages "${missing[@]}"
 }
 
 NGINX=nginx

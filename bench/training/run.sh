@@ -38,8 +38,6 @@ WORK=
 GATEWAY_PORT=
 declare -a PIDS=()
 
-say() { printf '%s\n' "$*"; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 now() { date +%s.%N; }
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
 
@@ -50,17 +48,7 @@ ensure_tools() {
   command -v python3 >/dev/null || missing+=(python3)
   command -v openssl >/dev/null || missing+=(openssl)
   find_psql >/dev/null || missing+=(postgresql-client)
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  say "installing ${missing[*]}"
-  if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
-
-find_psql() {
-  command -v psql 2>/dev/null && return 0
-  ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1 | grep . 
+  install_packages "${missing[@]}"
 }
 
 cleanup() {
@@ -73,27 +61,20 @@ cleanup() {
   exit "$status"
 }
 
-json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
-
-api() {
-  local method=$1 path=$2
-  shift 2
-  curl -s -X "$method" "http://127.0.0.1:$GATEWAY_PORT$path" -H "x-api-key: $API_KEY" "$@"
-}
 
 # POSTs a job with CONFIG and prints its id.
 post_job() {
   local config=$1 name=$2
   api POST /v1/training/jobs -H 'Content-Type: application/json' \
     -d "{\"model_type\": \"scout\", \"dataset_id\": \"bench-sample\", \"config\": $config, \"experiment_name\": \"$name\"}" |
-    json_field '["job_id"]'
+    json_path '["job_id"]'
 }
 
 # Waits until the job is completed; fails the benchmark otherwise.
 await_completed() {
   local job=$1 status waited=0
   while :; do
-    status=$(api GET "/v1/training/jobs/$job" | json_field '["status"]')
+    status=$(api GET "/v1/training/jobs/$job" | json_path '["status"]')
     case "$status" in
       completed) return 0 ;;
       failed|cancelled) die "job $job ended $status: $(api GET "/v1/training/jobs/$job")" ;;
@@ -212,9 +193,9 @@ main() {
   local upload
   upload=$(api POST /v1/datasets/upload -H 'Content-Type: application/json' \
     -d '{"name": "bench-sample", "description": "", "source": "github", "format": "jsonl", "version": "v1"}' |
-    json_field '["upload_url"]')
+    json_path '["upload_url"]')
   [ "$(curl -s -X PUT "$upload" -H "x-api-key: $API_KEY" --data-binary @"$ROOT/samples/datasets/gitops-issues.jsonl" |
-    json_field '["status"]')" = ready ] || die "the sample dataset did not become ready"
+    json_path '["status"]')" = ready ] || die "the sample dataset did not become ready"
 
   if [ "${BENCH_SKIP_OVERHEAD:-0}" != 1 ]; then
     say "warming up: a short job through the platform (base model, PyTorch library) and one direct run"
@@ -255,10 +236,10 @@ main() {
 
   if [ "${BENCH_SKIP_READS:-0}" != 1 ]; then
     local have
-    have=$(api GET "/v1/training/jobs?limit=1" | json_field '["total"]')
+    have=$(api GET "/v1/training/jobs?limit=1" | json_path '["total"]')
     [ "$have" -lt "$JOBS_SMALL" ] && add_jobs $((JOBS_SMALL - have))
     local newest one_small list_small one_large list_large
-    newest=$(api GET "/v1/training/jobs?limit=1" | json_field '["jobs"][0]["job_id"]')
+    newest=$(api GET "/v1/training/jobs?limit=1" | json_path '["jobs"][0]["job_id"]')
     say ""
     say "(b) reads through the gateway, wrk -t2 -c$CONNECTIONS -d$DURATION"
     measure "http://127.0.0.1:$GATEWAY_PORT/v1/training/jobs/$newest" >/dev/null
@@ -266,8 +247,8 @@ main() {
     measure "http://127.0.0.1:$GATEWAY_PORT/v1/training/jobs?limit=10" >/dev/null
     list_small=$(measure "http://127.0.0.1:$GATEWAY_PORT/v1/training/jobs?limit=10")
     add_jobs $((JOBS_LARGE - JOBS_SMALL))
-    have=$(api GET "/v1/training/jobs?limit=1" | json_field '["total"]')
-    newest=$(api GET "/v1/training/jobs?limit=1" | json_field '["jobs"][0]["job_id"]')
+    have=$(api GET "/v1/training/jobs?limit=1" | json_path '["total"]')
+    newest=$(api GET "/v1/training/jobs?limit=1" | json_path '["jobs"][0]["job_id"]')
     measure "http://127.0.0.1:$GATEWAY_PORT/v1/training/jobs/$newest" >/dev/null
     one_large=$(measure "http://127.0.0.1:$GATEWAY_PORT/v1/training/jobs/$newest")
     list_large=$(measure "http://127.0.0.1:$GATEWAY_PORT/v1/training/jobs?limit=10")
