@@ -2,94 +2,68 @@ package dev.mlinfra.gateway;
 
 import dev.mlinfra.devstack.process.FreePorts;
 import dev.mlinfra.testsupport.ServiceProcess;
+import dev.mlinfra.testsupport.TrainingStack;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The services a training job needs, as real processes behind the gateway under test:
- * dataset-service, infra-service (the GPU ledger: one execution slot) and training-service with
- * its local backend, whose trainers are llm-engine processes.
+ * The services a training job needs ({@link TrainingStack}: dataset-service, infra-service's GPU
+ * ledger, training-service with real trainers) and registry-service, which registers models from
+ * the jobs, as processes behind the gateway under test.
  */
 public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
 
-    public static final String BOOTSTRAP_KEY = GatewayTestBackends.BOOTSTRAP_KEY;
-    static ServiceProcess datasets;
-    static ServiceProcess infra;
-    static ServiceProcess training;
+    static TrainingStack stack;
+    static ServiceProcess registry;
 
     @Override
     public Map<String, String> start() {
-        Path root = Path.of(System.getProperty("mlinfra.root"));
-        Path target = root.resolve("gateway/target");
-        // job ids start again with every test database: no folder of an earlier run may be taken for theirs
-        deleteTree(target.resolve("training-jobs"));
         int gatewayPort = FreePorts.pick();
-        String publicUrl = "http://127.0.0.1:" + gatewayPort;
-        datasets = ServiceProcess.start("dataset-service", Map.of("mlinfra.public-url", publicUrl));
-        infra = ServiceProcess.start("infra-service", Map.of("mlinfra.public-url", publicUrl));
-        Map<String, String> trainingConfig = new HashMap<>();
-        trainingConfig.put("mlinfra.public-url", publicUrl);
-        trainingConfig.put("quarkus.rest-client.datasets.url", datasets.url());
-        trainingConfig.put("quarkus.rest-client.gpu-ledger.url", infra.url());
-        trainingConfig.put("mlinfra.training.local.engine-jar", root.resolve("llm-engine/target/llm-engine.jar").toString());
-        trainingConfig.put("mlinfra.training.local.work-dir", target.resolve("training-jobs").toString());
-        trainingConfig.put("mlinfra.training.local.engine-data-dir", target.resolve("engine-data").toString());
-        // the PyTorch library llm-engine's own tests unpacked already
-        trainingConfig.put("mlinfra.training.local.jvm-options", "-Xmx1g -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED"
-                + " -Dmlinfra.djl.cache-dir=" + root.resolve("llm-engine/target/djl-cache"));
-        trainingConfig.put("mlinfra.training.reconcile-interval", "2s");
-        training = ServiceProcess.start("training-service", trainingConfig);
-
+        stack = TrainingStack.start(Path.of(System.getProperty("mlinfra.root"), "gateway/target"),
+                Map.of("mlinfra.public-url", "http://127.0.0.1:" + gatewayPort));
+        registry = ServiceProcess.start("registry-service", Map.of(
+                "mlinfra.public-url", "http://127.0.0.1:" + gatewayPort,
+                "quarkus.rest-client.training.url", stack.training().url()));
         Map<String, String> config = new HashMap<>();
         config.put("quarkus.http.test-port", String.valueOf(gatewayPort));
-        config.put("mlinfra.gateway.services.datasets.url", datasets.url());
-        config.put("mlinfra.gateway.services.training.url", training.url());
-        config.put("mlinfra.gateway.services.infrastructure.url", infra.url());
-        config.put("mlinfra.gateway.services.registry.url", "http://127.0.0.1:" + FreePorts.pick());
+        config.put("mlinfra.gateway.services.datasets.url", stack.datasets().url());
+        config.put("mlinfra.gateway.services.training.url", stack.training().url());
+        config.put("mlinfra.gateway.services.infrastructure.url", stack.infra().url());
+        config.put("mlinfra.gateway.services.registry.url", registry.url());
         config.put("mlinfra.gateway.services.inference.url", "http://127.0.0.1:" + FreePorts.pick());
         // the tests poll jobs; the limits themselves are tested in GatewayTest
         config.put("mlinfra.gateway.rate-limit.limits.training", "100000");
         config.put("mlinfra.gateway.rate-limit.limits.data", "100000");
         config.put("mlinfra.gateway.rate-limit.limits.admin", "100000");
-        config.put("mlinfra.gateway.auth.bootstrap-api-key", BOOTSTRAP_KEY);
+        config.put("mlinfra.gateway.rate-limit.limits.model", "100000");
+        config.put("mlinfra.gateway.rate-limit.limits.inference", "100000");
+        config.put("mlinfra.gateway.auth.bootstrap-api-key", GatewayTestBackends.BOOTSTRAP_KEY);
         return config;
     }
 
-    /** training-service's work folder, where each job's trainer log is. */
+    /** training-service's folder of a job, where its spec and its trainer's log are. */
     public static Path jobDir(String jobId) {
-        return Path.of(System.getProperty("mlinfra.root"), "gateway/target/training-jobs", jobId);
+        return stack.jobDir(jobId);
     }
 
     /** Restarts training-service on the same address (trainers keep running meanwhile). */
     public static void restartTraining() {
-        training = training.restart();
+        stack.restartTraining();
     }
 
     public static void stopTraining() {
-        training.stop();
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!java.nio.file.Files.exists(dir)) {
-            return;
-        }
-        try (var paths = java.nio.file.Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        stack.stopTraining();
     }
 
     @Override
     public void stop() {
-        for (ServiceProcess p : new ServiceProcess[] {training, infra, datasets}) {
-            if (p != null) {
-                p.stop();
-            }
+        if (registry != null) {
+            registry.stop();
+        }
+        if (stack != null) {
+            stack.close();
         }
     }
 }

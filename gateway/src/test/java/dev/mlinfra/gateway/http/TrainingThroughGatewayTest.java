@@ -220,6 +220,40 @@ class TrainingThroughGatewayTest {
         await(second, Duration.ofSeconds(120), j -> status(j, "completed"), "completed after the first");
         as().queryParam("status", "cancelled").get("/v1/training/jobs").then().statusCode(200)
                 .body("jobs.job_id", org.hamcrest.Matchers.hasItem(third));
+
+        registeredAndPromoted(done, second);
+    }
+
+    /** The completed jobs become versions of a model in the registry, through the gateway, and go to production. */
+    private static void registeredAndPromoted(JsonPath first, String second) {
+        String model = "gitops-" + UUID.randomUUID().toString().substring(0, 6);
+        Map<String, Object> register = new HashMap<>(Map.of("model_id", model, "model_type", "scout",
+                "description", "through the gateway", "training_job_id", first.getString("job_id"),
+                "metrics", Map.of("accuracy", 0.99), "stage", "staging"));
+        as().contentType(ContentType.JSON).body(register).post("/v1/models/register").then().statusCode(200)
+                .body("status", equalTo("active")).body("version", equalTo("v1.0.0"));
+        // The same job twice is refused; the second job is the next version.
+        as().contentType(ContentType.JSON).body(register).post("/v1/models/register").then().statusCode(409);
+        register.put("training_job_id", second);
+        as().contentType(ContentType.JSON).body(register).post("/v1/models/register").then().statusCode(200)
+                .body("version", equalTo("v1.1.0"));
+
+        as().contentType(ContentType.JSON).body(Map.of("stage", "production", "version", "v1.0.0"))
+                .post("/v1/models/" + model + "/stage").then().statusCode(200).body("stage", equalTo("production"));
+        as().contentType(ContentType.JSON).body(Map.of("stage", "production"))
+                .post("/v1/models/" + model + "/stage").then().statusCode(200)
+                .body("version", equalTo("v1.1.0")).body("message", org.hamcrest.Matchers.containsString("v1.0.0"));
+
+        // The model shows the production version with the metrics its job measured, not the reported ones.
+        JsonPath shown = as().get("/v1/models/" + model).then().statusCode(200).extract().jsonPath();
+        assertEquals(second, shown.getString("training_job_id"), shown.prettify());
+        assertEquals("production", shown.getString("stage"));
+        assertEquals(2, shown.getInt("versions"));
+        assertEquals(number(job(second).getMap("metrics"), "accuracy"), number(shown.getMap("metrics"), "accuracy"), 1e-9);
+        as().queryParam("stage", "production").get("/v1/models").then().statusCode(200)
+                .body("models.model_id", org.hamcrest.Matchers.hasItem(model));
+        as().get("/v1/models/" + model + "/history").then().statusCode(200)
+                .body("history.to_stage", org.hamcrest.Matchers.hasItems("staging", "production", "archived"));
     }
 
     /** Every event of a job, newest first, page by page. */

@@ -7,6 +7,7 @@ import dev.mlinfra.training.service.TrainingJobService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
@@ -14,7 +15,8 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
- * For other services: the caller's open jobs that train on a dataset (dataset-service refuses to
+ * For other services: a job of the caller's team (registry-service registers completed ones as
+ * model versions), and the caller's open jobs that train on a dataset (dataset-service refuses to
  * delete it meanwhile). The gateway does not route /internal.
  */
 @Path("/internal/v1/training/jobs")
@@ -33,6 +35,13 @@ public class InternalTrainingResource {
     public InternalTrainingResource(TrainingJobService jobs, CurrentIdentity caller) {
         this.jobs = jobs;
         this.caller = caller;
+    }
+
+    @GET
+    @Path("/{job_id}")
+    @Operation(summary = "A job of the caller's team as its owner sees it (status, model type, metrics, artifacts)")
+    public Uni<JobViews.JobView> job(@PathParam("job_id") String jobId) {
+        return jobs.get(caller.team(), jobId).map(j -> JobViews.full(j, null));
     }
 
     @GET

@@ -1,0 +1,34 @@
+package dev.mlinfra.registry.rest;
+
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import java.util.Map;
+
+/** The bodies of the Model Management endpoints. Unknown fields are refused. */
+public final class ModelRequests {
+
+    static final String MODEL_ID = "[a-z0-9._-]{3,63}";
+    static final String MODEL_ID_RULE = "3-63 characters of lowercase letters, digits, '.', '-' and '_'";
+
+    private ModelRequests() {
+    }
+
+    /** {@code POST /v1/models/register}. */
+    public record Register(
+            @NotNull(message = "is required: " + MODEL_ID_RULE) @Pattern(regexp = MODEL_ID, message = "must be " + MODEL_ID_RULE)
+            String modelId,
+            @NotNull(message = "is required: scout or maverick") String modelType,
+            @Size(max = 2000, message = "must be at most 2000 characters") String description,
+            @NotBlank(message = "is required: the id of a completed training job of your team") String trainingJobId,
+            Map<String, Double> metrics,
+            String stage) {
+    }
+
+    /** {@code POST /v1/models/{model_id}/stage}. */
+    public record ChangeStage(
+            @NotNull(message = "is required: one of none, staging, production, archived") String stage,
+            @Pattern(regexp = "v\\d+\\.\\d+\\.\\d+", message = "must be a version of the model, like v1.0.0") String version) {
+    }
+}
