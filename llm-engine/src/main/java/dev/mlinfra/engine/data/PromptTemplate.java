@@ -43,6 +43,26 @@ public final class PromptTemplate {
     private static final String TYPE_PREFIX = "Issue type: ";
     private static final String RESOLUTION = "\nResolution:";
 
+    /** Names of the record fields a prompt is made of, in the order they appear in it. */
+    public static final List<String> FIELDS = List.of("repository", "issue_title", "issue_description");
+
+    /** What ends an answer the model was trained to give (the target's last token). */
+    public static final List<String> STOP = List.of(ByteTokenizer.EOT);
+
+    /**
+     * The prompt text with a {@code {field}} placeholder for each of {@link #FIELDS}: rendered by
+     * {@link #promptText} itself, so that it can never differ from the prompts training builds.
+     * Substituting each placeholder by its field's value, in one left-to-right pass, gives
+     * {@code promptText} of those values (the fixed text holds no braces).
+     */
+    public static final String TEMPLATE = promptText(placeholder(FIELDS.get(0)), placeholder(FIELDS.get(1)),
+            placeholder(FIELDS.get(2)));
+
+    /** The placeholder of a field in {@link #TEMPLATE}: {@code {name}}. */
+    public static String placeholder(String field) {
+        return "{" + field + "}";
+    }
+
     /** The user message of an issue. */
     public static String userMessage(String repository, String title, String description) {
         return REPOSITORY + repository + TITLE + title + DESCRIPTION + description;

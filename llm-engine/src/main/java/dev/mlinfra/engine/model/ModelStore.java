@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.engine.artifact.ArtifactStore;
+import dev.mlinfra.engine.data.PromptTemplateFile;
 import dev.mlinfra.engine.safetensors.Safetensors;
 import dev.mlinfra.engine.safetensors.Tensor;
 import dev.mlinfra.engine.tokenizer.ByteTokenizer;
@@ -20,7 +21,8 @@ import java.util.Map;
 /**
  * Base models and trained artifacts on disk or in object storage, in Hugging Face layout:
  * {@code config.json}, {@code tokenizer.json}, {@code model.safetensors}; LoRA adapters as
- * PEFT's {@code adapter_config.json} + {@code adapter_model.safetensors}.
+ * PEFT's {@code adapter_config.json} + {@code adapter_model.safetensors}. Trained artifacts also
+ * record the prompt template they were trained with ({@value PromptTemplateFile#FILE}).
  */
 public final class ModelStore {
 
@@ -148,7 +150,7 @@ public final class ModelStore {
 
     /**
      * Writes a LoRA adapter (PEFT layout, with the label set in adapter_config.json) plus the base's
-     * config.json and tokenizer.json into a folder.
+     * config.json and tokenizer.json, and the prompt template, into a folder.
      */
     public static void writeAdapter(ArtifactStore store, String folder, ModelConfig base, ByteTokenizer tokenizer,
             LoraAdapter adapter, List<String> labels) throws IOException {
@@ -156,14 +158,16 @@ public final class ModelStore {
         store.put(folder + CONFIG, base.toJson());
         store.put(folder + TOKENIZER, tokenizer.toHuggingFaceJson());
         store.put(folder + ADAPTER_CONFIG, adapterConfigJson(base, adapter.config(), adapter.moduleNames(), labels));
+        PromptTemplateFile.write(store, folder);
     }
 
-    /** Writes full weights (HF layout) into a folder, with the label set in config.json. */
+    /** Writes full weights (HF layout) into a folder, with the label set in config.json, and the prompt template. */
     public static void writeModel(ArtifactStore store, String folder, LlamaModel model, ByteTokenizer tokenizer,
             List<String> labels) throws IOException {
         store.put(folder + WEIGHTS, Safetensors.write(model.toTensors(), Map.of("format", "pt")));
         store.put(folder + TOKENIZER, tokenizer.toHuggingFaceJson());
         store.put(folder + CONFIG, configJson(model.config(), labels));
+        PromptTemplateFile.write(store, folder);
     }
 
     /** A model's config.json with the label set it was trained on (null: none). */

@@ -18,6 +18,7 @@ import dev.mlinfra.engine.data.InvalidDatasetException;
 import dev.mlinfra.engine.data.Issue;
 import dev.mlinfra.engine.data.PromptTemplate;
 import dev.mlinfra.engine.data.PromptTemplate.Example;
+import dev.mlinfra.engine.data.PromptTemplateFile;
 import dev.mlinfra.engine.eval.Evaluator;
 import dev.mlinfra.engine.model.LlamaModel;
 import dev.mlinfra.engine.model.LoraAdapter;
@@ -53,7 +54,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Output layout: {@code adapter/} (LoRA: adapter_config.json, adapter_model.safetensors,
  * config.json, tokenizer.json) or {@code model/} (full: model.safetensors, config.json,
- * tokenizer.json), {@code eval/metrics.json}, {@code checkpoints/step-N/}.
+ * tokenizer.json), {@code eval/metrics.json}, {@code checkpoints/step-N/}; each of these weight
+ * folders holds the prompt template the model was trained with ({@value PromptTemplateFile#FILE}).
  */
 public final class Trainer {
 
@@ -347,6 +349,7 @@ public final class Trainer {
             out.put(dir + ModelStore.WEIGHTS, Safetensors.write(weights, Map.of("format", "pt")));
             out.put(dir + ModelStore.CONFIG, ModelStore.configJson(base.config(), labels));
         }
+        PromptTemplateFile.write(out, dir);
         out.put(dir + OPTIMIZER, Safetensors.write(optimizer.state(), Map.of()));
         ObjectNode state = JSON.createObjectNode();
         state.put("step", step);

@@ -12,6 +12,8 @@ import dev.mlinfra.engine.cli.ExitCodes;
 import dev.mlinfra.engine.cli.Main;
 import dev.mlinfra.engine.data.DatasetReader;
 import dev.mlinfra.engine.data.Issue;
+import dev.mlinfra.engine.data.PromptTemplate;
+import dev.mlinfra.engine.data.PromptTemplateFile;
 import dev.mlinfra.engine.model.ModelStore;
 import dev.mlinfra.engine.progress.ProgressListener;
 import java.io.BufferedOutputStream;
@@ -120,6 +122,9 @@ class TrainerDatasetTest {
                 .get(ModelStore.LABELS), String[].class)));
         assertEquals(labels, List.of(JSON.convertValue(JSON.readTree(out.resolve("eval/metrics.json").toFile())
                 .get("labels"), String[].class)));
+        // The prompt template travels with the adapter and its checkpoint, and renders the prompts training built.
+        assertRendersTrainingPrompts(adapter);
+        assertRendersTrainingPrompts(out.resolve("checkpoints/step-2"));
 
         // evaluate: the label set recorded with the adapter, not that of the records evaluated.
         Path documentationOnly = work.resolve("documentation.jsonl");
@@ -137,8 +142,24 @@ class TrainerDatasetTest {
                 ProgressListener.none(), new CancellationToken()).run();
         assertEquals(labels, List.of(JSON.convertValue(JSON.readTree(full.resolve("model/config.json").toFile())
                 .get(ModelStore.LABELS), String[].class)));
+        assertRendersTrainingPrompts(full.resolve("model"));
+        assertRendersTrainingPrompts(full.resolve("checkpoints/step-1"));
         metrics = evaluate("--model", full.resolve("model").toString(), "--dataset", documentationOnly.toString());
         assertEquals(labels, List.of(JSON.convertValue(metrics.get("labels"), String[].class)));
+    }
+
+    /** The folder's prompt_template.json, read as serving reads it, renders a user's input as training does. */
+    private static void assertRendersTrainingPrompts(Path folder) throws Exception {
+        JsonNode file = JSON.readTree(folder.resolve("prompt_template.json").toFile());
+        assertEquals("mlinfra-prompt-v1", file.path("format").asText());
+        assertEquals(List.of("<|eot|>"), List.of(JSON.convertValue(file.get("stop"), String[].class)));
+        PromptTemplateFile template = PromptTemplateFile.read(folder.toString(), null);
+        JsonNode record = JSON.readTree(sampleLines.get(0));
+        String repository = record.get("repository").asText();
+        String title = record.get("issue_title").asText();
+        String description = record.get("issue_description").asText() + " {issue_title}";
+        assertEquals(PromptTemplate.promptText(repository, title, description), template.render(Map.of(
+                "repository", repository, "issue_title", title, "issue_description", description)));
     }
 
     @Test
