@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.engine.generate.GenerationResult;
 import dev.mlinfra.modelserver.config.ModelServerConfig;
+import dev.mlinfra.modelserver.service.ClientGoneException;
 import dev.mlinfra.modelserver.service.GenerationRequest;
 import dev.mlinfra.modelserver.service.GenerationService;
 import dev.mlinfra.modelserver.service.ModelRegistry;
@@ -55,6 +56,8 @@ public class OpenAiRoutes {
     private void handle(RoutingContext ctx, Runnable action) {
         try {
             action.run();
+        } catch (ClientGoneException e) {
+            // Nobody is left to answer; the generation service has logged the stop.
         } catch (ApiException e) {
             error(ctx, e);
         } catch (IllegalArgumentException e) {
@@ -100,8 +103,10 @@ public class OpenAiRoutes {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();
         String model = generation.servedName(request.model());
+        // Closed once the client hangs up (connection closed, or its HTTP/2 stream reset): stops the generation.
+        HttpServerResponse response = ctx.response();
         if (!request.stream()) {
-            GenerationResult r = generation.generate(request, null);
+            GenerationResult r = generation.generate(request, null, response::closed);
             ObjectNode out = envelope(id, chat ? "chat.completion" : "text_completion", created, model);
             ObjectNode choice = out.putArray("choices").addObject();
             choice.put("index", 0);
@@ -115,10 +120,9 @@ public class OpenAiRoutes {
             choice.putNull("logprobs");
             choice.put("finish_reason", r.finishReason());
             out.set("usage", usage(r));
-            ctx.response().putHeader("content-type", "application/json").end(out.toString());
+            response.putHeader("content-type", "application/json").end(out.toString());
             return;
         }
-        HttpServerResponse response = ctx.response();
         response.setChunked(true)
                 .putHeader("content-type", "text/event-stream")
                 .putHeader("cache-control", "no-cache");
@@ -144,7 +148,7 @@ public class OpenAiRoutes {
             c.putNull("logprobs");
             c.putNull("finish_reason");
             send(response, chunk);
-        });
+        }, response::closed);
         ObjectNode last = envelope(id, object, created, model);
         ObjectNode c = last.putArray("choices").addObject();
         c.put("index", 0);
@@ -198,7 +202,8 @@ public class OpenAiRoutes {
         base.put("root", registry.baseName());
         base.putNull("parent");
         base.put("max_model_len", registry.base().config().maxPositionEmbeddings());
-        for (ModelRegistry.Registration r : registry.adapters()) {
+        for (ModelRegistry.AdapterState a : registry.adapters()) {
+            ModelRegistry.Registration r = a.registration();
             ObjectNode m = data.addObject();
             m.put("id", r.name());
             m.put("object", "model");
@@ -207,7 +212,8 @@ public class OpenAiRoutes {
             m.put("root", r.path());
             m.put("parent", registry.baseName());
             m.put("max_model_len", registry.base().config().maxPositionEmbeddings());
-            m.put("resident", registry.isResident(r.name()));
+            m.put("resident", a.resident());
+            m.put("pinned", a.pinned());
         }
         ctx.response().putHeader("content-type", "application/json").end(out.toString());
     }
@@ -216,15 +222,19 @@ public class OpenAiRoutes {
         JsonNode body = RequestParser.body(ctx.body().asString());
         String name = RequestParser.requiredText(body, "lora_name");
         String path = RequestParser.requiredText(body, "lora_path");
+        // model-server's extension (vLLM ignores it): held in memory outside the LRU
+        boolean pinned = RequestParser.bool(body, "pinned", false);
+        boolean added;
         try {
-            registry.load(name, path);
+            added = registry.load(name, path, pinned);
         } catch (IllegalStateException e) {
             throw ApiException.badRequest("lora_name", e.getMessage());
         } catch (IOException | IllegalArgumentException e) {
             throw ApiException.badRequest("lora_path", "cannot load LoRA adapter from " + path + ": " + e.getMessage());
         }
-        ctx.response().putHeader("content-type", "text/plain")
-                .end("Success: LoRA adapter '" + name + "' added successfully.");
+        ctx.response().putHeader("content-type", "text/plain").end(added
+                ? "Success: LoRA adapter '" + name + "' added successfully."
+                : "Success: LoRA adapter '" + name + "' is already loaded; pinned: " + pinned + ".");
     }
 
     private void unloadAdapter(RoutingContext ctx) {

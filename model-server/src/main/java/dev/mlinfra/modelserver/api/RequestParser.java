@@ -188,7 +188,7 @@ final class RequestParser {
         return n.asLong();
     }
 
-    private static boolean bool(JsonNode body, String field, boolean fallback) {
+    static boolean bool(JsonNode body, String field, boolean fallback) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
             return fallback;

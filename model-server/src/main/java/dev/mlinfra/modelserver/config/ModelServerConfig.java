@@ -24,7 +24,7 @@ public interface ModelServerConfig {
     /** Directory where the native library is unpacked; default {@code <data dir>/djl}. */
     Optional<String> djlCacheDir();
 
-    /** LoRA adapters kept in memory at once; the least recently used one is evicted beyond it. */
+    /** Unpinned LoRA adapters kept in memory at once (pinned ones do not count); the least recently used is evicted beyond it. */
     @WithDefault("4")
     int maxLoras();
 

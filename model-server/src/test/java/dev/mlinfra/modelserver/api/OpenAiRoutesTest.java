@@ -13,25 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mlinfra.engine.artifact.LocalArtifactStore;
 import dev.mlinfra.engine.data.PromptTemplate;
-import dev.mlinfra.engine.model.LlamaModel;
-import dev.mlinfra.engine.model.LoraConfig;
-import dev.mlinfra.engine.model.ModelConfig;
-import dev.mlinfra.engine.model.ModelStore;
-import dev.mlinfra.engine.safetensors.Safetensors;
-import dev.mlinfra.engine.safetensors.Tensor;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -59,38 +49,6 @@ class OpenAiRoutesTest {
 
     private static String text(Object body) {
         return post("/v1/completions", body).then().statusCode(200).extract().path("choices[0].text");
-    }
-
-    /** Writes a random LoRA adapter for the scout base in PEFT layout; large enough to change greedy output. */
-    static Path adapter(String name, long seed) throws Exception {
-        ModelConfig config = ModelConfig.builtin("scout");
-        LoraConfig lora = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "down_proj"));
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Random random = new Random(seed);
-        List<String> modules = new ArrayList<>();
-        LlamaModel.weightShapes(config).forEach((weight, shape) -> {
-            String module = weight.substring(0, weight.length() - ".weight".length());
-            if (!weight.endsWith("_proj.weight") || !lora.targets(module)) {
-                return;
-            }
-            modules.add(module);
-            tensors.put("base_model.model." + module + ".lora_A.weight", random(random, new long[] {4, shape[1]}, 0.3));
-            tensors.put("base_model.model." + module + ".lora_B.weight", random(random, new long[] {shape[0], 4}, 0.3));
-        });
-        Path dir = Paths.get("target", "adapters", name).toAbsolutePath();
-        Files.createDirectories(dir);
-        LocalArtifactStore store = new LocalArtifactStore(dir);
-        store.put(ModelStore.ADAPTER_WEIGHTS, Safetensors.write(tensors, Map.of("format", "pt")));
-        store.put(ModelStore.ADAPTER_CONFIG, ModelStore.adapterConfigJson(config, lora, modules));
-        return dir;
-    }
-
-    private static Tensor random(Random random, long[] shape, double std) {
-        float[] v = new float[(int) (shape[0] * shape[1])];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (random.nextGaussian() * std);
-        }
-        return Tensor.ofFloats(shape, v);
     }
 
     @Test
@@ -178,11 +136,13 @@ class OpenAiRoutesTest {
 
     @Test
     void adaptersLoadChangeTheOutputAndUnload() throws Exception {
-        Path dir = adapter("style-a", 1);
+        Path dir = TestAdapters.adapter("style-a", 1);
         String base = text(completion());
         post("/v1/load_lora_adapter", Map.of("lora_name", "style-a", "lora_path", dir.toString()))
                 .then().statusCode(200);
         post("/v1/load_lora_adapter", Map.of("lora_name", "style-a", "lora_path", dir.toString()))
+                .then().statusCode(200); // loading is idempotent
+        post("/v1/load_lora_adapter", Map.of("lora_name", BASE, "lora_path", dir.toString()))
                 .then().statusCode(400).body("error.param", equalTo("lora_name"));
         given().get("/v1/models").then().statusCode(200)
                 .body("data.id", hasItem("style-a"))
@@ -200,7 +160,7 @@ class OpenAiRoutesTest {
     @Test
     void leastRecentlyUsedAdapterIsEvictedAndReloadedOnDemand() throws Exception {
         for (String name : List.of("lru-1", "lru-2", "lru-3")) {
-            post("/v1/load_lora_adapter", Map.of("lora_name", name, "lora_path", adapter(name, name.hashCode()).toString()))
+            post("/v1/load_lora_adapter", Map.of("lora_name", name, "lora_path", TestAdapters.adapter(name, name.hashCode()).toString()))
                     .then().statusCode(200);
         }
         try {
