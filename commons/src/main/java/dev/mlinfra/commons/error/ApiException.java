@@ -4,14 +4,35 @@ package dev.mlinfra.commons.error;
 public class ApiException extends RuntimeException {
 
     private final ErrorCode code;
+    private final Integer retryAfterSeconds;
 
     public ApiException(ErrorCode code, String message) {
+        this(code, message, null);
+    }
+
+    private ApiException(ErrorCode code, String message, Integer retryAfterSeconds) {
         super(message, null, false, false);
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public ErrorCode code() {
         return code;
+    }
+
+    /** Seconds after which a retry may succeed ({@code Retry-After}); null when none is said. */
+    public Integer retryAfterSeconds() {
+        return retryAfterSeconds;
+    }
+
+    /** 503: what the request needs is not ready yet; a retry after {@code retryAfterSeconds} may succeed. */
+    public static ApiException unavailable(String message, int retryAfterSeconds) {
+        return new ApiException(ErrorCode.SERVICE_UNAVAILABLE, message, retryAfterSeconds);
+    }
+
+    /** 502: a server behind this service failed. */
+    public static ApiException badGateway(String message) {
+        return new ApiException(ErrorCode.BAD_GATEWAY, message);
     }
 
     public static ApiException badRequest(String message) {

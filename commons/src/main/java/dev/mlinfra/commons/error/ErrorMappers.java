@@ -47,7 +47,11 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
-        return respond(e.code(), e.getMessage());
+        Response r = respond(e.code(), e.getMessage());
+        if (e.retryAfterSeconds() != null) {
+            r.getHeaders().putSingle("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        }
+        return r;
     }
 
     @ServerExceptionMapper
