@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Turns an {@code x-api-key} into an {@link Identity}. Stored keys are remembered for at most
+ * Turns a presented API key into an {@link Identity}. Stored keys are remembered for at most
  * the configured TTL, so every replica sees a revocation within that time without a database
  * round trip on each request; the replica that revokes forgets the key at once.
  */

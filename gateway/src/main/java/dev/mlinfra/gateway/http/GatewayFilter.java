@@ -5,7 +5,9 @@ import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.gateway.auth.Authenticator;
+import dev.mlinfra.gateway.auth.PresentedKey;
 import dev.mlinfra.gateway.auth.TokenMint;
+import dev.mlinfra.gateway.error.ErrorResponses;
 import dev.mlinfra.gateway.proxy.ServiceProxy;
 import dev.mlinfra.gateway.ratelimit.RateDecision;
 import dev.mlinfra.gateway.ratelimit.RateLimiter;
@@ -13,6 +15,7 @@ import dev.mlinfra.gateway.route.Route;
 import dev.mlinfra.gateway.route.RouteTable;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,9 +24,10 @@ import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
- * The gateway's request path: route, authenticate the API key, check the scope, count the
- * request against its area's limit, then either hand it to the gateway's own endpoints
- * (/v1/admin) or stream it to its service.
+ * The gateway's request path: route, authenticate the API key ({@code x-api-key} or
+ * {@code Authorization: Bearer}), check the scope, count the request against its area's limit,
+ * then either hand it to the gateway's own endpoints (/v1/admin) or stream it to its service.
+ * Refusals take the error shape of the route (OpenAI's on /v1/openai).
  */
 @ApplicationScoped
 public class GatewayFilter {
@@ -31,7 +35,6 @@ public class GatewayFilter {
     private static final Logger LOG = Logger.getLogger(GatewayFilter.class);
     /** After the request id filter of commons. */
     static final int PRIORITY = 500;
-    static final String API_KEY_HEADER = "x-api-key";
 
     private final Authenticator authenticator;
     private final RateLimiter rateLimiter;
@@ -61,29 +64,32 @@ public class GatewayFilter {
                     + (path.startsWith("/v1/") ? " in API v1" : "; the current API version is v1, under /v1/"));
             return;
         }
-        String presented = ctx.request().getHeader(API_KEY_HEADER);
-        if (presented == null || presented.isBlank()) {
-            refuse(ctx, ErrorCode.UNAUTHORIZED, "Missing x-api-key header: every request needs an API key");
+        PresentedKey presented = PresentedKey.of(ctx.request().getHeader(PresentedKey.API_KEY_HEADER),
+                ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+        if (presented instanceof PresentedKey.Refused refused) {
+            refuse(ctx, route.get(), ErrorCode.UNAUTHORIZED, refused.reason());
             return;
         }
+        String key = ((PresentedKey.Key) presented).value();
         ctx.request().pause();
-        authenticator.authenticate(presented.strip()).subscribe().with(
+        authenticator.authenticate(key).subscribe().with(
                 identity -> {
                     if (identity.isEmpty()) {
-                        refuse(ctx, ErrorCode.UNAUTHORIZED, "Invalid or revoked API key");
+                        refuse(ctx, route.get(), ErrorCode.UNAUTHORIZED, "Invalid or revoked API key");
                     } else {
                         authorized(ctx, route.get(), identity.get());
                     }
                 },
                 failure -> {
                     LOG.errorf(failure, "Cannot look up API keys");
-                    refuse(ctx, ErrorCode.SERVICE_UNAVAILABLE, "Authentication is unavailable right now; retry later");
+                    refuse(ctx, route.get(), ErrorCode.SERVICE_UNAVAILABLE,
+                            "Authentication is unavailable right now; retry later");
                 });
     }
 
     private void authorized(RoutingContext ctx, Route route, Identity identity) {
         if (!identity.hasScope(route.scope())) {
-            refuse(ctx, ErrorCode.FORBIDDEN, "This API key lacks the '" + route.scope() + "' scope needed for "
+            refuse(ctx, route, ErrorCode.FORBIDDEN, "This API key lacks the '" + route.scope() + "' scope needed for "
                     + ctx.request().method() + " " + ctx.normalizedPath());
             return;
         }
@@ -104,7 +110,7 @@ public class GatewayFilter {
                         response.putHeader("Retry-After", Long.toString(retryAfter));
                         LOG.infof("Key %s (team %s) over the %s limit of %d", identity.keyId(), identity.team(),
                                 route.area(), decision.limit());
-                        refuse(ctx, ErrorCode.RATE_LIMIT_EXCEEDED, "Rate limit of " + decision.limit()
+                        refuse(ctx, route, ErrorCode.RATE_LIMIT_EXCEEDED, "Rate limit of " + decision.limit()
                                 + " requests per minute for the " + route.area() + " area exceeded; retry after "
                                 + retryAfter + " seconds");
                         return;
@@ -113,7 +119,7 @@ public class GatewayFilter {
                 },
                 failure -> {
                     LOG.errorf(failure, "Rate-limit store failed");
-                    refuse(ctx, ErrorCode.SERVICE_UNAVAILABLE, "Rate limiting is unavailable right now; retry later");
+                    refuse(ctx, route, ErrorCode.SERVICE_UNAVAILABLE, "Rate limiting is unavailable right now; retry later");
                 });
     }
 
@@ -127,8 +133,8 @@ public class GatewayFilter {
         }
     }
 
-    private static void refuse(RoutingContext ctx, ErrorCode code, String message) {
+    private static void refuse(RoutingContext ctx, Route route, ErrorCode code, String message) {
         ctx.request().resume();
-        HttpErrors.end(ctx, code, message);
+        ErrorResponses.end(ctx, route.errors(), code, message);
     }
 }

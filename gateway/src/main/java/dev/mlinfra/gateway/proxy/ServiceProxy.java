@@ -1,10 +1,11 @@
 package dev.mlinfra.gateway.proxy;
 
 import dev.mlinfra.commons.error.ErrorCode;
-import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.http.RequestIds;
 import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.gateway.config.GatewayConfig;
+import dev.mlinfra.gateway.error.ErrorResponses;
+import dev.mlinfra.gateway.route.ErrorStyle;
 import dev.mlinfra.gateway.route.Route;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -31,18 +32,23 @@ import org.jboss.logging.Logger;
 
 /**
  * Streams a request to its service and the answer back: bodies flow chunk by chunk with back
- * pressure in both directions and are never held whole. Forwards the caller's identity as a
- * signed token instead of the API key.
+ * pressure in both directions and are never held whole (so server-sent events arrive as they
+ * are written). Forwards the caller's identity as a signed token instead of the API key, which
+ * never reaches a service in either of the headers that can carry it.
  */
 @ApplicationScoped
 public class ServiceProxy {
 
     private static final Logger LOG = Logger.getLogger(ServiceProxy.class);
 
-    /** Connection-scoped headers (RFC 9110 7.6.1) and credentials that must not travel on. */
+    /**
+     * Connection-scoped headers (RFC 9110 7.6.1) and credentials that must not travel on: the
+     * caller's API key ({@code x-api-key} or {@code Authorization: Bearer}); the identity token
+     * stands for it.
+     */
     private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
-            "x-api-key", IdentityTokens.HEADER, "x-request-id", "expect");
+            "x-api-key", "authorization", IdentityTokens.HEADER, "x-request-id", "expect");
 
     private record Target(String name, String host, int port, boolean tls) {
     }
@@ -95,13 +101,14 @@ public class ServiceProxy {
         HttpServerRequest req = ctx.request();
         Target target = targets.get(route.service());
         if (target == null) {
-            reject(ctx, ErrorCode.SERVICE_UNAVAILABLE, "No address is configured for the " + route.service() + " service");
+            reject(ctx, route.errors(), ErrorCode.SERVICE_UNAVAILABLE,
+                    "No address is configured for the " + route.service() + " service");
             return;
         }
         long limit = route.upload() ? maxUpload : maxBody;
         String contentLength = req.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (contentLength != null && parseLength(contentLength) > limit) {
-            tooLarge(ctx, limit);
+            tooLarge(ctx, route.errors(), limit);
             return;
         }
         RequestOptions options = new RequestOptions()
@@ -133,7 +140,7 @@ public class ServiceProxy {
 
         client().request(options).onComplete(opened -> {
             if (opened.failed()) {
-                backendFailed(ctx, target, opened.cause());
+                backendFailed(ctx, route.errors(), target, opened.cause());
                 return;
             }
             HttpClientRequest upstream = opened.result();
@@ -144,7 +151,7 @@ public class ServiceProxy {
             }
             upstream.response().onComplete(answered -> {
                 if (answered.failed()) {
-                    backendFailed(ctx, target, answered.cause());
+                    backendFailed(ctx, route.errors(), target, answered.cause());
                     return;
                 }
                 relayResponse(ctx, target, answered.result(), started);
@@ -158,11 +165,12 @@ public class ServiceProxy {
                 // Authenticated, allowed and connected: the client may send its body now.
                 ctx.response().writeContinue();
             }
-            streamBody(ctx, req, upstream, limit);
+            streamBody(ctx, route.errors(), req, upstream, limit);
         });
     }
 
-    private void streamBody(RoutingContext ctx, HttpServerRequest req, HttpClientRequest upstream, long limit) {
+    private void streamBody(RoutingContext ctx, ErrorStyle errors, HttpServerRequest req, HttpClientRequest upstream,
+            long limit) {
         if (req.isEnded()) {
             upstream.end();
             return;
@@ -177,7 +185,7 @@ public class ServiceProxy {
             if (seen[0] > limit) {
                 aborted[0] = true;
                 upstream.reset();
-                tooLarge(ctx, limit);
+                tooLarge(ctx, errors, limit);
                 return;
             }
             upstream.write(chunk);
@@ -226,7 +234,7 @@ public class ServiceProxy {
         });
     }
 
-    private void backendFailed(RoutingContext ctx, Target target, Throwable cause) {
+    private void backendFailed(RoutingContext ctx, ErrorStyle errors, Target target, Throwable cause) {
         if (ctx.response().ended()) {
             return;
         }
@@ -234,27 +242,27 @@ public class ServiceProxy {
         if (cause instanceof ConnectException || cause.getClass().getSimpleName().contains("ConnectTimeout")) {
             LOG.warnf("%s %s: %s is unreachable at %s:%d (%s)", ctx.request().method(), ctx.request().path(), name,
                     target.host, target.port, cause.getMessage());
-            reject(ctx, ErrorCode.SERVICE_UNAVAILABLE, "The " + name + " is unavailable; retry later");
+            reject(ctx, errors, ErrorCode.SERVICE_UNAVAILABLE, "The " + name + " is unavailable; retry later");
         } else if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
             LOG.warnf("%s %s: %s did not answer within %d ms", ctx.request().method(), ctx.request().path(), name,
                     responseTimeoutMillis);
-            reject(ctx, ErrorCode.GATEWAY_TIMEOUT, "The " + name + " did not answer in time; retry later");
+            reject(ctx, errors, ErrorCode.GATEWAY_TIMEOUT, "The " + name + " did not answer in time; retry later");
         } else {
             LOG.warnf("%s %s: exchange with %s failed: %s", ctx.request().method(), ctx.request().path(), name,
                     cause.toString());
-            reject(ctx, ErrorCode.BAD_GATEWAY, "The " + name + " closed the connection before answering; retry later");
+            reject(ctx, errors, ErrorCode.BAD_GATEWAY, "The " + name + " closed the connection before answering; retry later");
         }
     }
 
-    private static void tooLarge(RoutingContext ctx, long limit) {
+    private static void tooLarge(RoutingContext ctx, ErrorStyle errors, long limit) {
         // The rest of the body is not worth reading: close the connection after the answer.
         ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-        HttpErrors.end(ctx, ErrorCode.PAYLOAD_TOO_LARGE, "Request body exceeds the limit of " + limit + " bytes for this endpoint");
+        ErrorResponses.end(ctx, errors, ErrorCode.PAYLOAD_TOO_LARGE, "Request body exceeds the limit of " + limit + " bytes for this endpoint");
     }
 
-    private static void reject(RoutingContext ctx, ErrorCode code, String message) {
+    private static void reject(RoutingContext ctx, ErrorStyle errors, ErrorCode code, String message) {
         ctx.request().resume();
-        HttpErrors.end(ctx, code, message);
+        ErrorResponses.end(ctx, errors, code, message);
     }
 
     private static long parseLength(String value) {

@@ -10,13 +10,19 @@ import java.util.regex.Pattern;
 /**
  * The routing table of ARCHITECTURE.md as data: the first rule that matches a request decides
  * its service and rate-limit area. GET /models and GET /models/{id} count as inference, as the
- * contract lists them there.
+ * contract lists them there. Deployments and the OpenAI-compatible API belong to inference-service
+ * and count as inference too; errors the gateway answers on /v1/openai take OpenAI's shape.
  */
 public final class RouteTable {
 
     public static final String LOCAL = null;
 
-    private record Rule(BiPredicate<HttpMethod, String> matches, String service, String area, boolean upload) {
+    private record Rule(BiPredicate<HttpMethod, String> matches, String service, String area, boolean upload,
+            ErrorStyle errors) {
+
+        Rule(BiPredicate<HttpMethod, String> matches, String service, String area, boolean upload) {
+            this(matches, service, area, upload, ErrorStyle.CONTRACT);
+        }
     }
 
     private static final Pattern MODEL_READ = Pattern.compile("/v1/models(/[^/]+)?/?");
@@ -26,6 +32,8 @@ public final class RouteTable {
             new Rule((m, p) -> under(p, "/v1/admin"), LOCAL, "admin", false),
             new Rule((m, p) -> under(p, "/v1/training"), "training", "training", false),
             new Rule((m, p) -> under(p, "/v1/inference"), "inference", "inference", false),
+            new Rule((m, p) -> under(p, "/v1/deployments"), "inference", "inference", false),
+            new Rule((m, p) -> under(p, "/v1/openai"), "inference", "inference", false, ErrorStyle.OPENAI),
             new Rule((m, p) -> m == HttpMethod.GET && MODEL_READ.matcher(p).matches(), "registry", "inference", false),
             new Rule((m, p) -> under(p, "/v1/models"), "registry", "model", false),
             new Rule((m, p) -> m == HttpMethod.PUT && DATASET_UPLOAD.matcher(p).matches(), "datasets", "data", true),
@@ -38,7 +46,7 @@ public final class RouteTable {
     public static Optional<Route> resolve(HttpMethod method, String path) {
         for (Rule rule : RULES) {
             if (rule.matches.test(method, path)) {
-                return Optional.of(new Route(rule.service, rule.area, scopeFor(method, rule), rule.upload));
+                return Optional.of(new Route(rule.service, rule.area, scopeFor(method, rule), rule.upload, rule.errors));
             }
         }
         return Optional.empty();

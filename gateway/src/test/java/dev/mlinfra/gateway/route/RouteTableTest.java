@@ -14,12 +14,34 @@ class RouteTableTest {
 
     @Test
     void eachAreaGoesToItsService() {
-        assertEquals(new Route("training", "training", "write", false), route(HttpMethod.POST, "/v1/training/jobs"));
-        assertEquals(new Route("training", "training", "read", false), route(HttpMethod.GET, "/v1/training/jobs/j-1"));
-        assertEquals(new Route("inference", "inference", "write", false), route(HttpMethod.POST, "/v1/inference"));
-        assertEquals(new Route("datasets", "data", "read", false), route(HttpMethod.GET, "/v1/datasets"));
-        assertEquals(new Route("infrastructure", "infrastructure", "read", false),
+        assertEquals(new Route("training", "training", "write", false, ErrorStyle.CONTRACT), route(HttpMethod.POST, "/v1/training/jobs"));
+        assertEquals(new Route("training", "training", "read", false, ErrorStyle.CONTRACT), route(HttpMethod.GET, "/v1/training/jobs/j-1"));
+        assertEquals(new Route("inference", "inference", "write", false, ErrorStyle.CONTRACT), route(HttpMethod.POST, "/v1/inference"));
+        assertEquals(new Route("datasets", "data", "read", false, ErrorStyle.CONTRACT), route(HttpMethod.GET, "/v1/datasets"));
+        assertEquals(new Route("infrastructure", "infrastructure", "read", false, ErrorStyle.CONTRACT),
                 route(HttpMethod.GET, "/v1/infrastructure/metrics"));
+    }
+
+    @Test
+    void deploymentsAndTheOpenAiApiGoToInferenceAndCountAsInference() {
+        assertEquals(new Route("inference", "inference", "read", false, ErrorStyle.CONTRACT),
+                route(HttpMethod.GET, "/v1/deployments"));
+        assertEquals(new Route("inference", "inference", "write", false, ErrorStyle.CONTRACT),
+                route(HttpMethod.DELETE, "/v1/deployments/d-1"));
+        assertEquals(new Route("inference", "inference", "read", false, ErrorStyle.OPENAI),
+                route(HttpMethod.GET, "/v1/openai/models"));
+        assertEquals(new Route("inference", "inference", "write", false, ErrorStyle.OPENAI),
+                route(HttpMethod.POST, "/v1/openai/chat/completions"));
+        assertEquals(ErrorStyle.OPENAI, route(HttpMethod.POST, "/v1/openai/completions").errors());
+        assertTrue(RouteTable.resolve(HttpMethod.GET, "/v1/openaix/models").isEmpty());
+    }
+
+    @Test
+    void onlyTheOpenAiApiAnswersInOpenAisErrorShape() {
+        for (String path : new String[] {"/v1/inference", "/v1/models", "/v1/training/jobs", "/v1/datasets",
+                "/v1/infrastructure/status", "/v1/admin/api-keys", "/v1/deployments/d-1"}) {
+            assertEquals(ErrorStyle.CONTRACT, route(HttpMethod.GET, path).errors(), path);
+        }
     }
 
     @Test

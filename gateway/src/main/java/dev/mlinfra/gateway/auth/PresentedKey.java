@@ -1,0 +1,67 @@
+package dev.mlinfra.gateway.auth;
+
+import java.util.Locale;
+
+/**
+ * The API key a request presents: in {@code x-api-key} (the contract) or as
+ * {@code Authorization: Bearer <key>} (what the OpenAI SDKs send). Either header will do; both
+ * are accepted when they hold the same key, and refused when they differ, since the gateway
+ * cannot tell which one the caller meant to act as.
+ */
+public sealed interface PresentedKey {
+
+    String API_KEY_HEADER = "x-api-key";
+    String BEARER = "bearer";
+
+    /** A key to authenticate (its format is checked there, so a Bearer JWT is just an invalid key). */
+    record Key(String value) implements PresentedKey {
+    }
+
+    /** No key to authenticate; the reason is the 401's message and never repeats what was sent. */
+    record Refused(String reason) implements PresentedKey {
+    }
+
+    static PresentedKey of(String apiKeyHeader, String authorizationHeader) {
+        String header = nonBlank(apiKeyHeader);
+        String bearer = null;
+        String authorization = nonBlank(authorizationHeader);
+        if (authorization != null) {
+            int space = indexOfWhitespace(authorization);
+            String scheme = space < 0 ? authorization : authorization.substring(0, space);
+            if (scheme.toLowerCase(Locale.ROOT).equals(BEARER)) {
+                bearer = space < 0 ? null : nonBlank(authorization.substring(space));
+            } else if (header == null) {
+                // Another scheme next to x-api-key is left alone (and is not forwarded); alone, it is no API key.
+                return new Refused("Unsupported Authorization scheme: send the API key as 'Authorization: Bearer <key>'"
+                        + " or in the x-api-key header");
+            }
+        }
+        if (header != null && bearer != null && !header.equals(bearer)) {
+            return new Refused("The x-api-key header and the Authorization: Bearer token hold different keys;"
+                    + " send one API key, in either header or the same in both");
+        }
+        String key = header != null ? header : bearer;
+        if (key == null) {
+            return new Refused("Missing API key: every request needs one, in the x-api-key header or as"
+                    + " 'Authorization: Bearer <key>'");
+        }
+        return new Key(key);
+    }
+
+    private static String nonBlank(String value) {
+        if (value == null) {
+            return null;
+        }
+        String stripped = value.strip();
+        return stripped.isEmpty() ? null : stripped;
+    }
+
+    private static int indexOfWhitespace(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isWhitespace(s.charAt(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

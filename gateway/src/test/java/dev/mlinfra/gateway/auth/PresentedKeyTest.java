@@ -1,0 +1,71 @@
+package dev.mlinfra.gateway.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class PresentedKeyTest {
+
+    private static final String KEY = "mlk_0123456789abcdef_" + "a".repeat(32);
+    private static final String OTHER = "mlk_fedcba9876543210_" + "b".repeat(32);
+
+    private static String key(PresentedKey presented) {
+        return assertInstanceOf(PresentedKey.Key.class, presented).value();
+    }
+
+    private static String refusal(PresentedKey presented) {
+        return assertInstanceOf(PresentedKey.Refused.class, presented).reason();
+    }
+
+    @Test
+    void theXApiKeyHeaderAloneIsTheKey() {
+        assertEquals(KEY, key(PresentedKey.of(KEY, null)));
+        assertEquals(KEY, key(PresentedKey.of("  " + KEY + " ", null)));
+    }
+
+    @Test
+    void aBearerTokenAloneIsTheKeyWhateverTheCaseOfTheScheme() {
+        assertEquals(KEY, key(PresentedKey.of(null, "Bearer " + KEY)));
+        assertEquals(KEY, key(PresentedKey.of(null, "bearer " + KEY)));
+        assertEquals(KEY, key(PresentedKey.of(null, "BEARER   " + KEY + "  ")));
+        assertEquals(KEY, key(PresentedKey.of("", "Bearer " + KEY)));
+    }
+
+    @Test
+    void aBearerTokenThatIsNoKeyIsStillPassedOnToBeRefusedAsAnInvalidKey() {
+        assertEquals("sk-abc", key(PresentedKey.of(null, "Bearer sk-abc")));
+    }
+
+    @Test
+    void theSameKeyInBothHeadersIsOneKey() {
+        assertEquals(KEY, key(PresentedKey.of(KEY, "Bearer " + KEY)));
+    }
+
+    @Test
+    void differentKeysInTheTwoHeadersAreRefused() {
+        String reason = refusal(PresentedKey.of(KEY, "Bearer " + OTHER));
+        assertTrue(reason.contains("different keys"), reason);
+        assertFalse(reason.contains(KEY) || reason.contains(OTHER), "the refusal never repeats a key");
+    }
+
+    @Test
+    void noKeyAtAllIsRefusedAsMissing() {
+        assertTrue(refusal(PresentedKey.of(null, null)).startsWith("Missing API key"));
+        assertTrue(refusal(PresentedKey.of("  ", null)).startsWith("Missing API key"));
+        assertTrue(refusal(PresentedKey.of(null, "Bearer")).startsWith("Missing API key"));
+        assertTrue(refusal(PresentedKey.of(null, "Bearer   ")).startsWith("Missing API key"));
+    }
+
+    @Test
+    void anotherAuthorizationSchemeIsNoKeyButDoesNotSpoilAnXApiKey() {
+        String reason = refusal(PresentedKey.of(null, "Basic dXNlcjpwYXNz"));
+        assertTrue(reason.contains("Unsupported Authorization scheme"), reason);
+        assertFalse(reason.contains("dXNlcjpwYXNz"));
+        // a bare key without a scheme is not echoed back either
+        assertFalse(refusal(PresentedKey.of(null, KEY)).contains(KEY));
+        assertEquals(KEY, key(PresentedKey.of(KEY, "Basic dXNlcjpwYXNz")));
+    }
+}
