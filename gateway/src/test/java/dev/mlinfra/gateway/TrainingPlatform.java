@@ -10,13 +10,15 @@ import java.util.Map;
 
 /**
  * The services a training job needs ({@link TrainingStack}: dataset-service, infra-service's GPU
- * ledger, training-service with real trainers) and registry-service, which registers models from
- * the jobs, as processes behind the gateway under test.
+ * ledger, training-service with real trainers), registry-service, which registers models from
+ * the jobs, and inference-service, which serves them with its local backend (a real model-server
+ * process), as processes behind the gateway under test.
  */
 public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
 
     static TrainingStack stack;
     static ServiceProcess registry;
+    static ServiceProcess inference;
 
     @Override
     public Map<String, String> start() {
@@ -26,13 +28,19 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         registry = ServiceProcess.start("registry-service", Map.of(
                 "mlinfra.public-url", "http://127.0.0.1:" + gatewayPort,
                 "quarkus.rest-client.training.url", stack.training().url()));
+        Path root = Path.of(System.getProperty("mlinfra.root"));
+        inference = ServiceProcess.start("inference-service", Map.of(
+                "mlinfra.public-url", "http://127.0.0.1:" + gatewayPort,
+                "mlinfra.inference.local.model-server-jar", root.resolve("model-server/target/quarkus-app/quarkus-run.jar").toString(),
+                "mlinfra.inference.local.work-dir", root.resolve("gateway/target/serving").toString(),
+                "mlinfra.inference.local.engine-data-dir", stack.engineDataDir().toString()));
         Map<String, String> config = new HashMap<>();
         config.put("quarkus.http.test-port", String.valueOf(gatewayPort));
         config.put("mlinfra.gateway.services.datasets.url", stack.datasets().url());
         config.put("mlinfra.gateway.services.training.url", stack.training().url());
         config.put("mlinfra.gateway.services.infrastructure.url", stack.infra().url());
         config.put("mlinfra.gateway.services.registry.url", registry.url());
-        config.put("mlinfra.gateway.services.inference.url", "http://127.0.0.1:" + FreePorts.pick());
+        config.put("mlinfra.gateway.services.inference.url", inference.url());
         // the tests poll jobs; the limits themselves are tested in GatewayTest
         config.put("mlinfra.gateway.rate-limit.limits.training", "100000");
         config.put("mlinfra.gateway.rate-limit.limits.data", "100000");
@@ -57,8 +65,16 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         stack.stopTraining();
     }
 
+    /** inference-service's own address (beside the gateway), for what only services ask it. */
+    public static String inferenceUrl() {
+        return inference.url();
+    }
+
     @Override
     public void stop() {
+        if (inference != null) {
+            inference.stop();
+        }
         if (registry != null) {
             registry.stop();
         }

@@ -12,6 +12,6 @@ class InferenceServiceBaselineTest extends ServiceBaselineTests {
 
     @Override
     protected String ownedPath() {
-        return "/v1/inference";
+        return "/v1/deployments";
     }
 }

@@ -63,6 +63,11 @@ public final class TrainingStack implements AutoCloseable {
         return new TrainingStack(workDir, datasets, infra, ServiceProcess.start("training-service", config));
     }
 
+    /** The trainers' data directory (base models, the unpacked PyTorch library), which model servers can share. */
+    public Path engineDataDir() {
+        return workDir.resolve("engine-data");
+    }
+
     public ServiceProcess datasets() {
         return datasets;
     }

@@ -221,11 +221,12 @@ class TrainingThroughGatewayTest {
         as().queryParam("status", "cancelled").get("/v1/training/jobs").then().statusCode(200)
                 .body("jobs.job_id", org.hamcrest.Matchers.hasItem(third));
 
-        registeredAndPromoted(done, second);
+        String model = registeredAndPromoted(done, second);
+        served(model);
     }
 
     /** The completed jobs become versions of a model in the registry, through the gateway, and go to production. */
-    private static void registeredAndPromoted(JsonPath first, String second) {
+    private static String registeredAndPromoted(JsonPath first, String second) {
         String model = "gitops-" + UUID.randomUUID().toString().substring(0, 6);
         Map<String, Object> register = new HashMap<>(Map.of("model_id", model, "model_type", "scout",
                 "description", "through the gateway", "training_job_id", first.getString("job_id"),
@@ -254,6 +255,56 @@ class TrainingThroughGatewayTest {
                 .body("models.model_id", org.hamcrest.Matchers.hasItem(model));
         as().get("/v1/models/" + model + "/history").then().statusCode(200)
                 .body("history.to_stage", org.hamcrest.Matchers.hasItems("staging", "production", "archived"));
+        return model;
+    }
+
+    /**
+     * The production version is deployed by inference-service and answers through the gateway: the
+     * same text as model-server gives for the prompt the version was trained with, streamed too, and
+     * through the official OpenAI SDK.
+     */
+    private void served(String model) throws Exception {
+        JsonPath deployment = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(240).toNanos();
+        while (System.nanoTime() < deadline) {
+            deployment = as().get("/v1/deployments/" + model).then().extract().jsonPath();
+            if ("ready".equals(deployment.getString("state")) && "v1.1.0".equals(deployment.getString("version"))) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        assertEquals("ready", deployment.getString("state"), deployment.prettify());
+        Map<String, String> input = Map.of("repository", "fluxcd/flux2", "issue_title", "Kustomization stuck on dependency",
+                "issue_description", "The kustomization waits forever for a dependency that is ready.");
+        String output = as().contentType(ContentType.JSON).body(Map.of("model_id", model, "input", input,
+                        "parameters", Map.of("temperature", 0, "max_tokens", 24)))
+                .post("/v1/inference").then().statusCode(200).body("metadata.model_version", equalTo("v1.1.0"))
+                .extract().jsonPath().getString("output");
+        String prompt = dev.mlinfra.engine.data.PromptTemplate.promptText(input.get("repository"), input.get("issue_title"),
+                input.get("issue_description"));
+        String server = given().header("x-mlinfra-identity", dev.mlinfra.testsupport.TestIdentities.token("trainers", "read"))
+                .get(TrainingPlatform.inferenceUrl() + "/internal/v1/inference/servers").then().statusCode(200)
+                .extract().jsonPath().getString("servers[0].url");
+        String direct = given().baseUri(server).contentType(ContentType.JSON)
+                .body(Map.of("model", deployment.getString("served_name"), "prompt", prompt, "max_tokens", 24,
+                        "temperature", 0, "stop", List.of("<|eot|>")))
+                .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");
+        assertEquals(direct, output);
+
+        // Another team does not see it; an archived-only model would be 409 (inference-service's own tests).
+        GatewayTestKeys.Key other = GatewayTestKeys.create("outsiders", "read", "write");
+        given().header("x-api-key", other.secret()).contentType(ContentType.JSON)
+                .body(Map.of("model_id", model, "input", input)).post("/v1/inference").then().statusCode(404);
+
+        // The official OpenAI SDK, with the key as a Bearer token.
+        JsonPath sdk = OpenAiSdk.run(gateway.toString().replaceAll("/$", ""), key.secret(), model, prompt);
+        assertTrue(sdk.getList("models").contains(model), sdk.prettify());
+        assertEquals(output, sdk.getString("completion"));
+        assertEquals(model, sdk.getString("completion_model"));
+        assertFalse(sdk.getString("chat").isEmpty(), sdk.prettify());
+        assertEquals(sdk.getString("chat"), sdk.getString("chat_streamed"));
+        assertEquals(404, sdk.getInt("error.status"), sdk.prettify());
+        assertEquals("model_not_found", sdk.getString("error.code"), sdk.prettify());
     }
 
     /** Every event of a job, newest first, page by page. */

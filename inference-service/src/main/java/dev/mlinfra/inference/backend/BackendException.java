@@ -1,0 +1,32 @@
+package dev.mlinfra.inference.backend;
+
+/** A call to a serving backend that did not succeed, sorted by what the caller can do about it. */
+public class BackendException extends RuntimeException {
+
+    public enum Kind {
+        /** The server cannot be reached (starting, restarting, circuit open): a retry later may succeed; nothing was generated. */
+        UNAVAILABLE,
+        /** The server failed, timed out or dropped the connection: a generation may have started, so it is not retried. */
+        FAILED,
+        /** The server refused the request (4xx): the message says why. */
+        REJECTED
+    }
+
+    private final Kind kind;
+    private final int status;
+
+    public BackendException(Kind kind, int status, String message, Throwable cause) {
+        super(message, cause, false, false);
+        this.kind = kind;
+        this.status = status;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The server's HTTP status; 0 when it did not answer. */
+    public int status() {
+        return status;
+    }
+}

@@ -1,0 +1,330 @@
+package dev.mlinfra.inference.backend;
+
+import dev.mlinfra.commons.storage.S3Config;
+import dev.mlinfra.inference.config.InferenceConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.jboss.logging.Logger;
+
+/**
+ * The embedded backend: one model-server process per base model type on this machine, started
+ * when the first model of that type is deployed, with this service's own JDK. Each server has a
+ * log and a state file ({@code model-server-<type>.properties}: pid, port, state) under
+ * {@code mlinfra.inference.local.work-dir}, which {@code ./mlinfra status} lists. A server that
+ * ends is started again after a back-off that doubles with each crash in a row; once it answers
+ * its health check, {@link #onReady} listeners load its adapters again. Servers stop with the
+ * service; servers left by a service that was killed are stopped when it starts again.
+ */
+@ApplicationScoped
+@Identifier(LocalServingBackend.NAME)
+public class LocalServingBackend implements ServingBackend {
+
+    public static final String NAME = "local";
+    private static final Logger LOG = Logger.getLogger(LocalServingBackend.class);
+    /** A server that ran this long before it ended counts as a first crash again. */
+    private static final Duration STABLE = Duration.ofMinutes(1);
+    private static final Duration HEALTH_EVERY = Duration.ofMillis(250);
+
+    private final InferenceConfig.Local config;
+    private final S3Config s3;
+    private final Path workDir;
+    private final Map<String, Server> servers = new ConcurrentHashMap<>();
+    private final List<BiConsumer<String, URI>> listeners = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "model-server-supervisor");
+        t.setDaemon(true);
+        return t;
+    });
+    private final HttpClient health = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private volatile boolean stopping;
+
+    public LocalServingBackend(InferenceConfig config, S3Config s3) {
+        this.config = config.local();
+        this.s3 = s3;
+        this.workDir = Path.of(this.config.workDir()).toAbsolutePath();
+        stopLeftovers();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public void onReady(BiConsumer<String, URI> listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public Optional<URI> server(String modelType) {
+        Server s = servers.computeIfAbsent(modelType, type -> {
+            Server created = new Server(type);
+            supervisor.execute(() -> start(created));
+            return created;
+        });
+        return s.ready ? Optional.of(s.url()) : Optional.empty();
+    }
+
+    @Override
+    public List<ServerStatus> servers() {
+        return servers.values().stream().sorted(Comparator.comparing(s -> s.modelType))
+                .map(s -> new ServerStatus(s.modelType, s.port == 0 ? null : s.url().toString(), s.state(),
+                        s.process == null ? null : s.process.pid(), s.restarts, s.lastExit))
+                .toList();
+    }
+
+    private void start(Server s) {
+        if (stopping) {
+            return;
+        }
+        Path jar = config.modelServerJar().map(Path::of).orElse(null);
+        if (jar == null || !Files.isRegularFile(jar)) {
+            s.lastExit = jar == null
+                    ? "the local serving backend has no server: set mlinfra.inference.local.model-server-jar to model-server's quarkus-run.jar"
+                    : "the model server " + jar + " is not built; build it with ./mvnw -pl llm-engine,model-server install -DskipTests";
+            LOG.errorf("Cannot start the %s model server: %s", s.modelType, s.lastExit);
+            scheduleRestart(s);
+            return;
+        }
+        try {
+            Files.createDirectories(workDir);
+            s.port = freePort();
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            Arrays.stream(config.jvmOptions().trim().split("\\s+")).filter(o -> !o.isEmpty()).forEach(command::add);
+            command.addAll(List.of(
+                    "-Dquarkus.http.host=127.0.0.1",
+                    "-Dquarkus.http.port=" + s.port,
+                    "-Dmlinfra.model-server.base-model=" + s.modelType,
+                    "-Dmlinfra.model-server.max-loras=" + config.maxLoras(),
+                    "-Dmlinfra.model-server.data-dir=" + Path.of(config.engineDataDir()).toAbsolutePath(),
+                    "-Dmlinfra.serving.work-dir=" + workDir,
+                    "-jar", jar.toAbsolutePath().toString()));
+            // the object store's credentials go by environment, not on a command line others can read
+            Path log = workDir.resolve("model-server-" + s.modelType + ".log");
+            Files.writeString(log, "==== " + Instant.now() + " starting the " + s.modelType + " model server on port "
+                    + s.port + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().put("MLINFRA_S3_ENDPOINT", s3.endpoint());
+            builder.environment().put("MLINFRA_S3_ACCESS_KEY", s3.accessKey());
+            builder.environment().put("MLINFRA_S3_SECRET_KEY", s3.secretKey());
+            builder.environment().put("MLINFRA_S3_REGION", s3.region());
+            Process process = builder.directory(workDir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+            s.process = process;
+            s.startedAt = Instant.now();
+            s.ready = false;
+            writeState(s);
+            LOG.infof("Started the %s model server (pid %d) on port %d, log %s", s.modelType, process.pid(), s.port, log);
+            process.onExit().thenAccept(p -> supervisor.execute(() -> ended(s, p)));
+            supervisor.schedule(() -> awaitHealthy(s, process), HEALTH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (IOException e) {
+            s.lastExit = "could not be started: " + e.getMessage();
+            LOG.errorf("The %s model server %s", s.modelType, s.lastExit);
+            scheduleRestart(s);
+        }
+    }
+
+    private void awaitHealthy(Server s, Process process) {
+        if (stopping || s.process != process || !process.isAlive()) {
+            return;
+        }
+        if (healthy(s)) {
+            s.ready = true;
+            s.readyAt = Instant.now();
+            writeState(s);
+            LOG.infof("The %s model server (pid %d) is ready after %d ms", s.modelType, process.pid(),
+                    Duration.between(s.startedAt, s.readyAt).toMillis());
+            for (BiConsumer<String, URI> l : listeners) {
+                try {
+                    l.accept(s.modelType, s.url());
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "A listener failed on the ready %s model server", s.modelType);
+                }
+            }
+            return;
+        }
+        if (Duration.between(s.startedAt, Instant.now()).compareTo(config.startTimeout()) > 0) {
+            LOG.errorf("The %s model server (pid %d) did not become healthy within %ss; stopping it", s.modelType,
+                    process.pid(), config.startTimeout().toSeconds());
+            s.lastExit = "not healthy within " + config.startTimeout().toSeconds() + "s";
+            process.destroyForcibly();
+            return;
+        }
+        supervisor.schedule(() -> awaitHealthy(s, process), HEALTH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private boolean healthy(Server s) {
+        try {
+            HttpResponse<Void> r = health.send(HttpRequest.newBuilder(s.url().resolve("/health")).timeout(Duration.ofSeconds(2))
+                    .GET().build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void ended(Server s, Process process) {
+        if (s.process != process) {
+            return;
+        }
+        s.ready = false;
+        if (stopping) {
+            return;
+        }
+        int code = process.exitValue();
+        s.lastExit = code > 128 ? "killed by signal " + (code - 128) : "exited with code " + code;
+        LOG.warnf("The %s model server (pid %d) %s; see %s", s.modelType, process.pid(), s.lastExit,
+                workDir.resolve("model-server-" + s.modelType + ".log"));
+        if (s.startedAt != null && Duration.between(s.startedAt, Instant.now()).compareTo(STABLE) > 0) {
+            s.crashesInARow = 0;
+        }
+        scheduleRestart(s);
+    }
+
+    private void scheduleRestart(Server s) {
+        if (stopping) {
+            return;
+        }
+        long factor = 1L << Math.min(s.crashesInARow, 16);
+        Duration wait = config.restartBackoff().multipliedBy(factor);
+        if (wait.compareTo(config.maxRestartBackoff()) > 0) {
+            wait = config.maxRestartBackoff();
+        }
+        s.crashesInARow++;
+        s.restarts++;
+        s.restartingAt = Instant.now().plus(wait);
+        writeState(s);
+        LOG.infof("Starting the %s model server again in %d ms (restart %d)", s.modelType, wait.toMillis(), s.restarts);
+        supervisor.schedule(() -> start(s), wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        stopping = true;
+        supervisor.shutdownNow();
+        for (Server s : servers.values()) {
+            Process p = s.process;
+            if (p != null && p.isAlive()) {
+                LOG.infof("Stopping the %s model server (pid %d)", s.modelType, p.pid());
+                p.destroy();
+            }
+        }
+        for (Server s : servers.values()) {
+            Process p = s.process;
+            if (p != null) {
+                try {
+                    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    p.destroyForcibly();
+                }
+            }
+            deleteState(s.modelType);
+        }
+    }
+
+    /** Servers of an earlier run of this service that outlived it (it was killed): they are nobody's now. */
+    private void stopLeftovers() {
+        String marker = "-Dmlinfra.serving.work-dir=" + workDir;
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(args -> Arrays.asList(args).contains(marker)).orElse(false))
+                .forEach(p -> {
+                    LOG.warnf("Stopping model server pid %d left by an earlier run", p.pid());
+                    p.destroyForcibly();
+                });
+    }
+
+    private void writeState(Server s) {
+        try {
+            Files.createDirectories(workDir);
+            Path file = workDir.resolve("model-server-" + s.modelType + ".properties");
+            Path tmp = workDir.resolve("model-server-" + s.modelType + ".properties.tmp");
+            Files.writeString(tmp, "model_type=" + s.modelType + "\npid=" + (s.process == null ? "" : s.process.pid())
+                    + "\nport=" + s.port + "\nstate=" + s.state() + "\nrestarts=" + s.restarts + "\n", StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.debugf("Could not write the state of the %s model server: %s", s.modelType, e.getMessage());
+        }
+    }
+
+    private void deleteState(String modelType) {
+        try {
+            Files.deleteIfExists(workDir.resolve("model-server-" + modelType + ".properties"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /** What the supervisor knows of one server; written by the supervisor thread, read by anyone. */
+    private static final class Server {
+        final String modelType;
+        volatile int port;
+        volatile Process process;
+        volatile boolean ready;
+        volatile Instant startedAt;
+        volatile Instant readyAt;
+        volatile Instant restartingAt;
+        volatile int restarts;
+        volatile int crashesInARow;
+        volatile String lastExit;
+
+        Server(String modelType) {
+            this.modelType = modelType;
+        }
+
+        URI url() {
+            return URI.create("http://127.0.0.1:" + port);
+        }
+
+        String state() {
+            if (ready) {
+                return "ready";
+            }
+            Process p = process;
+            return p != null && p.isAlive() ? "starting" : restarts > 0 ? "restarting" : "starting";
+        }
+    }
+}

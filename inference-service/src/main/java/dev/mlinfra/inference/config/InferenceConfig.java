@@ -1,0 +1,112 @@
+package dev.mlinfra.inference.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Configuration of inference-service. */
+@ConfigMapping(prefix = "mlinfra.inference")
+public interface InferenceConfig {
+
+    /** Kafka topic of the registry's model events. */
+    @WithDefault("mlinfra.models")
+    String modelsTopic();
+
+    /** Kafka topic of this service's deployment events. */
+    @WithDefault("mlinfra.serving")
+    String servingTopic();
+
+    /** The serving backend: {@code local} (model-server processes on this machine) or {@code openai} (servers by URL). */
+    @WithDefault("local")
+    String backend();
+
+    /** The model types that can be served. */
+    @WithDefault("scout,maverick")
+    List<String> modelTypes();
+
+    /** The longest context (prompt plus answer, in tokens) of the served models; bounds max_tokens. */
+    @WithDefault("2048")
+    int maxContextTokens();
+
+    /** How long a client is asked to wait (Retry-After) while a model's server starts or its adapter loads. */
+    @WithDefault("5")
+    int retryAfterSeconds();
+
+    /** How often deployments still deploying are tried again, and the servers they need kept up. */
+    @WithDefault("10s")
+    String reconcileInterval();
+
+    /** Calls to the serving backends. */
+    Calls calls();
+
+    /** The local backend. */
+    Local local();
+
+    /** The openai backend. */
+    OpenAi openai();
+
+    interface Calls {
+
+        /** Connecting to a server. */
+        @WithDefault("2s")
+        Duration connectTimeout();
+
+        /** A generation: from sending the request to its last token. */
+        @WithDefault("120s")
+        Duration generationTimeout();
+
+        /** Loading or unloading an adapter, listing models. */
+        @WithDefault("30s")
+        Duration adminTimeout();
+
+        /** Failed calls in a row that open a backend's circuit. */
+        @WithDefault("5")
+        int circuitFailures();
+
+        /** How long an open circuit refuses calls before one is tried again. */
+        @WithDefault("10s")
+        Duration circuitOpen();
+    }
+
+    interface Local {
+
+        /** model-server's runnable jar ({@code model-server/target/quarkus-app/quarkus-run.jar}). */
+        Optional<String> modelServerJar();
+
+        /** Where each server gets a folder with its log. */
+        @WithDefault("${java.io.tmpdir}/mlinfra-serving")
+        String workDir();
+
+        /** The servers' data directory (base models, the unpacked PyTorch library); the trainers' one is shared. */
+        @WithDefault("${java.io.tmpdir}/mlinfra-engine")
+        String engineDataDir();
+
+        /** JVM options of a server process (space-separated). */
+        @WithDefault("-Xmx1g -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED")
+        String jvmOptions();
+
+        /** Adapters a server keeps in memory (model-server's LRU); others are read again when asked for. */
+        @WithDefault("4")
+        int maxLoras();
+
+        /** How long a server may take to answer its health check after it starts. */
+        @WithDefault("180s")
+        Duration startTimeout();
+
+        /** First wait before a crashed server is started again; doubled after each crash in a row, up to max-restart-backoff. */
+        @WithDefault("1s")
+        Duration restartBackoff();
+
+        @WithDefault("60s")
+        Duration maxRestartBackoff();
+    }
+
+    interface OpenAi {
+
+        /** The vLLM/OpenAI-compatible server of each model type, e.g. {@code mlinfra.inference.openai.urls.scout=http://vllm:8000}. */
+        Map<String, String> urls();
+    }
+}

@@ -1,0 +1,59 @@
+package dev.mlinfra.inference.rest;
+
+import dev.mlinfra.commons.api.Page;
+import dev.mlinfra.commons.api.PageParams;
+import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.commons.persistence.TextEnum;
+import dev.mlinfra.inference.DeploymentState;
+import dev.mlinfra.inference.rest.DeploymentViews.DeploymentView;
+import dev.mlinfra.inference.service.DeploymentService;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+/** The team's deployments: which version of each model serves, and how far it is (beyond the contract). */
+@Path("/v1/deployments")
+@Produces(MediaType.APPLICATION_JSON)
+public class DeploymentResource {
+
+    private final DeploymentService deployments;
+    private final CurrentIdentity caller;
+
+    public DeploymentResource(DeploymentService deployments, CurrentIdentity caller) {
+        this.deployments = deployments;
+        this.caller = caller;
+    }
+
+    @GET
+    @Operation(summary = "List the team's deployments, most recently changed first; filter by state and model_type")
+    public Uni<Page<DeploymentView>> list(@QueryParam("state") String state, @QueryParam("model_type") String modelType,
+            @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
+        PageParams page = PageParams.parse(limit, offset);
+        DeploymentState wanted = state == null ? null : TextEnum.parse("query parameter 'state'", state, DeploymentState.ALL);
+        if (modelType != null && !deployments.config().modelTypes().contains(modelType)) {
+            throw ApiException.badRequest("Invalid query parameter 'model_type': expected one of "
+                    + String.join(", ", deployments.config().modelTypes()) + ", got '" + modelType + "'");
+        }
+        return deployments.list(caller.team(), wanted, modelType, page)
+                .map(t -> Page.of("deployments", t.getItem1().stream().map(DeploymentViews::of).toList(), t.getItem2(), page));
+    }
+
+    @GET
+    @Path("/{model_id}")
+    @Operation(summary = "A model's deployment: its serving version, state and, when it failed, why")
+    public Uni<DeploymentView> get(@PathParam("model_id") String modelId) {
+        return deployments.find(caller.team(), modelId).map(d -> {
+            if (d == null) {
+                throw ApiException.notFound("Model '" + modelId + "' has no deployment: no model of that id is registered"
+                        + " for your team");
+            }
+            return DeploymentViews.of(d);
+        });
+    }
+}

@@ -1,0 +1,309 @@
+package dev.mlinfra.inference.rest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.error.ErrorBody;
+import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.http.RequestIds;
+import dev.mlinfra.commons.identity.Identity;
+import dev.mlinfra.commons.identity.IdentityTokens;
+import dev.mlinfra.inference.Deployment;
+import dev.mlinfra.inference.config.InferenceConfig;
+import dev.mlinfra.inference.service.InferenceRequest;
+import dev.mlinfra.inference.service.InferenceService;
+import dev.mlinfra.inference.service.InferenceService.Piece;
+import dev.mlinfra.inference.service.InferenceService.Result;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/**
+ * The routes whose answer is either one JSON document or a stream of server-sent events, decided
+ * by the request body: the contract's {@code POST /v1/inference} (with {@code stream}, beyond the
+ * contract) and the OpenAI-compatible {@code /v1/openai} route ({@code GET /models},
+ * {@code POST /completions}, {@code POST /chat/completions}), which answers errors in OpenAI's
+ * shape. A client that goes away cancels its stream, and with it the generation.
+ */
+@ApplicationScoped
+public class InferenceRoutes {
+
+    private static final Logger LOG = Logger.getLogger(InferenceRoutes.class);
+    private static final int MAX_BODY = 1024 * 1024;
+    static final String OPENAI = "/v1/openai";
+
+    private final InferenceService inference;
+    private final InferenceConfig config;
+    private final ObjectMapper json;
+
+    public InferenceRoutes(InferenceService inference, InferenceConfig config, ObjectMapper json) {
+        this.inference = inference;
+        this.config = config;
+        this.json = json;
+    }
+
+    void register(@Observes Router router) {
+        BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY);
+        router.post("/v1/inference").order(-10).handler(body).handler(ctx -> safely(ctx, false, this::infer));
+        router.get(OPENAI + "/models").order(-10).handler(ctx -> safely(ctx, true, this::models));
+        router.post(OPENAI + "/completions").order(-10).handler(body)
+                .handler(ctx -> safely(ctx, true, c -> openAi(c, "/v1/completions")));
+        router.post(OPENAI + "/chat/completions").order(-10).handler(body)
+                .handler(ctx -> safely(ctx, true, c -> openAi(c, "/v1/chat/completions")));
+    }
+
+    private void safely(RoutingContext ctx, boolean openAi, java.util.function.Consumer<RoutingContext> route) {
+        // Hibernate Reactive runs only on a request's own (duplicated) context, which the route is on.
+        VertxContextSafetyToggle.setCurrentContextSafe(true);
+        try {
+            route.accept(ctx);
+        } catch (RuntimeException e) {
+            fail(ctx, openAi, e);
+        }
+    }
+
+    // ------------------------------------------------------------------ POST /v1/inference
+
+    private void infer(RoutingContext ctx) {
+        Identity caller = caller(ctx);
+        InferenceRequest request = InferenceRequest.parse(body(ctx), config.maxContextTokens());
+        if (!request.stream()) {
+            inference.infer(caller.team(), request).subscribe().with(r -> sendJson(ctx, 200, view(r)), e -> fail(ctx, false, e));
+            return;
+        }
+        HttpServerResponse response = ctx.response();
+        Multi<Piece> pieces = inference.stream(caller.team(), request);
+        streamEvents(ctx, false, pieces, piece -> piece.result() == null
+                ? event("delta", Map.of("text", piece.text()))
+                : event("done", view(piece.result())), response);
+    }
+
+    private Map<String, Object> view(Result r) {
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("tokens_generated", r.tokensGenerated());
+        metadata.put("generation_time", r.generationTime());
+        metadata.put("model_version", r.modelVersion());
+        if (r.finishReason() != null) {
+            metadata.put("finish_reason", r.finishReason());
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model_id", r.modelId());
+        out.put("output", r.output());
+        out.put("metadata", metadata);
+        return out;
+    }
+
+    // ------------------------------------------------------------------ /v1/openai
+
+    private void models(RoutingContext ctx) {
+        Identity caller = caller(ctx);
+        inference.readyModels(caller.team()).subscribe().with(list -> {
+            ObjectNode out = json.createObjectNode().put("object", "list");
+            var data = out.putArray("data");
+            for (Deployment d : list) {
+                data.addObject().put("id", d.modelId).put("object", "model")
+                        .put("created", d.readyAt == null ? 0 : d.readyAt.getEpochSecond())
+                        .put("owned_by", caller.team()).put("root", d.modelType).put("parent", (String) null)
+                        .put("version", d.version);
+            }
+            sendJson(ctx, 200, out);
+        }, e -> fail(ctx, true, e));
+    }
+
+    private void openAi(RoutingContext ctx, String path) {
+        Identity caller = caller(ctx);
+        JsonNode parsed = body(ctx);
+        if (!(parsed instanceof ObjectNode body)) {
+            throw ApiException.badRequest("The request body must be a JSON object");
+        }
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+            throw new OpenAiParamException("model", "Field 'model' is required: the id of one of your team's models (GET "
+                    + OPENAI + "/models lists them)");
+        }
+        String modelId = model.asText();
+        boolean stream = body.path("stream").asBoolean(false);
+        Uni<InferenceService.Target> target = inference.target(caller.team(), modelId);
+        if (!stream) {
+            target.flatMap(t -> inference.openAi(t, path, body))
+                    .onFailure().transform(inference::toApi)
+                    .subscribe().with(answer -> {
+                        ((ObjectNode) answer).put("model", modelId);
+                        sendJson(ctx, 200, answer);
+                    }, e -> fail(ctx, true, e));
+            return;
+        }
+        Multi<JsonNode> chunks = Multi.createFrom().uni(target)
+                .onItem().transformToMultiAndConcatenate(t -> inference.openAiStream(t, path, body))
+                .onFailure().transform(inference::toApi);
+        streamEvents(ctx, true, chunks, chunk -> {
+            if (chunk instanceof ObjectNode o && o.has("model")) {
+                o.put("model", modelId);
+            }
+            return "data: " + chunk + "\n\n";
+        }, ctx.response());
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    /**
+     * Streams {@code items} as server-sent events once the first one is there (so a failure before
+     * it, such as an unknown model, is still a plain error response); cancelled when the client goes.
+     */
+    private <T> void streamEvents(RoutingContext ctx, boolean openAi, Multi<T> items, Function<T, String> format,
+            HttpServerResponse response) {
+        Cancellable subscription = items.subscribe().with(item -> {
+            if (response.closed()) {
+                return;
+            }
+            if (!response.headWritten()) {
+                response.setChunked(true).setStatusCode(200)
+                        .putHeader("content-type", "text/event-stream")
+                        .putHeader("cache-control", "no-cache")
+                        .putHeader("x-accel-buffering", "no");
+            }
+            response.write(format.apply(item));
+        }, e -> {
+            if (response.headWritten()) {
+                LOG.warnf("A stream broke off: %s", e.getMessage());
+                if (!response.ended() && !response.closed()) {
+                    response.write(openAi ? "data: " + openAiError(ctx, e) + "\n\n" : event("error", contractError(ctx, e)));
+                    response.end();
+                }
+            } else {
+                fail(ctx, openAi, e);
+            }
+        }, () -> {
+            if (response.closed() || response.ended()) {
+                return;
+            }
+            if (!response.headWritten()) {
+                response.setChunked(true).setStatusCode(200).putHeader("content-type", "text/event-stream");
+            }
+            response.end(openAi ? "data: [DONE]\n\n" : "");
+        });
+        response.closeHandler(v -> subscription.cancel());
+    }
+
+    private String event(String name, Object data) {
+        try {
+            return "event: " + name + "\ndata: " + json.writeValueAsString(data) + "\n\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private JsonNode body(RoutingContext ctx) {
+        String text = ctx.body() == null ? null : ctx.body().asString();
+        if (text == null || text.isBlank()) {
+            throw ApiException.badRequest("The request body is empty; send a JSON object");
+        }
+        try {
+            return json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("The request body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static Identity caller(RoutingContext ctx) {
+        Identity identity = ctx.get(IdentityTokens.CONTEXT_KEY);
+        if (identity == null) {
+            throw ApiException.unauthorized("No verified caller for this request");
+        }
+        return identity;
+    }
+
+    private void sendJson(RoutingContext ctx, int status, Object body) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        try {
+            ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
+                    .end(json.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            fail(ctx, false, e);
+        }
+    }
+
+    private void fail(RoutingContext ctx, boolean openAi, Throwable e) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        ApiException api = api(ctx, e);
+        if (api.retryAfterSeconds() != null) {
+            response.putHeader("Retry-After", Integer.toString(api.retryAfterSeconds()));
+        }
+        if (openAi) {
+            sendJson(ctx, api.code().status(), openAiError(ctx, e));
+        } else {
+            sendJson(ctx, api.code().status(), contractError(ctx, e));
+        }
+    }
+
+    private Object contractError(RoutingContext ctx, Throwable e) {
+        ApiException api = api(ctx, e);
+        return json.valueToTree(ErrorBody.of(api.code(), api.getMessage()));
+    }
+
+    /** OpenAI's error object: {@code {"error": {"message", "type", "param", "code"}}}. */
+    private ObjectNode openAiError(RoutingContext ctx, Throwable e) {
+        ApiException api = api(ctx, e);
+        ObjectNode root = json.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("message", api.getMessage());
+        int status = api.code().status();
+        error.put("type", status >= 500 ? "server_error" : "invalid_request_error");
+        if (e instanceof OpenAiParamException p) {
+            error.put("param", p.param);
+        } else {
+            error.putNull("param");
+        }
+        error.put("code", switch (api.code()) {
+            case NOT_FOUND -> "model_not_found";
+            case CONFLICT -> "model_not_servable";
+            case SERVICE_UNAVAILABLE -> "model_not_ready";
+            case BAD_GATEWAY -> "backend_error";
+            default -> api.code().code();
+        });
+        return root;
+    }
+
+    /** Any failure as an ApiException; an unexpected one is logged with the request id, which the answer quotes. */
+    private ApiException api(RoutingContext ctx, Throwable e) {
+        if (e instanceof ApiException a) {
+            if (a.code() == ErrorCode.BAD_GATEWAY) {
+                String id = ctx.get(RequestIds.KEY);
+                LOG.warnf("Request %s: %s", id, a.getMessage());
+                return ApiException.badGateway(a.getMessage() + " (request id " + id + ")");
+            }
+            return a;
+        }
+        String id = ctx.get(RequestIds.KEY);
+        LOG.errorf(e, "Request %s failed", id);
+        return new ApiException(ErrorCode.INTERNAL_ERROR, "Internal error; quote request id " + id + " when reporting it");
+    }
+
+    /** A 400 of the OpenAI route about one parameter. */
+    static final class OpenAiParamException extends ApiException {
+        final String param;
+
+        OpenAiParamException(String param, String message) {
+            super(ErrorCode.INVALID_REQUEST, message);
+            this.param = param;
+        }
+    }
+}

@@ -1,0 +1,409 @@
+package dev.mlinfra.inference.service;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.events.ModelEvents;
+import dev.mlinfra.commons.storage.ObjectStore;
+import dev.mlinfra.inference.Deployment;
+import dev.mlinfra.inference.DeploymentState;
+import dev.mlinfra.inference.ServableVersion;
+import dev.mlinfra.inference.backend.BackendException;
+import dev.mlinfra.inference.backend.OpenAiProtocol;
+import dev.mlinfra.inference.backend.ServingBackend;
+import dev.mlinfra.inference.config.InferenceConfig;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.quarkus.vertx.VertxContextSupport;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps every model's deployment in step with the registry: the versions its events announce,
+ * which of them serves (the production version, else the newest one not archived), and the
+ * serving backend's state. A version is deployed by reading the prompt its trainer recorded
+ * ({@code prompt_template.json} beside the adapter) and loading its adapter on the server of its
+ * model type under a name of its own ({@code <team>/<model_id>/<version>}, unique across teams).
+ * Deployments that wait for a server are finished when the server is ready, and by a periodic
+ * round that retries what is still deploying.
+ */
+@ApplicationScoped
+public class DeploymentService {
+
+    private static final Logger LOG = Logger.getLogger(DeploymentService.class);
+    private static final Comparator<ServableVersion> NEWEST = Comparator.comparing((ServableVersion v) -> v.registeredAt)
+            .thenComparing(v -> v.id);
+
+    private final ServingBackend backend;
+    private final dev.mlinfra.inference.messaging.ServingEvents events;
+    private final OpenAiProtocol protocol;
+    private final ObjectStore store;
+    private final ObjectMapper json;
+    private final InferenceConfig config;
+    private final Clock clock;
+    private volatile boolean stopping;
+
+    public DeploymentService(ServingBackend backend, dev.mlinfra.inference.messaging.ServingEvents events,
+            OpenAiProtocol protocol, ObjectStore store, ObjectMapper json, InferenceConfig config) {
+        this.backend = backend;
+        this.events = events;
+        this.protocol = protocol;
+        this.store = store;
+        this.json = json;
+        this.config = config;
+        this.clock = Clock.systemUTC();
+    }
+
+    void start(@Observes StartupEvent event) {
+        // A server that (re)starts has no adapters: load those of its type again, off the supervisor's thread.
+        backend.onReady((modelType, url) -> Infrastructure.getDefaultWorkerPool().execute(() -> {
+            if (stopping) {
+                return;
+            }
+            try {
+                VertxContextSupport.subscribeAndAwait(() -> serverReady(modelType, url));
+            } catch (Throwable e) {
+                LOG.errorf(e, "Could not load the adapters of the %s server again; the next round retries", modelType);
+            }
+        }));
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        stopping = true;
+    }
+
+    /** Production versions stay in the server's memory; others are read when asked for (its LRU). */
+    static boolean pinned(Deployment d) {
+        return ServableVersion.PRODUCTION.equals(d.stage);
+    }
+
+    /** The adapter's name on the serving backend: unique across teams, models and versions. */
+    public static String servedName(String team, String modelId, String version) {
+        return team + "/" + modelId + "/" + version;
+    }
+
+    // ------------------------------------------------------------------ events (in the inbox's transaction)
+
+    /** A new version: recorded, then the model's deployment follows. */
+    public Uni<Deployment> registered(String team, ModelEvents.Registered r) {
+        Instant now = clock.instant();
+        return ServableVersion.<ServableVersion>find("team = ?1 and modelId = ?2 and version = ?3", team, r.modelId(), r.version())
+                .firstResult()
+                .flatMap(existing -> {
+                    ServableVersion v = existing != null ? existing : new ServableVersion();
+                    v.team = team;
+                    v.modelId = r.modelId();
+                    v.version = r.version();
+                    v.modelType = r.modelType();
+                    v.stage = r.stage() == null ? "none" : r.stage();
+                    v.artifact = r.artifact();
+                    v.trainingJobId = r.trainingJobId();
+                    v.registeredAt = r.createdAt() == null ? now : r.createdAt();
+                    v.updatedAt = now;
+                    return v.persist();
+                })
+                .flatMap(v -> follow(team, r.modelId(), r.modelType()));
+    }
+
+    /** A version moved: its stage is recorded, then the model's deployment follows. */
+    public Uni<Deployment> stageChanged(String team, ModelEvents.StageChanged c) {
+        Instant now = clock.instant();
+        return ServableVersion.<ServableVersion>find("team = ?1 and modelId = ?2 and version = ?3", team, c.modelId(), c.version())
+                .firstResult()
+                .flatMap(v -> {
+                    if (v == null) {
+                        // registered before this service followed the topic: the event says all it needs
+                        v = new ServableVersion();
+                        v.team = team;
+                        v.modelId = c.modelId();
+                        v.version = c.version();
+                        v.modelType = c.modelType();
+                        v.trainingJobId = c.trainingJobId() == null ? "" : c.trainingJobId();
+                        v.registeredAt = c.changedAt() == null ? now : c.changedAt();
+                    }
+                    v.stage = c.stage();
+                    if (c.artifact() != null) {
+                        v.artifact = c.artifact();
+                    }
+                    v.updatedAt = now;
+                    return v.<ServableVersion>persist();
+                })
+                .flatMap(v -> follow(team, c.modelId(), c.modelType()));
+    }
+
+    /** The model is gone: its versions and its deployment are removed; returns what was deployed, to unload it. */
+    public Uni<Deployment> deleted(String team, String modelId) {
+        Uni<Deployment> current = Deployment.<Deployment>find("team = ?1 and modelId = ?2", team, modelId).firstResult();
+        return ServableVersion.delete("team = ?1 and modelId = ?2", team, modelId)
+                .flatMap(n -> current)
+                .flatMap(d -> d == null ? Uni.createFrom().<Deployment>nullItem() : d.delete()
+                        .chain(() -> d.state == DeploymentState.REMOVED ? Uni.createFrom().voidItem()
+                                : events.removed(d, d.version, d.servedName, "model '" + modelId + "' was deleted"))
+                        .replaceWith(d));
+    }
+
+    /** Points the model's deployment at its serving version; a new version starts deploying. */
+    private Uni<Deployment> follow(String team, String modelId, String modelType) {
+        // one query after the other: a reactive session runs one at a time
+        return ServableVersion.<ServableVersion>list("team = ?1 and modelId = ?2", team, modelId).flatMap(versions ->
+                Deployment.<Deployment>find("team = ?1 and modelId = ?2", team, modelId).firstResult().flatMap(current -> {
+            Instant now = clock.instant();
+            Optional<ServableVersion> serving = serving(versions);
+            Deployment d = current;
+            if (d == null) {
+                d = new Deployment();
+                d.team = team;
+                d.modelId = modelId;
+                d.createdAt = now;
+            }
+            d.modelType = modelType;
+            d.backend = backend.name();
+            d.updatedAt = now;
+            String previous = d.servedName;
+            if (serving.isEmpty()) {
+                d.replacedServedName = previous;
+                boolean announce = d.state != null && d.state != DeploymentState.REMOVED;
+                String lastVersion = d.version;
+                if (announce) {
+                    LOG.infof("Model %s of team %s has no servable version (all archived); its deployment is removed", modelId, team);
+                }
+                d.state = DeploymentState.REMOVED;
+                d.reason = "every version of model '" + modelId + "' is archived; promote one to staging or production to serve it";
+                d.version = null;
+                d.stage = null;
+                d.artifact = null;
+                d.servedName = null;
+                d.promptTemplate = null;
+                d.readyAt = null;
+                Deployment removed = d;
+                return d.<Deployment>persist().call(() -> announce
+                        ? events.removed(removed, lastVersion, previous, removed.reason) : Uni.createFrom().voidItem());
+            }
+            ServableVersion v = serving.get();
+            boolean same = v.version.equals(d.version) && v.artifact.equals(d.artifact)
+                    && (d.state == DeploymentState.READY || d.state == DeploymentState.DEPLOYING);
+            d.stage = v.stage;
+            if (!same) {
+                LOG.infof("Deploying version %s (%s) of model %s of team %s on the %s backend", v.version, v.stage, modelId,
+                        team, backend.name());
+                d.version = v.version;
+                d.artifact = v.artifact;
+                d.servedName = servedName(team, modelId, v.version);
+                d.replacedServedName = d.servedName.equals(previous) ? null : previous;
+                d.state = DeploymentState.DEPLOYING;
+                d.reason = null;
+                d.promptTemplate = null;
+                d.readyAt = null;
+            }
+            return d.persist();
+        }));
+    }
+
+    /** The production version, else the newest version not archived. */
+    static Optional<ServableVersion> serving(List<ServableVersion> versions) {
+        return versions.stream().filter(v -> ServableVersion.PRODUCTION.equals(v.stage)).max(NEWEST)
+                .or(() -> versions.stream().filter(v -> !ServableVersion.ARCHIVED.equals(v.stage)).max(NEWEST));
+    }
+
+    // ------------------------------------------------------------------ deploying (after the event's transaction)
+
+    /** Finishes a deployment that is deploying: its prompt, then its adapter on the server; stays deploying while the server starts. */
+    public Uni<Void> deploy(Deployment d) {
+        if (d == null || (d.state != DeploymentState.DEPLOYING && d.state != DeploymentState.READY)) {
+            return Uni.createFrom().voidItem();
+        }
+        Optional<URI> server = backend.server(d.modelType);
+        if (d.state == DeploymentState.READY) {
+            // its stage may have changed: pinned in production, on demand otherwise
+            return server.map(url -> protocol.loadAdapter(url, d.servedName, d.artifact, pinned(d)).onFailure().recoverWithItem(e -> {
+                LOG.warnf("Could not update %s on the %s server: %s", d.servedName, d.modelType, e.getMessage());
+                return null;
+            })).orElse(Uni.createFrom().voidItem());
+        }
+        if (server.isEmpty()) {
+            LOG.debugf("The %s server is not ready; %s waits for it", d.modelType, d.servedName);
+            return Uni.createFrom().voidItem();
+        }
+        String version = d.version;
+        return VertxContextSupport.executeBlocking(() -> readTemplate(d.artifact))
+                .flatMap(template -> protocol.loadAdapter(server.get(), d.servedName, d.artifact, pinned(d)).replaceWith(template))
+                .flatMap(template -> Panache.withTransaction(() -> Deployment.<Deployment>findById(d.id).flatMap(now -> {
+                    if (now == null || now.state != DeploymentState.DEPLOYING || !version.equals(now.version)) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    now.state = DeploymentState.READY;
+                    now.promptTemplate = template;
+                    now.readyAt = clock.instant();
+                    now.updatedAt = now.readyAt;
+                    LOG.infof("Model %s of team %s serves version %s as %s", now.modelId, now.team, now.version, now.servedName);
+                    return now.persist().chain(() -> events.ready(now));
+                })))
+                .onFailure().recoverWithUni(e -> {
+                    if (e instanceof BackendException b && b.kind() != BackendException.Kind.REJECTED) {
+                        LOG.infof("Deploying %s waits: %s", d.servedName, e.getMessage());
+                        return Uni.createFrom().voidItem();
+                    }
+                    return failed(d.id, version, e instanceof BackendException b
+                            ? "the serving backend refused the adapter at " + d.artifact + ": " + b.getMessage()
+                            : e.getMessage());
+                });
+    }
+
+    private Uni<Void> failed(Long id, String version, String reason) {
+        return Panache.withTransaction(() -> Deployment.<Deployment>findById(id).flatMap(d -> {
+            if (d == null || d.state != DeploymentState.DEPLOYING || !version.equals(d.version)) {
+                return Uni.createFrom().voidItem();
+            }
+            LOG.warnf("Version %s of model %s of team %s cannot be deployed: %s", version, d.modelId, d.team, reason);
+            d.state = DeploymentState.FAILED;
+            d.reason = reason;
+            d.updatedAt = clock.instant();
+            return d.persist().chain(() -> events.failed(d));
+        }));
+    }
+
+    /** The trainer's prompt_template.json beside the adapter, checked; a failure says what is missing. */
+    Map<String, Object> readTemplate(String artifact) {
+        String key = keyOf(artifact) + PromptTemplate.FILE;
+        Map<String, Object> template;
+        try (InputStream in = store.get(key)) {
+            template = json.readValue(in, new TypeReference<Map<String, Object>>() {
+            });
+        } catch (ObjectStore.ObjectStoreException | IOException e) {
+            if (!store.exists(key)) {
+                throw new IllegalStateException("the artifacts at " + artifact + " have no " + PromptTemplate.FILE
+                        + " (the prompt the model was trained with); train it again with this platform's trainer");
+            }
+            throw new IllegalStateException("could not read " + store.uri(key) + ": " + e.getMessage());
+        }
+        try {
+            PromptTemplate.of(template);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(store.uri(key) + " cannot be used: " + e.getMessage());
+        }
+        return template;
+    }
+
+    /** The key in this installation's bucket of an {@code s3://bucket/key/} artifact, ending with '/'. */
+    private String keyOf(String artifact) {
+        String prefix = "s3://" + store.bucket() + "/";
+        if (artifact == null || !artifact.startsWith(prefix)) {
+            throw new IllegalStateException("the adapter " + artifact + " is not in this installation's bucket (" + prefix + ")");
+        }
+        String key = artifact.substring(prefix.length());
+        return key.endsWith("/") ? key : key + "/";
+    }
+
+    /** A server is ready: its ready adapters are loaded again (it may have restarted), its waiting deployments finished. */
+    Uni<Void> serverReady(String modelType, URI url) {
+        return Panache.withSession(() -> Deployment.<Deployment>list("modelType = ?1 and backend = ?2 and state in ?3", modelType,
+                        backend.name(), List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
+                .flatMap(all -> Multi.createFrom().iterable(all)
+                        .onItem().transformToUniAndConcatenate(d -> d.state == DeploymentState.READY
+                                ? protocol.loadAdapter(url, d.servedName, d.artifact, pinned(d)).onFailure().recoverWithItem(e -> {
+                                    LOG.warnf("Could not load %s again on the %s server: %s", d.servedName, modelType, e.getMessage());
+                                    return null;
+                                })
+                                : deploy(d))
+                        .collect().last())
+                .invoke(() -> LOG.infof("The %s server is ready; its adapters are loaded", modelType))
+                .replaceWithVoid();
+    }
+
+    /** Retries what is still deploying (a server that was not ready, a store that was away). */
+    @Scheduled(every = "${mlinfra.inference.reconcile-interval}", delayed = "2s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> reconcile() {
+        if (stopping) {
+            return Uni.createFrom().voidItem();
+        }
+        return Panache.withSession(() -> Deployment.<Deployment>list("backend = ?1 and state = ?2", backend.name(),
+                        DeploymentState.DEPLOYING))
+                .flatMap(open -> Multi.createFrom().iterable(open).onItem().transformToUniAndConcatenate(this::deploy)
+                        .collect().last())
+                .replaceWithVoid()
+                .onFailure().recoverWithItem(e -> {
+                    LOG.warnf("Deployment round failed, the next round retries: %s", e.toString());
+                    return null;
+                });
+    }
+
+    /** Starts the servers of the deployments there are (after a restart of this service). */
+    @Scheduled(every = "${mlinfra.inference.reconcile-interval}", delayed = "1s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> keepServersUp() {
+        if (stopping) {
+            return Uni.createFrom().voidItem();
+        }
+        return Panache.withSession(() -> Deployment.<Deployment>list("backend = ?1 and state in ?2", backend.name(),
+                        List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
+                .invoke(all -> all.stream().map(d -> d.modelType).distinct().forEach(backend::server))
+                .replaceWithVoid()
+                .onFailure().recoverWithItem(e -> null);
+    }
+
+    /** Unloads the adapter of a deleted model; best effort (a server that restarted has forgotten it anyway). */
+    public Uni<Void> unload(Deployment gone) {
+        return gone == null ? Uni.createFrom().voidItem() : unload(gone.modelType, gone.servedName);
+    }
+
+    /** Unloads the adapter of the version a deployment served before (replaced or archived). */
+    public Uni<Void> unloadReplaced(Deployment d) {
+        return d == null ? Uni.createFrom().voidItem() : unload(d.modelType, d.replacedServedName);
+    }
+
+    private Uni<Void> unload(String modelType, String servedName) {
+        if (servedName == null) {
+            return Uni.createFrom().voidItem();
+        }
+        LOG.infof("Unloading %s from the %s server", servedName, modelType);
+        return backend.server(modelType).map(url -> protocol.unloadAdapter(url, servedName)
+                .onFailure().recoverWithItem(e -> {
+                    LOG.debugf("Could not unload %s: %s", servedName, e.getMessage());
+                    return null;
+                })).orElse(Uni.createFrom().voidItem());
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    public Uni<Deployment> find(String team, String modelId) {
+        return Panache.withSession(() -> Deployment.<Deployment>find("team = ?1 and modelId = ?2", team, modelId).firstResult());
+    }
+
+    /** The team's deployments under the filters (null: any), most recently changed first, and how many there are. */
+    public Uni<io.smallrye.mutiny.tuples.Tuple2<List<Deployment>, Long>> list(String team, DeploymentState state,
+            String modelType, dev.mlinfra.commons.api.PageParams page) {
+        dev.mlinfra.commons.persistence.Filters f = dev.mlinfra.commons.persistence.Filters.where("team", team)
+                .and("state", state).and("modelType", modelType);
+        return Panache.withSession(() -> Deployment.<Deployment>find(f.query() + " order by updatedAt desc, id desc", f.parameters())
+                .range(page.offset(), page.offset() + page.limit() - 1).list()
+                .flatMap(items -> Deployment.count(f.query(), f.parameters()).map(n -> io.smallrye.mutiny.tuples.Tuple2.of(items, n))));
+    }
+
+    public Uni<List<Deployment>> ready(String team) {
+        return Panache.withSession(() -> Deployment.<Deployment>list("team = ?1 and state = ?2 order by modelId", team,
+                DeploymentState.READY));
+    }
+
+    public ServingBackend backend() {
+        return backend;
+    }
+
+    public InferenceConfig config() {
+        return config;
+    }
+}

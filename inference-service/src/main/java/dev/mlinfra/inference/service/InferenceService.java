@@ -1,0 +1,271 @@
+package dev.mlinfra.inference.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.inference.Deployment;
+import dev.mlinfra.inference.DeploymentState;
+import dev.mlinfra.inference.backend.BackendException;
+import dev.mlinfra.inference.backend.OpenAiProtocol;
+import dev.mlinfra.inference.config.InferenceConfig;
+import dev.mlinfra.inference.service.InferenceMetrics.Outcome;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Inference on a team's model: the model's ready deployment, the input rendered with the prompt
+ * its version was trained with, and a completion from the server of its model type. Failures are
+ * sorted for the caller: no such model (404), nothing servable (409), not ready yet (503 with
+ * Retry-After), the server failed (502). A server that answers that it does not know the adapter
+ * (it restarted) gets it loaded again and the request once more: nothing was generated yet.
+ */
+@ApplicationScoped
+public class InferenceService {
+
+    private static final Logger LOG = Logger.getLogger(InferenceService.class);
+
+    private final DeploymentService deployments;
+    private final OpenAiProtocol protocol;
+    private final InferenceMetrics metrics;
+    private final InferenceConfig config;
+    private final ObjectMapper json;
+
+    public InferenceService(DeploymentService deployments, OpenAiProtocol protocol, InferenceMetrics metrics,
+            InferenceConfig config, ObjectMapper json) {
+        this.deployments = deployments;
+        this.protocol = protocol;
+        this.metrics = metrics;
+        this.config = config;
+        this.json = json;
+    }
+
+    /** A model's ready deployment and the server that serves it. */
+    public record Target(Deployment deployment, URI server) {
+    }
+
+    /** What a generation produced. */
+    public record Result(String modelId, String output, int tokensGenerated, double generationTime, String modelVersion,
+            String finishReason) {
+    }
+
+    /** A piece of a streamed generation: text, or (last) the result with its metadata. */
+    public record Piece(String text, Result result) {
+    }
+
+    /** The model's ready deployment, or the ApiException that says why it cannot answer now. */
+    public Uni<Target> target(String team, String modelId) {
+        return deployments.find(team, modelId).map(d -> {
+            if (d == null) {
+                throw ApiException.notFound("Model '" + modelId + "' not found: no model of that id is registered for your team");
+            }
+            return switch (d.state) {
+                case REMOVED -> throw ApiException.conflict("Model '" + modelId + "' cannot serve: " + d.reason);
+                case FAILED -> throw ApiException.conflict("Model '" + modelId + "' cannot serve: version " + d.version
+                        + " could not be deployed: " + d.reason);
+                case DEPLOYING -> throw ApiException.unavailable("Model '" + modelId + "' version " + d.version
+                        + " is being deployed; retry in a few seconds", config.retryAfterSeconds());
+                case READY -> new Target(d, deployments.backend().server(d.modelType).orElseThrow(() -> ApiException.unavailable(
+                        "The " + d.modelType + " model server is starting; retry in a few seconds", config.retryAfterSeconds())));
+            };
+        });
+    }
+
+    /** The team's models that serve now. */
+    public Uni<java.util.List<Deployment>> readyModels(String team) {
+        return deployments.ready(team);
+    }
+
+    /** {@code POST /v1/inference}. */
+    public Uni<Result> infer(String team, InferenceRequest request) {
+        long started = System.nanoTime();
+        return target(team, request.modelId()).flatMap(t -> {
+            ObjectNode body = completion(t, request, false);
+            return withAdapter(t, () -> protocol.generate(t.server(), "/v1/completions", body))
+                    .map(answer -> {
+                        JsonNode choice = answer.path("choices").path(0);
+                        int tokens = answer.path("usage").path("completion_tokens").asInt();
+                        Result r = new Result(request.modelId(), choice.path("text").asText(), tokens, seconds(started),
+                                t.deployment().version, choice.path("finish_reason").asText(null));
+                        metrics.tokens(t.deployment().modelType, deployments.backend().name(), tokens);
+                        return r;
+                    })
+                    .onItemOrFailure().invoke((r, e) -> metrics.request(t.deployment().modelType, deployments.backend().name(),
+                            outcome(e), Duration.ofNanos(System.nanoTime() - started)));
+        }).onFailure().transform(this::toApi);
+    }
+
+    /** {@code POST /v1/inference} with {@code stream: true}: text as it is generated, then the result. */
+    public Multi<Piece> stream(String team, InferenceRequest request) {
+        long started = System.nanoTime();
+        return Multi.createFrom().uni(target(team, request.modelId())).onItem().transformToMultiAndConcatenate(t -> {
+            ObjectNode body = completion(t, request, true);
+            StringBuilder output = new StringBuilder();
+            AtomicInteger tokens = new AtomicInteger();
+            AtomicLong first = new AtomicLong();
+            AtomicBoolean ended = new AtomicBoolean();
+            String[] finish = {null};
+            String type = t.deployment().modelType;
+            String backend = deployments.backend().name();
+            Multi<Piece> text = streamWithAdapter(t, body).onItem().transformToIterable(chunk -> {
+                if (chunk.has("usage") && chunk.get("usage").isObject()) {
+                    tokens.set(chunk.get("usage").path("completion_tokens").asInt());
+                }
+                JsonNode choice = chunk.path("choices").path(0);
+                if (choice.hasNonNull("finish_reason")) {
+                    finish[0] = choice.get("finish_reason").asText();
+                }
+                String delta = choice.path("text").asText("");
+                if (delta.isEmpty()) {
+                    return java.util.List.<Piece>of();
+                }
+                if (first.compareAndSet(0, System.nanoTime())) {
+                    metrics.firstToken(type, backend, Duration.ofNanos(first.get() - started));
+                }
+                output.append(delta);
+                return java.util.List.of(new Piece(delta, null));
+            });
+            Multi<Piece> last = Multi.createFrom().item(() -> {
+                ended.set(true);
+                metrics.tokens(type, backend, tokens.get());
+                metrics.request(type, backend, Outcome.OK, Duration.ofNanos(System.nanoTime() - started));
+                return new Piece(null, new Result(request.modelId(), output.toString(), tokens.get(), seconds(started),
+                        t.deployment().version, finish[0]));
+            });
+            return Multi.createBy().concatenating().streams(text, last)
+                    .onFailure().invoke(e -> metrics.request(type, backend, outcome(e), Duration.ofNanos(System.nanoTime() - started)))
+                    .onCancellation().invoke(() -> {
+                        if (!ended.get()) {
+                            LOG.infof("The client of a stream from %s went away; the generation is stopped", t.deployment().servedName);
+                            metrics.request(type, backend, Outcome.CANCELLED, Duration.ofNanos(System.nanoTime() - started));
+                        }
+                    });
+        }).onFailure().transform(this::toApi);
+    }
+
+    /** A request of the OpenAI-compatible route for a team's model, passed to its server under the adapter's name. */
+    public Uni<JsonNode> openAi(Target t, String path, ObjectNode body) {
+        long started = System.nanoTime();
+        body.put("model", t.deployment().servedName);
+        return withAdapter(t, () -> protocol.generate(t.server(), path, body))
+                .invoke(answer -> metrics.tokens(t.deployment().modelType, deployments.backend().name(),
+                        answer.path("usage").path("completion_tokens").asLong()))
+                .onItemOrFailure().invoke((r, e) -> metrics.request(t.deployment().modelType, deployments.backend().name(),
+                        outcome(e), Duration.ofNanos(System.nanoTime() - started)));
+    }
+
+    /** The streamed variant: the server's chunks as they come. */
+    public Multi<JsonNode> openAiStream(Target t, String path, ObjectNode body) {
+        long started = System.nanoTime();
+        body.put("model", t.deployment().servedName);
+        AtomicBoolean first = new AtomicBoolean(true);
+        String type = t.deployment().modelType;
+        String backend = deployments.backend().name();
+        return streamWithAdapter(t, path, body)
+                .invoke(chunk -> {
+                    if (first.getAndSet(false)) {
+                        metrics.firstToken(type, backend, Duration.ofNanos(System.nanoTime() - started));
+                    }
+                    if (chunk.path("usage").isObject()) {
+                        metrics.tokens(type, backend, chunk.path("usage").path("completion_tokens").asLong());
+                    }
+                })
+                .onCompletion().invoke(() -> metrics.request(type, backend, Outcome.OK, Duration.ofNanos(System.nanoTime() - started)))
+                .onFailure().invoke(e -> metrics.request(type, backend, outcome(e), Duration.ofNanos(System.nanoTime() - started)))
+                .onCancellation().invoke(() -> metrics.request(type, backend, Outcome.CANCELLED, Duration.ofNanos(System.nanoTime() - started)));
+    }
+
+    private ObjectNode completion(Target t, InferenceRequest request, boolean stream) {
+        PromptTemplate template;
+        try {
+            template = PromptTemplate.of(t.deployment().promptTemplate);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.conflict("Model '" + request.modelId() + "' cannot serve: its prompt template " + e.getMessage());
+        }
+        ObjectNode body = json.createObjectNode();
+        body.put("model", t.deployment().servedName);
+        body.put("prompt", template.render(request.input()));
+        body.put("max_tokens", request.parameters().maxTokens());
+        body.put("temperature", request.parameters().temperature());
+        body.put("top_p", request.parameters().topP());
+        body.put("top_k", request.parameters().topK());
+        if (request.parameters().seed() != null) {
+            body.put("seed", request.parameters().seed());
+        }
+        if (!template.stop().isEmpty()) {
+            template.stop().forEach(body.putArray("stop")::add);
+        }
+        if (stream) {
+            body.put("stream", true);
+            body.putObject("stream_options").put("include_usage", true);
+        }
+        return body;
+    }
+
+    /** A call that needs the adapter on the server: when the server does not know it (it restarted), loaded again and once more. */
+    private <T> Uni<T> withAdapter(Target t, java.util.function.Supplier<Uni<T>> call) {
+        return call.get().onFailure(InferenceService::unknownAdapter).recoverWithUni(e -> reload(t).flatMap(v -> call.get()));
+    }
+
+    private Multi<JsonNode> streamWithAdapter(Target t, ObjectNode body) {
+        return streamWithAdapter(t, "/v1/completions", body);
+    }
+
+    private Multi<JsonNode> streamWithAdapter(Target t, String path, ObjectNode body) {
+        return protocol.stream(t.server(), path, body).onFailure(InferenceService::unknownAdapter)
+                .recoverWithMulti(e -> Multi.createFrom().uni(reload(t)).onItem()
+                        .transformToMultiAndConcatenate(v -> protocol.stream(t.server(), path, body)));
+    }
+
+    private Uni<Boolean> reload(Target t) {
+        Deployment d = t.deployment();
+        LOG.infof("The %s server does not know %s (it restarted); loading it again", d.modelType, d.servedName);
+        return protocol.loadAdapter(t.server(), d.servedName, d.artifact, DeploymentService.pinned(d)).replaceWith(true);
+    }
+
+    private static boolean unknownAdapter(Throwable e) {
+        return e instanceof BackendException b && b.kind() == BackendException.Kind.REJECTED && b.status() == 404;
+    }
+
+    private static double seconds(long startedNanos) {
+        return Math.round((System.nanoTime() - startedNanos) / 1e6) / 1000.0;
+    }
+
+    private static Outcome outcome(Throwable e) {
+        if (e == null) {
+            return Outcome.OK;
+        }
+        if (e instanceof BackendException b) {
+            return switch (b.kind()) {
+                case UNAVAILABLE -> Outcome.UNAVAILABLE;
+                case FAILED -> Outcome.BACKEND_ERROR;
+                case REJECTED -> Outcome.CLIENT_ERROR;
+            };
+        }
+        return e instanceof ApiException a && a.code() == ErrorCode.SERVICE_UNAVAILABLE ? Outcome.UNAVAILABLE
+                : Outcome.CLIENT_ERROR;
+    }
+
+    /** A backend failure as the API says it; the request id is added by the route. */
+    public Throwable toApi(Throwable e) {
+        if (!(e instanceof BackendException b)) {
+            return e;
+        }
+        return switch (b.kind()) {
+            case UNAVAILABLE -> ApiException.unavailable("The model server is not available now (" + b.getMessage()
+                    + "); retry in a few seconds", config.retryAfterSeconds());
+            case REJECTED -> b.status() == 400 || b.status() == 422 ? ApiException.badRequest(b.getMessage())
+                    : ApiException.badGateway("The model server refused the request: " + b.getMessage());
+            case FAILED -> ApiException.badGateway("The model server failed: " + b.getMessage());
+        };
+    }
+
+}

@@ -1,0 +1,322 @@
+package dev.mlinfra.inference.rest;
+
+import static dev.mlinfra.inference.rest.ServingFixtures.as;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.storage.ObjectStore;
+import dev.mlinfra.engine.data.PromptTemplate;
+import dev.mlinfra.testsupport.DevstackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * inference-service on the real devstack with the local backend: adapters written to the object
+ * store as the trainer writes them, registry events on Kafka, a real model-server process started,
+ * supervised and restarted by the service, and generations compared with model-server's own.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "inference"),
+        restrictToAnnotatedClass = true)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class InferenceApiTest {
+
+    static final String TEAM = "team-inf";
+    static final String OTHER = "team-other";
+    static final Map<String, String> INPUT = Map.of("repository", "argoproj/argo-cd", "issue_title",
+            "Sync fails with ComparisonError", "issue_description", "After upgrading, every app shows ComparisonError {x}.");
+
+    static String model;
+    static String artifact;
+
+    @Inject
+    ObjectStore store;
+
+    @Inject
+    ObjectMapper json;
+
+    ServingFixtures fixtures;
+
+    @BeforeEach
+    void readyModel() throws Exception {
+        fixtures = new ServingFixtures(store, json);
+        if (model == null) {
+            String id = ServingFixtures.newModelId();
+            artifact = fixtures.adapter(TEAM, "train-" + id, 11, true);
+            fixtures.registered(TEAM, id, "v1.0.0", "staging", artifact);
+            ServingFixtures.awaitState(TEAM, id, "ready");
+            model = id;
+        }
+    }
+
+    private static Map<String, Object> request(String modelId, Map<String, Object> parameters) {
+        return Map.of("model_id", modelId, "input", INPUT, "parameters", parameters);
+    }
+
+    private static final Map<String, Object> GREEDY = Map.of("temperature", 0, "max_tokens", 24);
+
+    @Test
+    @Order(1)
+    void answersWithTheGenerationOfTheModelServerForTheRenderedPrompt() throws Exception {
+        Response r = as(TEAM).contentType(ContentType.JSON).body(request(model, GREEDY)).post("/v1/inference");
+        r.then().statusCode(200).body("model_id", equalTo(model)).body("metadata.model_version", equalTo("v1.0.0"))
+                .body("metadata.tokens_generated", greaterThan(0)).body("metadata.generation_time", notNullValue());
+        String output = r.jsonPath().getString("output");
+        assertFalse(output.isEmpty());
+
+        // The same prompt sent to the model server directly, under the adapter's name: the same text.
+        String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
+        String direct = given().baseUri(server).contentType(ContentType.JSON)
+                .body(Map.of("model", TEAM + "/" + model + "/v1.0.0", "prompt",
+                        PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description")),
+                        "max_tokens", 24, "temperature", 0, "stop", List.of("<|eot|>")))
+                .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");
+        assertEquals(direct, output);
+
+        // The adapter matters: the base model answers otherwise.
+        String base = given().baseUri(server).contentType(ContentType.JSON)
+                .body(Map.of("model", "llama4-scout-mini", "prompt",
+                        PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description")),
+                        "max_tokens", 24, "temperature", 0))
+                .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");
+        assertTrue(!base.equals(output), "the adapter changes what the model generates");
+
+        // Seeded sampling repeats.
+        Map<String, Object> seeded = Map.of("temperature", 1.0, "top_p", 0.9, "top_k", 50, "max_tokens", 16, "seed", 42);
+        String a = as(TEAM).contentType(ContentType.JSON).body(request(model, seeded)).post("/v1/inference").then()
+                .statusCode(200).extract().jsonPath().getString("output");
+        String b = as(TEAM).contentType(ContentType.JSON).body(request(model, seeded)).post("/v1/inference").then()
+                .statusCode(200).extract().jsonPath().getString("output");
+        assertEquals(a, b);
+    }
+
+    @Test
+    @Order(2)
+    void refusesBadRequestsNamingTheField() {
+        bad(Map.of("model_id", model, "input", Map.of("repository", "r", "issue_title", "t")), "input.issue_description");
+        bad(Map.of("model_id", model, "input", INPUT, "parameters", GREEDY, "extra", 1), "extra");
+        bad(Map.of("model_id", model, "input", Map.of("repository", "r", "issue_title", "t", "issue_description", "d",
+                "labels", "x")), "input.labels");
+        bad(Map.of("input", INPUT), "model_id");
+        bad(request(model, Map.of("temperature", 2.5)), "parameters.temperature");
+        bad(request(model, Map.of("top_p", 0)), "parameters.top_p");
+        bad(request(model, Map.of("top_k", 0)), "parameters.top_k");
+        bad(request(model, Map.of("max_tokens", 0)), "parameters.max_tokens");
+        bad(request(model, Map.of("max_tokens", 100000)), "parameters.max_tokens");
+        bad(request(model, Map.of("max_tokens", "ten")), "parameters.max_tokens");
+        as(TEAM).contentType(ContentType.JSON).body("{not json").post("/v1/inference").then().statusCode(400)
+                .body("error.code", equalTo("invalid_request"));
+    }
+
+    private static void bad(Map<String, Object> body, String field) {
+        as(TEAM).contentType(ContentType.JSON).body(body).post("/v1/inference").then().statusCode(400)
+                .body("error.code", equalTo("invalid_request")).body("error.status", equalTo(400))
+                .body("error.message", containsString("'" + field + "'"));
+    }
+
+    @Test
+    @Order(3)
+    void anUnknownModelOrAnotherTeamsIsNotFound() {
+        as(TEAM).contentType(ContentType.JSON).body(request("no-such-model", GREEDY)).post("/v1/inference").then()
+                .statusCode(404).body("error.code", equalTo("not_found")).body("error.message", containsString("no-such-model"));
+        as(OTHER).contentType(ContentType.JSON).body(request(model, GREEDY)).post("/v1/inference").then().statusCode(404);
+        as(OTHER).get("/v1/deployments/" + model).then().statusCode(404);
+        as(OTHER).get("/v1/deployments").then().statusCode(200).body("total", equalTo(0));
+        as(OTHER).get("/v1/openai/models").then().statusCode(200).body("data.id", not(hasItem(model)));
+    }
+
+    @Test
+    @Order(4)
+    void streamsTheSameTextAsDeltasThenTheMetadata() {
+        String whole = as(TEAM).contentType(ContentType.JSON).body(request(model, GREEDY)).post("/v1/inference").then()
+                .statusCode(200).extract().jsonPath().getString("output");
+        Response r = as(TEAM).contentType(ContentType.JSON)
+                .body(Map.of("model_id", model, "input", INPUT, "parameters", GREEDY, "stream", true)).post("/v1/inference");
+        r.then().statusCode(200).contentType(containsString("text/event-stream"));
+        List<String[]> events = events(r.asString());
+        StringBuilder text = new StringBuilder();
+        for (String[] e : events.subList(0, events.size() - 1)) {
+            assertEquals("delta", e[0]);
+            text.append(jsonOf(e[1]).path("text").asText());
+        }
+        assertEquals(whole, text.toString());
+        String[] last = events.get(events.size() - 1);
+        assertEquals("done", last[0]);
+        JsonNode done = jsonOf(last[1]);
+        assertEquals(model, done.path("model_id").asText());
+        assertEquals("v1.0.0", done.path("metadata").path("model_version").asText());
+        assertTrue(done.path("metadata").path("tokens_generated").asInt() > 0);
+
+        // An error before the first token is a plain error response.
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model_id", "nope", "input", INPUT, "stream", true))
+                .post("/v1/inference").then().statusCode(404).body("error.code", equalTo("not_found"));
+    }
+
+    @Test
+    @Order(5)
+    void theOpenAiRouteServesTheTeamsModelsInOpenAisShapes() {
+        as(TEAM).get("/v1/openai/models").then().statusCode(200).body("object", equalTo("list"))
+                .body("data.id", hasItem(model));
+        String prompt = PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description"));
+        String viaInference = as(TEAM).contentType(ContentType.JSON).body(request(model, GREEDY)).post("/v1/inference")
+                .then().statusCode(200).extract().jsonPath().getString("output");
+        as(TEAM).contentType(ContentType.JSON)
+                .body(Map.of("model", model, "prompt", prompt, "max_tokens", 24, "temperature", 0, "stop", List.of("<|eot|>")))
+                .post("/v1/openai/completions").then().statusCode(200).body("model", equalTo(model))
+                .body("object", equalTo("text_completion")).body("choices[0].text", equalTo(viaInference))
+                .body("usage.completion_tokens", greaterThan(0));
+        as(TEAM).contentType(ContentType.JSON)
+                .body(Map.of("model", model, "messages", List.of(Map.of("role", "user", "content", "Pods crash on start")),
+                        "max_tokens", 8, "temperature", 0))
+                .post("/v1/openai/chat/completions").then().statusCode(200).body("model", equalTo(model))
+                .body("choices[0].message.role", equalTo("assistant"));
+        Response stream = as(TEAM).contentType(ContentType.JSON)
+                .body(Map.of("model", model, "prompt", prompt, "max_tokens", 24, "temperature", 0, "stop", List.of("<|eot|>"),
+                        "stream", true))
+                .post("/v1/openai/completions");
+        stream.then().statusCode(200).contentType(containsString("text/event-stream"));
+        StringBuilder text = new StringBuilder();
+        List<String[]> events = events(stream.asString());
+        assertEquals("[DONE]", events.get(events.size() - 1)[1]);
+        for (String[] e : events.subList(0, events.size() - 1)) {
+            JsonNode chunk = jsonOf(e[1]);
+            assertEquals(model, chunk.path("model").asText());
+            text.append(chunk.path("choices").path(0).path("text").asText(""));
+        }
+        assertEquals(viaInference, text.toString());
+
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model", "no-such-model", "prompt", "x"))
+                .post("/v1/openai/completions").then().statusCode(404).body("error.type", equalTo("invalid_request_error"))
+                .body("error.code", equalTo("model_not_found")).body("error.message", containsString("no-such-model"));
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("prompt", "x")).post("/v1/openai/completions").then()
+                .statusCode(400).body("error.param", equalTo("model"));
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "prompt", "x", "temperature", 7))
+                .post("/v1/openai/completions").then().statusCode(400).body("error.message", containsString("temperature"));
+    }
+
+    @Test
+    @Order(6)
+    void aVersionWhoseArtifactsHaveNoPromptTemplateFailsToDeployAndSaysWhy() throws Exception {
+        String id = ServingFixtures.newModelId();
+        String bare = fixtures.adapter(TEAM, "train-" + id, 12, false);
+        fixtures.registered(TEAM, id, "v1.0.0", "staging", bare);
+        ServingFixtures.awaitState(TEAM, id, "failed");
+        as(TEAM).get("/v1/deployments/" + id).then().body("reason", containsString("prompt_template.json"));
+        as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(409)
+                .body("error.code", equalTo("conflict")).body("error.message", containsString("prompt_template.json"));
+        as(TEAM).get("/v1/deployments?state=failed").then().statusCode(200).body("deployments.model_id", hasItem(id));
+        as(TEAM).get("/v1/deployments?state=sideways").then().statusCode(400).body("error.message", containsString("state"));
+    }
+
+    @Test
+    @Order(7)
+    void anArchivedOnlyModelCannotServeUntilAVersionIsPromotedAndADeletedOneIsGone() throws Exception {
+        String id = ServingFixtures.newModelId();
+        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 21, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "staging", v1);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        fixtures.stageChanged(TEAM, id, "v1.0.0", "staging", "archived", v1);
+        ServingFixtures.awaitState(TEAM, id, "removed");
+        as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(409)
+                .body("error.message", containsString("archived"));
+        String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
+        ServingFixtures.await("the archived adapter unloaded", () -> !given().baseUri(server).get("/v1/models").jsonPath()
+                .getList("data.id").contains(TEAM + "/" + id + "/v1.0.0"), () -> given().baseUri(server).get("/v1/models").asString());
+
+        // A new version in production serves; then the model is deleted.
+        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 22, true);
+        fixtures.registered(TEAM, id, "v1.1.0", "production", v2);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        as(TEAM).get("/v1/deployments/" + id).then().body("version", equalTo("v1.1.0")).body("stage", equalTo("production"));
+        // In production it is pinned: the server keeps it in memory whatever its LRU says.
+        given().baseUri(server).get("/v1/models").then().statusCode(200)
+                .body("data.find { it.id == '" + TEAM + "/" + id + "/v1.1.0' }.pinned", equalTo(true));
+        as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(200)
+                .body("metadata.model_version", equalTo("v1.1.0"));
+        fixtures.deleted(TEAM, id, List.of("v1.0.0", "v1.1.0"));
+        ServingFixtures.awaitState(TEAM, id, "absent");
+        as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(404);
+        // What serving announced, in order, on mlinfra.serving.
+        ServingFixtures.await("the serving events of " + id, () -> fixtures.servingEvents(id).size() >= 4,
+                () -> fixtures.servingEvents(id));
+        assertEquals(List.of("deployment.ready", "deployment.removed", "deployment.ready", "deployment.removed"),
+                fixtures.servingEvents(id));
+    }
+
+    @Test
+    @Order(8)
+    void aCrashedModelServerIsRestartedAndTheModelAnswersAgain() throws Exception {
+        long pid = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getLong("servers[0].pid");
+        ProcessHandle server = ProcessHandle.of(pid).orElseThrow();
+        server.destroyForcibly();
+        server.onExit().get();
+        // Until the new server is up: 503 with Retry-After, never a 500.
+        Response during = as(TEAM).contentType(ContentType.JSON).body(request(model, GREEDY)).post("/v1/inference");
+        assertEquals(503, during.statusCode(), during.asString());
+        assertTrue(Integer.parseInt(during.header("Retry-After")) > 0);
+        ServingFixtures.await("an answer after the restart", () -> as(TEAM).contentType(ContentType.JSON).body(request(model, GREEDY))
+                .post("/v1/inference").statusCode() == 200, () -> as(TEAM).get("/internal/v1/inference/servers").asString());
+        as(TEAM).get("/internal/v1/inference/servers").then().body("servers[0].restarts", greaterThan(0))
+                .body("servers[0].state", equalTo("ready")).body("servers[0].last_exit", containsString("signal 9"));
+    }
+
+    @Test
+    @Order(9)
+    void requestsTokensAndLatenciesAreInTheMetrics() {
+        String page = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(page.contains("mlinfra_inference_requests_total{backend=\"local\",model_type=\"scout\",outcome=\"ok\"}"), page);
+        assertTrue(page.contains("mlinfra_inference_tokens_generated_total{backend=\"local\",model_type=\"scout\"}"));
+        assertTrue(page.contains("mlinfra_inference_latency_seconds_bucket"));
+        assertTrue(page.contains("mlinfra_inference_time_to_first_token_seconds_bucket"));
+    }
+
+    /** The (event name, data) of each event of a server-sent event stream. */
+    static List<String[]> events(String body) {
+        List<String[]> out = new ArrayList<>();
+        for (String block : body.split("\n\n")) {
+            String name = "message";
+            StringBuilder data = new StringBuilder();
+            for (String line : block.split("\n")) {
+                if (line.startsWith("event:")) {
+                    name = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+                }
+            }
+            if (!data.isEmpty()) {
+                out.add(new String[] {name, data.toString()});
+            }
+        }
+        return out;
+    }
+
+    private JsonNode jsonOf(String text) {
+        try {
+            return json.readTree(text);
+        } catch (Exception e) {
+            throw new IllegalStateException(text, e);
+        }
+    }
+}
