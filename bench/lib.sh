@@ -142,6 +142,19 @@ stop_started() {
   fi
 }
 
+# The EXIT trap of a benchmark: stops what it started, and what was started from its work folder
+# without being its child (trainers, model servers), then removes the folder.
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  stop_started "$status"
+  if [ -n "$WORK" ]; then
+    pkill -TERM -f "$WORK/" 2>/dev/null || true
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+
 # Reads wrk's output (with --latency) and prints "requests_per_second p50_ms p99_ms non_2xx socket_errors".
 wrk_summary() {
   awk '

@@ -47,14 +47,6 @@ ensure_tools() {
   install_packages "${missing[@]}"
 }
 
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_started "$status"
-  [ -n "$WORK" ] && rm -rf "$WORK"
-  exit "$status"
-}
-
 
 sql() {
   local state="$WORK/devstack.properties"

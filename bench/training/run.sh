@@ -51,16 +51,6 @@ ensure_tools() {
   install_packages "${missing[@]}"
 }
 
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_started "$status"
-  # trainers are not children of this script
-  pkill -TERM -f "$WORK/training" 2>/dev/null || true
-  [ -n "$WORK" ] && rm -rf "$WORK"
-  exit "$status"
-}
-
 
 # POSTs a job with CONFIG and prints its id.
 post_job() {
