@@ -1,0 +1,142 @@
+package dev.mlinfra.inference.rest;
+
+import static dev.mlinfra.inference.rest.ServingFixtures.as;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.storage.ObjectStore;
+import dev.mlinfra.testsupport.DevstackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import jakarta.inject.Inject;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The openai backend against a server of its own (an OpenAI-compatible server written here, which
+ * fails on demand): the calls inference-service makes, 502 with the request id when the server
+ * fails, the circuit breaker answering 503 with Retry-After once it has failed twice in a row,
+ * and answers again once the server is well.
+ */
+@QuarkusTest
+@TestProfile(OpenAiBackendTest.Profile.class)
+@QuarkusTestResource(value = DevstackResource.class, initArgs = @ResourceArg(name = "database", value = "inference"),
+        restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = OpenAiBackendTest.Server.class, restrictToAnnotatedClass = true)
+class OpenAiBackendTest {
+
+    static final String TEAM = "team-openai";
+
+    public static class Profile implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("mlinfra.inference.backend", "openai", "mlinfra.inference.calls.circuit-failures", "2",
+                    "mlinfra.inference.calls.circuit-open", "3s");
+        }
+    }
+
+    /** An OpenAI-compatible server that records its calls; generation fails while {@link #failing} is above 0. */
+    public static class Server implements QuarkusTestResourceLifecycleManager {
+        static final List<String> CALLS = new CopyOnWriteArrayList<>();
+        static final AtomicInteger failing = new AtomicInteger();
+        private Vertx vertx;
+        private HttpServer server;
+
+        @Override
+        public Map<String, String> start() {
+            vertx = Vertx.vertx();
+            server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+                CALLS.add(req.method() + " " + req.path() + " " + body);
+                if (req.path().equals("/v1/completions") && failing.get() > 0) {
+                    req.response().setStatusCode(500).putHeader("content-type", "application/json")
+                            .end("{\"error\": {\"message\": \"CUDA out of memory\", \"type\": \"InternalServerError\"}}");
+                    return;
+                }
+                String answer = switch (req.path()) {
+                    case "/v1/completions" -> "{\"id\": \"cmpl-1\", \"object\": \"text_completion\", \"model\": \"x\","
+                            + " \"choices\": [{\"index\": 0, \"text\": \"Issue type: bug\", \"finish_reason\": \"stop\"}],"
+                            + " \"usage\": {\"prompt_tokens\": 40, \"completion_tokens\": 5, \"total_tokens\": 45}}";
+                    case "/v1/models" -> "{\"object\": \"list\", \"data\": []}";
+                    default -> "Success";
+                };
+                req.response().setStatusCode(200).putHeader("content-type", "application/json").end(answer);
+            })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().join();
+            return Map.of("mlinfra.inference.openai.urls.scout", "http://127.0.0.1:" + server.actualPort());
+        }
+
+        @Override
+        public void stop() {
+            if (vertx != null) {
+                vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
+            }
+        }
+    }
+
+    @Inject
+    ObjectStore store;
+
+    @Inject
+    ObjectMapper json;
+
+    private static Map<String, Object> request(String modelId) {
+        return Map.of("model_id", modelId, "input", InferenceApiTest.INPUT, "parameters", Map.of("temperature", 0, "max_tokens", 8));
+    }
+
+    @Test
+    void drivesAnyOpenAiServerAndSortsItsFailures() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        String artifact = fixtures.adapter(TEAM, "train-" + id, 31, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "production", artifact);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        as(TEAM).get("/v1/deployments/" + id).then().body("backend", equalTo("openai"));
+        String served = TEAM + "/" + id + "/v1.0.0";
+        assertTrue(Server.CALLS.stream().anyMatch(c -> c.startsWith("POST /v1/load_lora_adapter") && c.contains(served)
+                && c.contains(artifact) && c.contains("\"pinned\":true")), Server.CALLS.toString());
+
+        Response ok = as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference");
+        ok.then().statusCode(200).body("output", equalTo("Issue type: bug")).body("metadata.tokens_generated", equalTo(5));
+        String sent = Server.CALLS.get(Server.CALLS.size() - 1);
+        assertTrue(sent.startsWith("POST /v1/completions") && sent.contains(served) && sent.contains("Repository: argoproj/argo-cd"),
+                sent);
+
+        // The server fails: 502 naming the request id, never a stack trace; after two in a row the
+        // circuit opens and requests are refused at once with 503 and Retry-After, without a call.
+        Server.failing.set(1);
+        for (int i = 0; i < 2; i++) {
+            String requestId = "req-openai-" + i;
+            as(TEAM).header("X-Request-Id", requestId).contentType(ContentType.JSON).body(request(id)).post("/v1/inference")
+                    .then().statusCode(502).body("error.code", equalTo("bad_gateway"))
+                    .body("error.message", containsString("CUDA out of memory")).body("error.message", containsString(requestId))
+                    .body("error.message", not(containsString("Exception")));
+        }
+        int calls = Server.CALLS.size();
+        Response refused = as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference");
+        assertEquals(503, refused.statusCode(), refused.asString());
+        assertTrue(Integer.parseInt(refused.header("Retry-After")) > 0);
+        assertEquals(calls, Server.CALLS.size(), "an open circuit calls nobody");
+
+        // Well again: once the circuit lets a call through, answers come back.
+        Server.failing.set(0);
+        ServingFixtures.await("an answer once the circuit closes", () -> as(TEAM).contentType(ContentType.JSON)
+                .body(request(id)).post("/v1/inference").statusCode() == 200, () -> Server.CALLS.size());
+        as(TEAM).get("/internal/v1/inference/servers").then().statusCode(200).body("backend", equalTo("openai"))
+                .body("servers[0].state", equalTo("configured"));
+    }
+}
