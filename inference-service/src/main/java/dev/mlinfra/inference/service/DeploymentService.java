@@ -21,6 +21,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.persistence.LockModeType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -147,7 +148,7 @@ public class DeploymentService {
 
     /** The model is gone: its versions and its deployment are removed; returns what was deployed, to unload it. */
     public Uni<Deployment> deleted(String team, String modelId) {
-        Uni<Deployment> current = Deployment.<Deployment>find("team = ?1 and modelId = ?2", team, modelId).firstResult();
+        Uni<Deployment> current = locked(team, modelId);
         return ServableVersion.delete("team = ?1 and modelId = ?2", team, modelId)
                 .flatMap(n -> current)
                 .flatMap(d -> d == null ? Uni.createFrom().<Deployment>nullItem() : d.delete()
@@ -156,11 +157,20 @@ public class DeploymentService {
                         .replaceWith(d));
     }
 
+    /**
+     * A model's deployment, locked for the rest of the transaction: the event consumer and the
+     * deploying rounds change the same rows, and each change must see the one before it.
+     */
+    private static Uni<Deployment> locked(String team, String modelId) {
+        return Deployment.<Deployment>find("team = ?1 and modelId = ?2", team, modelId)
+                .withLock(LockModeType.PESSIMISTIC_WRITE).firstResult();
+    }
+
     /** Points the model's deployment at its serving version; a new version starts deploying. */
     private Uni<Deployment> follow(String team, String modelId, String modelType) {
         // one query after the other: a reactive session runs one at a time
         return ServableVersion.<ServableVersion>list("team = ?1 and modelId = ?2", team, modelId).flatMap(versions ->
-                Deployment.<Deployment>find("team = ?1 and modelId = ?2", team, modelId).firstResult().flatMap(current -> {
+                locked(team, modelId).flatMap(current -> {
             Instant now = clock.instant();
             Optional<ServableVersion> serving = serving(versions);
             Deployment d = current;
@@ -241,7 +251,7 @@ public class DeploymentService {
         String version = d.version;
         return VertxContextSupport.executeBlocking(() -> readTemplate(d.artifact))
                 .flatMap(template -> protocol.loadAdapter(server.get(), d.servedName, d.artifact, pinned(d)).replaceWith(template))
-                .flatMap(template -> Panache.withTransaction(() -> Deployment.<Deployment>findById(d.id).flatMap(now -> {
+                .flatMap(template -> Panache.withTransaction(() -> Deployment.<Deployment>findById(d.id, LockModeType.PESSIMISTIC_WRITE).flatMap(now -> {
                     if (now == null || now.state != DeploymentState.DEPLOYING || !version.equals(now.version)) {
                         return Uni.createFrom().voidItem();
                     }
@@ -264,7 +274,7 @@ public class DeploymentService {
     }
 
     private Uni<Void> failed(Long id, String version, String reason) {
-        return Panache.withTransaction(() -> Deployment.<Deployment>findById(id).flatMap(d -> {
+        return Panache.withTransaction(() -> Deployment.<Deployment>findById(id, LockModeType.PESSIMISTIC_WRITE).flatMap(d -> {
             if (d == null || d.state != DeploymentState.DEPLOYING || !version.equals(d.version)) {
                 return Uni.createFrom().voidItem();
             }

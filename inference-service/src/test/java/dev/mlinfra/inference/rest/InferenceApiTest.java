@@ -23,6 +23,13 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -290,6 +297,49 @@ class InferenceApiTest {
         assertTrue(page.contains("mlinfra_inference_tokens_generated_total{backend=\"local\",model_type=\"scout\"}"));
         assertTrue(page.contains("mlinfra_inference_latency_seconds_bucket"));
         assertTrue(page.contains("mlinfra_inference_time_to_first_token_seconds_bucket"));
+    }
+
+    @Test
+    @Order(10)
+    void aClientThatLeavesAStreamStopsTheGenerationOnTheModelServer() throws Exception {
+        // A model whose adapter leaves the base as it is: greedy, it does not end its answer early.
+        String model = ServingFixtures.newModelId();
+        fixtures.registered(TEAM, model, "v1.0.0", "staging", fixtures.adapter(TEAM, "train-" + model, 41, true, 0.0));
+        ServingFixtures.awaitState(TEAM, model, "ready");
+        Map<String, Object> longRun = Map.of("temperature", 0, "max_tokens", 600);
+        // Unwatched, this generation runs to max_tokens.
+        as(TEAM).contentType(ContentType.JSON).body(request(model, longRun)).post("/v1/inference").then().statusCode(200)
+                .body("metadata.tokens_generated", equalTo(600)).body("metadata.finish_reason", equalTo("length"));
+        Path log = Path.of(System.getProperty("mlinfra.root"), "inference-service/target/serving/model-server-scout.log");
+        String stopped = "stopped generation on " + TEAM + "/" + model + "/v1.0.0 after ";
+        long before = Files.readAllLines(log).stream().filter(l -> l.contains(stopped)).count();
+
+        byte[] body = json.writeValueAsBytes(Map.of("model_id", model, "input", INPUT, "parameters", longRun, "stream", true));
+        try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/inference HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "x-mlinfra-identity: " + dev.mlinfra.testsupport.TestIdentities.token(TEAM, "read", "write") + "\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith("event: delta")) {
+                // headers and chunk sizes
+            }
+            assertTrue(line != null, "a first token came");
+        }
+        // The connection is closed after the first token: the model server stops soon after, not at 600.
+        ServingFixtures.await("the model server to stop the generation", () -> {
+            try {
+                return Files.readAllLines(log).stream().filter(l -> l.contains(stopped)).count() > before;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, () -> "no '" + stopped + "' line in " + log);
+        String last = Files.readAllLines(log).stream().filter(l -> l.contains(stopped)).reduce((a, b) -> b).orElseThrow();
+        int tokens = Integer.parseInt(last.substring(last.indexOf(stopped) + stopped.length()).split(" ")[0]);
+        assertTrue(tokens < 600, last);
     }
 
     /** The (event name, data) of each event of a server-sent event stream. */

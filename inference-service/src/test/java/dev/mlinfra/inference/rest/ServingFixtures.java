@@ -70,6 +70,11 @@ final class ServingFixtures {
      * {@code withTemplate} is false, the trainer's prompt template; returns its {@code s3://} folder.
      */
     String adapter(String team, String job, long seed, boolean withTemplate) throws Exception {
+        return adapter(team, job, seed, withTemplate, 0.3);
+    }
+
+    /** The same with weights of standard deviation {@code std} (0: the adapter changes nothing of the base model). */
+    String adapter(String team, String job, long seed, boolean withTemplate, double std) throws Exception {
         ModelConfig config = ModelConfig.builtin("scout");
         LoraConfig lora = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "down_proj"));
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -81,8 +86,8 @@ final class ServingFixtures {
                 return;
             }
             modules.add(module);
-            tensors.put("base_model.model." + module + ".lora_A.weight", random(random, new long[] {4, shape[1]}));
-            tensors.put("base_model.model." + module + ".lora_B.weight", random(random, new long[] {shape[0], 4}));
+            tensors.put("base_model.model." + module + ".lora_A.weight", random(random, new long[] {4, shape[1]}, std));
+            tensors.put("base_model.model." + module + ".lora_B.weight", random(random, new long[] {shape[0], 4}, std));
         });
         String prefix = "training/" + team + "/" + job + "/adapter/";
         put(prefix + ModelStore.ADAPTER_WEIGHTS, Safetensors.write(tensors, Map.of("format", "pt")));
@@ -97,10 +102,10 @@ final class ServingFixtures {
         store.put(key, new ByteArrayInputStream(bytes), bytes.length, "application/octet-stream");
     }
 
-    private static Tensor random(Random random, long[] shape) {
+    private static Tensor random(Random random, long[] shape, double std) {
         float[] v = new float[(int) (shape[0] * shape[1])];
         for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (random.nextGaussian() * 0.3);
+            v[i] = (float) (random.nextGaussian() * std);
         }
         return Tensor.ofFloats(shape, v);
     }
