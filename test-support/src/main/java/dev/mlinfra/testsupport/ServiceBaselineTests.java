@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.restassured.http.ContentType;
 import java.util.UUID;
@@ -11,9 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What every mlinfra service promises before any endpoint of its own: it is healthy on its
- * database, publishes metrics and its OpenAPI document, refuses callers that did not come
- * through the gateway, and answers the contract's error object for everything it does not
- * serve. A service's test extends this, annotated with {@code @QuarkusTest} and its
+ * database, publishes metrics, its build version and its OpenAPI document, refuses callers that
+ * did not come through the gateway, and answers the contract's error object for everything it
+ * does not serve. A service's test extends this, annotated with {@code @QuarkusTest} and its
  * {@link DevstackResource}, and names one of its public paths.
  */
 public abstract class ServiceBaselineTests {
@@ -32,6 +33,14 @@ public abstract class ServiceBaselineTests {
     void publishesPrometheusMetricsAndItsOpenApiDocument() {
         given().get("/q/metrics").then().statusCode(200).body(containsString("jvm_memory_used_bytes"));
         given().accept("application/json").get("/q/openapi").then().statusCode(200).body("openapi", notNullValue());
+    }
+
+    @Test
+    void reportsItsBuildVersionWithoutAToken() {
+        String version = System.getProperty("mlinfra.version");
+        assertNotNull(version, "the parent pom gives every test JVM mlinfra.version");
+        given().accept("application/json").get("/q/info").then().statusCode(200).contentType(ContentType.JSON)
+                .body("build.version", equalTo(version));
     }
 
     @Test

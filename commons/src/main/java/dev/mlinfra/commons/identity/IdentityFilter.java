@@ -11,8 +11,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Refuses every request under /v1 and /internal that does not carry a valid gateway-issued identity token,
- * so no service can be used around the gateway. Health, metrics and OpenAPI under /q stay open
- * for the platform's probes.
+ * so no service can be used around the gateway. Health, metrics, build info and OpenAPI under /q
+ * stay open for the platform's probes.
  */
 @ApplicationScoped
 public class IdentityFilter {

@@ -19,12 +19,14 @@ import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * The subset of the vLLM/OpenAI server API that mlinfra's inference service uses:
  * completions and chat completions (plain or streamed as server-sent events), the model list,
- * and dynamic LoRA adapter loading. Generation runs on worker threads, never on the event loop.
+ * dynamic LoRA adapter loading, health and version. Generation runs on worker threads, never on
+ * the event loop.
  */
 @ApplicationScoped
 public class OpenAiRoutes {
@@ -36,11 +38,15 @@ public class OpenAiRoutes {
     private final GenerationService generation;
     private final ModelRegistry registry;
     private final ModelServerConfig config;
+    /** The body of {@code GET /version}; the version never changes while the server runs. */
+    private final String versionJson;
 
-    public OpenAiRoutes(GenerationService generation, ModelRegistry registry, ModelServerConfig config) {
+    public OpenAiRoutes(GenerationService generation, ModelRegistry registry, ModelServerConfig config,
+            @ConfigProperty(name = "quarkus.application.version") String version) {
         this.generation = generation;
         this.registry = registry;
         this.config = config;
+        this.versionJson = JSON.createObjectNode().put("version", version).toString();
     }
 
     void routes(@Observes Router router) {
@@ -51,6 +57,8 @@ public class OpenAiRoutes {
         router.post("/v1/load_lora_adapter").handler(body).blockingHandler(ctx -> handle(ctx, () -> loadAdapter(ctx)), false);
         router.post("/v1/unload_lora_adapter").handler(body).blockingHandler(ctx -> handle(ctx, () -> unloadAdapter(ctx)), false);
         router.get("/health").handler(ctx -> ctx.response().setStatusCode(registry.base() == null ? 503 : 200).end());
+        // vLLM answers its own version here; ours is the build's (the pom's), so the platform status shows which one runs.
+        router.get("/version").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(versionJson));
     }
 
     private void handle(RoutingContext ctx, Runnable action) {

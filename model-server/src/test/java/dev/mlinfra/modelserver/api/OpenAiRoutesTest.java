@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -207,5 +208,13 @@ class OpenAiRoutesTest {
                 .body("data[0].id", equalTo(BASE))
                 .body("data[0].max_model_len", equalTo(1024));
         given().get("/health").then().statusCode(200);
+    }
+
+    @Test
+    void versionIsTheVersionOfTheBuild() {
+        String version = System.getProperty("mlinfra.version");
+        assertNotNull(version, "the parent pom gives every test JVM mlinfra.version");
+        given().get("/version").then().statusCode(200).contentType(ContentType.JSON)
+                .body("version", equalTo(version));
     }
 }

@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -24,6 +26,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import org.jboss.logging.Logger;
 
 /**
@@ -79,19 +84,95 @@ public class LocalTrainingBackend implements TrainingBackend {
     }
 
     @Override
-    public void launch(String jobId, ObjectNode spec) {
-        Path jar = config.engineJar().map(Path::of).orElseThrow(() -> new LaunchException(
-                "the local training backend has no trainer: set mlinfra.training.local.engine-jar to llm-engine's jar", null));
+    public BackendStatus status() {
+        return status(config, javaHome());
+    }
+
+    /**
+     * What {@link #status()} and {@link #launch} check: a trainer jar that can be read (its
+     * manifest's {@code Implementation-Version} is the trainer's version), a java launcher to run it
+     * with, and a work directory to give each job its folder in. The JDK is a parameter so that a
+     * test can name one without a launcher.
+     */
+    static BackendStatus status(TrainingConfig.Local config, Path javaHome) {
+        if (config.engineJar().isEmpty()) {
+            return BackendStatus.unable(NAME, null, null, "the local training backend has no trainer: set"
+                    + " mlinfra.training.local.engine-jar to llm-engine's jar (llm-engine/target/llm-engine.jar)");
+        }
+        Path jar = Path.of(config.engineJar().get()).toAbsolutePath();
+        String jarPath = jar.toString();
         if (!Files.isRegularFile(jar)) {
-            throw new LaunchException("the trainer " + jar + " is not built; build it with ./mvnw -pl llm-engine package", null);
+            return BackendStatus.unable(NAME, null, jarPath, "the trainer " + jar + " does not exist; build it with"
+                    + " ./mvnw -pl llm-engine package, or point mlinfra.training.local.engine-jar at llm-engine's jar");
+        }
+        if (!Files.isReadable(jar)) {
+            return BackendStatus.unable(NAME, null, jarPath, "the trainer " + jar
+                    + " cannot be read by the user this service runs as; make it readable");
+        }
+        String version;
+        try {
+            version = implementationVersion(jar);
+        } catch (IOException e) {
+            return BackendStatus.unable(NAME, null, jarPath, "the trainer " + jar + " is not a jar that can be opened ("
+                    + e.getMessage() + "); build it again with ./mvnw -pl llm-engine package");
+        }
+        Path java = javaLauncher(javaHome);
+        if (!Files.isExecutable(java)) {
+            return BackendStatus.unable(NAME, version, jarPath, "there is no java launcher at " + java
+                    + " to start trainers with; run this service on a full JDK (21 or later)");
+        }
+        Path workDir = Path.of(config.workDir()).toAbsolutePath();
+        try {
+            Files.createDirectories(workDir);
+        } catch (IOException e) {
+            return BackendStatus.unable(NAME, version, jarPath, "the work directory " + workDir + " cannot be created ("
+                    + describe(e) + "); set mlinfra.training.local.work-dir to a directory this service can write");
+        }
+        if (!Files.isWritable(workDir)) {
+            return BackendStatus.unable(NAME, version, jarPath, "the work directory " + workDir
+                    + " is not writable by the user this service runs as; make it writable or set"
+                    + " mlinfra.training.local.work-dir to another directory");
+        }
+        return BackendStatus.ready(NAME, version, jarPath);
+    }
+
+    /** The jar's {@code Implementation-Version} (llm-engine's build writes it); null for a jar built without it. */
+    static String implementationVersion(Path jar) throws IOException {
+        try (JarFile file = new JarFile(jar.toFile(), false)) {
+            Manifest manifest = file.getManifest();
+            return manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.IMPLEMENTATION_VERSION);
+        }
+    }
+
+    private static String describe(IOException e) {
+        return switch (e) {
+            case FileAlreadyExistsException f -> f.getFile() + " is a file, not a directory";
+            case AccessDeniedException a -> "permission denied on " + a.getFile();
+            default -> e.getMessage();
+        };
+    }
+
+    private static Path javaHome() {
+        return Path.of(System.getProperty("java.home"));
+    }
+
+    private static Path javaLauncher(Path javaHome) {
+        return javaHome.resolve("bin").resolve("java");
+    }
+
+    @Override
+    public void launch(String jobId, ObjectNode spec) {
+        BackendStatus status = status();
+        if (!status.canStart()) {
+            throw new LaunchException(status.reason(), null);
         }
         Path dir = jobDir(jobId);
         Path specFile = dir.resolve(SPEC);
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(javaLauncher(javaHome()).toString());
         Arrays.stream(config.jvmOptions().trim().split("\\s+")).filter(o -> !o.isEmpty()).forEach(command::add);
         command.add("-Dmlinfra.data-dir=" + Path.of(config.engineDataDir()).toAbsolutePath());
-        command.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "train", "--spec", specFile.toString()));
+        command.addAll(List.of("-jar", status.engineJar(), "train", "--spec", specFile.toString()));
         try {
             Files.createDirectories(dir);
             writePrivately(specFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(spec));

@@ -35,6 +35,12 @@ public interface TrainingBackend {
      */
     boolean running(String jobId);
 
+    /**
+     * Whether a trainer could be started now, and which version it would be; starts nothing.
+     * Blocking (it looks at files or asks a cluster): call it on a worker thread.
+     */
+    BackendStatus status();
+
     /** Who hears how trainers ended; set once, at start. */
     void onExit(Consumer<TrainerExit> listener);
 

@@ -10,6 +10,7 @@ import dev.mlinfra.commons.storage.S3Config;
 import dev.mlinfra.training.JobStatus;
 import dev.mlinfra.training.TrainingJob;
 import dev.mlinfra.training.TrainingJobEvent;
+import dev.mlinfra.training.backend.BackendStatus;
 import dev.mlinfra.training.backend.TrainerExit;
 import dev.mlinfra.training.backend.TrainingBackend;
 import dev.mlinfra.training.config.TrainingConfig;
@@ -94,6 +95,14 @@ public class JobRunner {
     void stop(@Observes ShutdownEvent event) {
         // Trainers outlive the service (like pods); on the next start they are followed again.
         stopping = true;
+    }
+
+    /**
+     * Which backend runs trainers, their version, and whether one could start now (for the
+     * platform's status). The backend looks at files or a cluster for it, so a worker thread asks.
+     */
+    public Uni<BackendStatus> backendStatus() {
+        return VertxContextSupport.executeBlocking(backend::status);
     }
 
     // ------------------------------------------------------------------ capacity

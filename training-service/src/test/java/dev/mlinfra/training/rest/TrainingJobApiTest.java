@@ -4,11 +4,14 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,6 +33,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +41,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -339,6 +345,24 @@ class TrainingJobApiTest {
         as(owner).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
         as(owner).queryParam("dataset_id", dataset).get("/internal/v1/training/jobs").then().body("jobs", hasSize(0));
         awaitDelete(owner, dataset, 200);
+    }
+
+    @Test
+    void theBackendTellsWhichTrainerRunsJobsAndThatItCanStartOne() throws Exception {
+        Path jar = Path.of(ConfigProvider.getConfig().getValue("mlinfra.training.local.engine-jar", String.class)).toAbsolutePath();
+        String version;
+        try (JarFile file = new JarFile(jar.toFile())) {
+            version = file.getManifest().getMainAttributes().getValue(Attributes.Name.IMPLEMENTATION_VERSION);
+        }
+        assertNotNull(version, jar + " has no Implementation-Version; build it again with ./mvnw -pl llm-engine package");
+        as(team).get("/internal/v1/training/backend").then().statusCode(200)
+                .body("backend", equalTo("local"))
+                .body("can_start", equalTo(true))
+                .body("version", equalTo(version))
+                .body("engine_jar", equalTo(jar.toString()))
+                .body("$", not(hasKey("reason")));
+        // Service to service only: like every /internal path, it wants the caller's identity token.
+        given().get("/internal/v1/training/backend").then().statusCode(401);
     }
 
     /** Deletes the dataset through dataset-service until the answer has the status (events take a moment). */
