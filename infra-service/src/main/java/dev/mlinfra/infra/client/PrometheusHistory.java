@@ -1,0 +1,106 @@
+package dev.mlinfra.infra.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.infra.config.InfraConfig;
+import dev.mlinfra.infra.probe.HostUsage;
+import dev.mlinfra.infra.probe.HttpProbe;
+import dev.mlinfra.infra.service.Metric;
+import dev.mlinfra.infra.service.MetricsHistory;
+import dev.mlinfra.infra.service.Period;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The metrics history from Prometheus ({@code /api/v1/query_range}): per metric the configured query,
+ * averaged over each interval ({@code avg_over_time} of a subquery) and evaluated at each interval's end;
+ * points are labelled with the interval's start, as the local history labels them. Steps where the query
+ * has no value have no point.
+ */
+@ApplicationScoped
+public class PrometheusHistory implements MetricsHistory {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final HttpProbe http;
+    private final ObjectMapper json;
+    private final InfraConfig.Prometheus config;
+
+    public PrometheusHistory(HttpProbe http, ObjectMapper json, InfraConfig config) {
+        this.http = http;
+        this.json = json;
+        this.config = config.prometheus();
+    }
+
+    @Override
+    public Uni<Map<Metric, List<Point>>> series(String component, Set<Metric> metrics, Period period, Instant now) {
+        String url = config.url().orElseThrow();
+        long step = period.interval.toSeconds();
+        long first = Math.floorDiv(now.minus(period.length).getEpochSecond(), step) * step;
+        // evaluated at each interval's end: the average over the interval before it
+        long start = first + step;
+        long end = Math.floorDiv(now.getEpochSecond(), step) * step + step;
+        List<Uni<Map.Entry<Metric, List<Point>>>> queries = new ArrayList<>();
+        for (Metric metric : metrics) {
+            String query = query(component, metric);
+            if (query == null) {
+                queries.add(Uni.createFrom().item(Map.entry(metric, List.of())));
+                continue;
+            }
+            String averaged = "avg_over_time((" + query + ")[" + period.intervalName + ":])";
+            String path = "/api/v1/query_range?query=" + URLEncoder.encode(averaged, StandardCharsets.UTF_8)
+                    + "&start=" + start + "&end=" + end + "&step=" + step;
+            queries.add(http.get(url, path, Map.of(), TIMEOUT)
+                    .map(answer -> Map.entry(metric, points(answer, step)))
+                    .onFailure(e -> !(e instanceof ApiException))
+                    .transform(e -> ApiException.badGateway("Prometheus at " + url + " failed: " + HttpProbe.reason(e))));
+        }
+        return Uni.join().all(queries).andFailFast().map(entries -> {
+            Map<Metric, List<Point>> series = new EnumMap<>(Metric.class);
+            entries.forEach(e -> series.put(e.getKey(), e.getValue()));
+            return series;
+        });
+    }
+
+    private String query(String component, Metric metric) {
+        if (HostUsage.HOST.equals(component)) {
+            return config.queries().get(metric.value);
+        }
+        String template = config.componentQueries().get(metric.value);
+        return template == null ? null : template.replace("{component}", component);
+    }
+
+    private List<Point> points(HttpProbe.Answer answer, long step) {
+        JsonNode body = HttpProbe.tree(json, answer.body());
+        if (answer.status() != 200 || !"success".equals(body.path("status").asText())) {
+            throw ApiException.badGateway("Prometheus refused the query (HTTP " + answer.status() + "): "
+                    + body.path("error").asText(answer.body()));
+        }
+        List<Point> points = new ArrayList<>();
+        JsonNode result = body.path("data").path("result");
+        // a query that yields several series (not summed) is averaged per timestamp
+        Map<Long, double[]> sums = new java.util.TreeMap<>();
+        for (JsonNode series : result) {
+            for (JsonNode v : series.path("values")) {
+                double value = Double.parseDouble(v.get(1).asText());
+                if (!Double.isNaN(value)) {
+                    double[] s = sums.computeIfAbsent(v.get(0).asLong(), k -> new double[2]);
+                    s[0] += value;
+                    s[1]++;
+                }
+            }
+        }
+        sums.forEach((t, s) -> points.add(new Point(Instant.ofEpochSecond(t - step), s[0] / s[1])));
+        return points;
+    }
+}

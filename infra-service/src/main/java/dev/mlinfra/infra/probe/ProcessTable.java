@@ -1,0 +1,96 @@
+package dev.mlinfra.infra.probe;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One reading of {@code /proc}: every process with its parent, command line, CPU time and resident
+ * memory. Linux only; elsewhere the table is empty and components have no process figures.
+ */
+public final class ProcessTable {
+
+    /** Linux reports CPU time in USER_HZ ticks, 100 a second on every architecture it runs on. */
+    private static final double TICKS_PER_SECOND = 100;
+    private static final long PAGE_SIZE = 4096;
+
+    public record Proc(long pid, long parent, String commandLine, double cpuSeconds, long residentBytes) {
+    }
+
+    private final Map<Long, Proc> processes;
+
+    private ProcessTable(Map<Long, Proc> processes) {
+        this.processes = processes;
+    }
+
+    public static ProcessTable read(Path proc) {
+        Map<Long, Proc> processes = new HashMap<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(proc, p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
+            for (Path dir : dirs) {
+                Proc p = readOne(dir);
+                if (p != null) {
+                    processes.put(p.pid(), p);
+                }
+            }
+        } catch (IOException e) {
+            return new ProcessTable(Map.of());
+        }
+        return new ProcessTable(processes);
+    }
+
+    /** One process; null when it ended while being read. */
+    private static Proc readOne(Path dir) {
+        try {
+            long pid = Long.parseLong(dir.getFileName().toString());
+            String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
+            // the command name may hold spaces and parentheses: the fields start after the last ')'
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            long parent = Long.parseLong(f[1]);
+            double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+            String[] statm = Files.readString(dir.resolve("statm"), StandardCharsets.UTF_8).trim().split(" ");
+            long rss = Long.parseLong(statm[1]) * PAGE_SIZE;
+            byte[] cmd = Files.readAllBytes(dir.resolve("cmdline"));
+            String commandLine = new String(cmd, StandardCharsets.UTF_8).replace('\0', ' ').trim();
+            return new Proc(pid, parent, commandLine, cpu, rss);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    public Proc get(long pid) {
+        return processes.get(pid);
+    }
+
+    /**
+     * The processes whose command line holds {@code marker}, with all their descendants (PostgreSQL's
+     * backends, a trainer's children), each once; never {@code self} (whose own command line may name
+     * the marker as configuration).
+     */
+    public List<Proc> matching(String marker, long self) {
+        Map<Long, List<Proc>> children = new HashMap<>();
+        for (Proc p : processes.values()) {
+            children.computeIfAbsent(p.parent(), k -> new ArrayList<>()).add(p);
+        }
+        Set<Long> seen = new HashSet<>();
+        ArrayDeque<Proc> todo = new ArrayDeque<>();
+        processes.values().stream().filter(p -> p.pid() != self && p.commandLine().contains(marker)).forEach(todo::add);
+        List<Proc> found = new ArrayList<>();
+        while (!todo.isEmpty()) {
+            Proc p = todo.poll();
+            if (seen.add(p.pid())) {
+                found.add(p);
+                todo.addAll(children.getOrDefault(p.pid(), List.of()));
+            }
+        }
+        return found;
+    }
+}

@@ -1,0 +1,110 @@
+package dev.mlinfra.infra.service;
+
+import dev.mlinfra.infra.config.InfraConfig;
+import dev.mlinfra.infra.probe.ComponentProbe;
+import dev.mlinfra.infra.probe.ComponentProbe.Entry;
+import dev.mlinfra.infra.probe.ComponentStatus;
+import dev.mlinfra.infra.probe.ComponentStatus.Health;
+import dev.mlinfra.infra.probe.HostUsage;
+import dev.mlinfra.infra.probe.KafkaProbe;
+import dev.mlinfra.infra.probe.MlflowProbe;
+import dev.mlinfra.infra.probe.ObjectStoreProbe;
+import dev.mlinfra.infra.probe.PostgresProbe;
+import dev.mlinfra.infra.probe.ServicesProbe;
+import dev.mlinfra.infra.probe.ServingBackendProbe;
+import dev.mlinfra.infra.probe.TrainingBackendProbe;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The platform's status: every component in use probed in parallel, each within the probe timeout, and
+ * the resources of the newest usage reading with the GPU ledger's allocation.
+ *
+ * <p>The rule: {@code unhealthy} when a core component (PostgreSQL, Kafka, the object store) is
+ * unhealthy, since nothing can be stored or announced then; {@code degraded} when any other component
+ * (a service, the training or serving backend, the MLflow mirror) is not healthy; else {@code healthy}.
+ */
+@ApplicationScoped
+public class StatusService {
+
+    /** Grace beyond the probe timeout for the combination itself; a probe later than that is reported as timed out. */
+    private static final Duration GRACE = Duration.ofMillis(50);
+
+    public record Status(Health status, Map<String, ComponentStatus> components, Resources resources, Instant checkedAt) {
+    }
+
+    /** Usage figures (percent; null where there is no figure) and the ledger's pools (null when the database did not answer). */
+    public record Resources(Map<Metric, Double> usage, int gpus, Instant sampledAt, List<GpuLedger.PoolState> pools) {
+    }
+
+    private final List<ComponentProbe> probes;
+    private final UsageSampler sampler;
+    private final GpuLedger ledger;
+    private final InfraConfig config;
+
+    public StatusService(PostgresProbe postgres, KafkaProbe kafka, ObjectStoreProbe objectStore,
+            TrainingBackendProbe training, ServingBackendProbe serving, MlflowProbe mlflow, ServicesProbe services,
+            UsageSampler sampler, GpuLedger ledger, InfraConfig config) {
+        this.probes = List.of(postgres, kafka, objectStore, training, serving, mlflow, services);
+        this.sampler = sampler;
+        this.ledger = ledger;
+        this.config = config;
+    }
+
+    /** @param forwarded the caller's identity for peers' internal APIs */
+    public Uni<Status> status(Map<String, String> forwarded) {
+        Duration timeout = config.probeTimeout();
+        List<Uni<List<Entry>>> checks = new ArrayList<>();
+        for (ComponentProbe probe : probes) {
+            checks.add(probe.probe(forwarded, timeout)
+                    .ifNoItem().after(timeout.plus(GRACE)).recoverWithItem(() -> timedOut(probe, timeout))
+                    .onFailure().recoverWithItem(e -> failed(probe, e)));
+        }
+        Uni<List<GpuLedger.PoolState>> pools = ledger.pools()
+                .ifNoItem().after(timeout).recoverWithItem(() -> null)
+                .onFailure().recoverWithNull();
+        return Uni.combine().all().unis(Uni.join().all(checks).andFailFast(), pools).asTuple().map(t -> {
+            Map<String, ComponentStatus> components = new LinkedHashMap<>();
+            Health overall = Health.HEALTHY;
+            for (List<Entry> entries : t.getItem1()) {
+                for (Entry e : entries) {
+                    components.put(e.key(), e.status());
+                    Health h = e.status().health();
+                    overall = overall.and(e.core() && h == Health.UNHEALTHY ? Health.UNHEALTHY
+                            : h == Health.HEALTHY ? Health.HEALTHY : Health.DEGRADED);
+                }
+            }
+            HostUsage.Reading reading = sampler.latest();
+            Resources resources = new Resources(reading == null ? Map.of() : reading.host(),
+                    reading == null ? 0 : reading.gpus(), reading == null ? null : reading.at(), t.getItem2());
+            return new Status(overall, components, resources, Instant.now());
+        });
+    }
+
+    private static List<Entry> timedOut(ComponentProbe probe, Duration timeout) {
+        return probe.keys().entrySet().stream().map(k -> new Entry(k.getKey(),
+                ComponentStatus.unhealthy("did not answer within " + timeout.toMillis() + " ms"), k.getValue())).toList();
+    }
+
+    private static List<Entry> failed(ComponentProbe probe, Throwable e) {
+        return probe.keys().entrySet().stream().map(k -> new Entry(k.getKey(),
+                ComponentStatus.unhealthy(String.valueOf(e.getMessage())), k.getValue())).toList();
+    }
+
+    /** The keys a metrics query may name: every component the status reports, and those sampled locally. */
+    public Set<String> componentKeys() {
+        Set<String> keys = new LinkedHashSet<>();
+        probes.forEach(p -> keys.addAll(p.keys().keySet()));
+        keys.addAll(config.local().processes().keySet());
+        keys.addAll(config.local().dataDirs().keySet());
+        return keys;
+    }
+}
