@@ -27,7 +27,9 @@ class InfraServiceProcessIT {
     private static ServiceProcess service;
 
     private static void start() {
-        service = ServiceProcess.start("infra-service", QUICK_HANDOVER);
+        Map<String, String> config = new java.util.HashMap<>(QUICK_HANDOVER);
+        config.put("mlinfra.infra.local.sample-interval", "1s");
+        service = ServiceProcess.start("infra-service", config);
         RestAssured.baseURI = "http://127.0.0.1";
         RestAssured.port = service.port();
     }
@@ -73,5 +75,26 @@ class InfraServiceProcessIT {
         assertEquals(List.of("gpu.granted"), answersTo(second));
         assertEquals(List.of("gpu.granted"), answersTo(third));
         ledger.releaseAll();
+    }
+
+    private static List<String> memoryTimestamps() {
+        return LedgerHarness.as("team-k").get("/v1/infrastructure/metrics?metric=memory").then().statusCode(200)
+                .extract().path("metrics.memory_usage.timestamp");
+    }
+
+    @Test
+    void theHistorySurvivesARestart() throws Exception {
+        start();
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        List<String> before = memoryTimestamps();
+        while (before.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            before = memoryTimestamps();
+        }
+        org.junit.jupiter.api.Assertions.assertFalse(before.isEmpty(), "no samples before the restart");
+        service.kill();
+        start();
+        List<String> after = memoryTimestamps();
+        org.junit.jupiter.api.Assertions.assertTrue(after.containsAll(before), "before " + before + ", after " + after);
     }
 }

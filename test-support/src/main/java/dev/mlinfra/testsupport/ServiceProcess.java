@@ -96,8 +96,15 @@ public final class ServiceProcess implements AutoCloseable {
      * same configuration, as a restart of its host would; returns the new process once it is ready.
      */
     public ServiceProcess restart() {
+        return restart(Map.of());
+    }
+
+    /** {@link #restart()} with {@code moreConfig} added to the configuration (peers known only now). */
+    public ServiceProcess restart(Map<String, String> moreConfig) {
         stop();
-        return start(module, database, extraConfig, port);
+        Map<String, String> config = new java.util.HashMap<>(extraConfig);
+        config.putAll(moreConfig);
+        return start(module, database, config, port);
     }
 
     private static ServiceProcess start(String module, String database, Map<String, String> extraConfig, int port) {

@@ -31,7 +31,7 @@ public final class TrainingStack implements AutoCloseable {
 
     private final Path workDir;
     private final ServiceProcess datasets;
-    private final ServiceProcess infra;
+    private ServiceProcess infra;
     private ServiceProcess training;
 
     private TrainingStack(Path workDir, ServiceProcess datasets, ServiceProcess infra, ServiceProcess training) {
@@ -88,6 +88,14 @@ public final class TrainingStack implements AutoCloseable {
     /** Restarts training-service on the same address; trainers keep running meanwhile. */
     public void restartTraining() {
         training = training.restart();
+    }
+
+    /**
+     * Restarts infra-service on the same address with {@code moreConfig} added: the peers its status
+     * probes ({@code mlinfra.infra.services.*}) start after it.
+     */
+    public void restartInfra(Map<String, String> moreConfig) {
+        infra = infra.restart(moreConfig);
     }
 
     public void stopTraining() {

@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * The metrics history from Prometheus ({@code /api/v1/query_range}): per metric the configured query,
@@ -30,6 +31,7 @@ import java.util.Set;
 @ApplicationScoped
 public class PrometheusHistory implements MetricsHistory {
 
+    private static final Logger LOG = Logger.getLogger(PrometheusHistory.class);
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final HttpProbe http;
@@ -53,23 +55,38 @@ public class PrometheusHistory implements MetricsHistory {
         List<Uni<Map.Entry<Metric, List<Point>>>> queries = new ArrayList<>();
         for (Metric metric : metrics) {
             String query = query(component, metric);
-            if (query == null) {
+            if (query == null || query.isBlank()) {
                 queries.add(Uni.createFrom().item(Map.entry(metric, List.of())));
                 continue;
             }
-            String averaged = "avg_over_time((" + query + ")[" + period.intervalName + ":])";
+            String averaged = averaged(query, period);
             String path = "/api/v1/query_range?query=" + URLEncoder.encode(averaged, StandardCharsets.UTF_8)
                     + "&start=" + start + "&end=" + end + "&step=" + step;
             queries.add(http.get(url, path, Map.of(), TIMEOUT)
                     .map(answer -> Map.entry(metric, points(answer, step)))
                     .onFailure(e -> !(e instanceof ApiException))
-                    .transform(e -> ApiException.badGateway("Prometheus at " + url + " failed: " + HttpProbe.reason(e))));
+                    .transform(e -> {
+                        LOG.warnf("Prometheus at %s failed: %s", url, HttpProbe.reason(e));
+                        return ApiException.badGateway("Prometheus, which holds the metrics history, did not answer: "
+                                + HttpProbe.reason(e));
+                    }));
         }
         return Uni.join().all(queries).andFailFast().map(entries -> {
             Map<Metric, List<Point>> series = new EnumMap<>(Metric.class);
             entries.forEach(e -> series.put(e.getKey(), e.getValue()));
             return series;
         });
+    }
+
+    /**
+     * The query averaged over each interval: a subquery with an explicit resolution (a thirtieth of the
+     * interval, at least 15 s, a common scrape interval), so the average does not depend on the server's
+     * evaluation interval. The interval in progress is evaluated at its end, where Prometheus carries the
+     * latest sample forward: its point weighs that sample more until the interval is over.
+     */
+    public static String averaged(String query, Period period) {
+        long resolution = Math.max(15, period.interval.toSeconds() / 30);
+        return "avg_over_time((" + query + ")[" + period.intervalName + ":" + resolution + "s])";
     }
 
     private String query(String component, Metric metric) {

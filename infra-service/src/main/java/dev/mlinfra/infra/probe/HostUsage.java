@@ -12,10 +12,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
@@ -71,9 +73,20 @@ public class HostUsage {
 
         ProcessTable table = ProcessTable.read(PROC);
         Map<Long, Double> processCpu = new HashMap<>();
+        // each component's own processes: infra-service itself (whose command line names every marker as
+        // configuration) and the processes of other components (PostgreSQL, started by the devstack) are not
+        Map<String, Set<Long>> roots = new HashMap<>();
+        config.processes().forEach((component, marker) -> roots.put(component, table.roots(marker, Set.of(self))));
         config.processes().forEach((component, marker) -> {
             Map<Metric, Double> f = new EnumMap<>(Metric.class);
-            List<ProcessTable.Proc> procs = table.matching(marker, self);
+            Set<Long> others = new HashSet<>(Set.of(self));
+            roots.forEach((c, r) -> {
+                if (!c.equals(component)) {
+                    others.addAll(r);
+                }
+            });
+            others.removeAll(roots.get(component));
+            List<ProcessTable.Proc> procs = table.withDescendants(roots.get(component), others);
             if (!procs.isEmpty()) {
                 double cpuSeconds = 0;
                 boolean known = elapsed > 0;

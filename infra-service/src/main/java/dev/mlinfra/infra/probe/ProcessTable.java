@@ -70,25 +70,32 @@ public final class ProcessTable {
         return processes.get(pid);
     }
 
+    /** The processes whose command line holds {@code marker}, except {@code excluded}. */
+    public Set<Long> roots(String marker, Set<Long> excluded) {
+        Set<Long> roots = new HashSet<>();
+        processes.values().stream().filter(p -> !excluded.contains(p.pid()) && p.commandLine().contains(marker))
+                .forEach(p -> roots.add(p.pid()));
+        return roots;
+    }
+
     /**
-     * The processes whose command line holds {@code marker}, with all their descendants (PostgreSQL's
-     * backends, a trainer's children), each once; never {@code self} (whose own command line may name
-     * the marker as configuration).
+     * {@code roots} with all their descendants (PostgreSQL's backends, a trainer's children), each once,
+     * except the {@code excluded} ones and theirs (a process a component of its own, started by another).
      */
-    public List<Proc> matching(String marker, long self) {
+    public List<Proc> withDescendants(Set<Long> roots, Set<Long> excluded) {
         Map<Long, List<Proc>> children = new HashMap<>();
         for (Proc p : processes.values()) {
             children.computeIfAbsent(p.parent(), k -> new ArrayList<>()).add(p);
         }
         Set<Long> seen = new HashSet<>();
         ArrayDeque<Proc> todo = new ArrayDeque<>();
-        processes.values().stream().filter(p -> p.pid() != self && p.commandLine().contains(marker)).forEach(todo::add);
+        roots.stream().map(processes::get).filter(p -> p != null).forEach(todo::add);
         List<Proc> found = new ArrayList<>();
         while (!todo.isEmpty()) {
             Proc p = todo.poll();
             if (seen.add(p.pid())) {
                 found.add(p);
-                todo.addAll(children.getOrDefault(p.pid(), List.of()));
+                children.getOrDefault(p.pid(), List.of()).stream().filter(c -> !excluded.contains(c.pid())).forEach(todo::add);
             }
         }
         return found;

@@ -48,6 +48,8 @@ import java.util.regex.Pattern;
 final class MlflowTestServer {
 
     static final String API = "/api/2.0/mlflow/";
+    /** The MLflow release whose REST API this server follows, as its unauthenticated {@code /version} says. */
+    static final String VERSION = "2.22.0";
     /** Not MLflow's: the change log, for a benchmark run outside the test JVM. */
     static final String CHANGES = "/test/changes";
     /** The most versions one search page holds. */
@@ -277,6 +279,11 @@ final class MlflowTestServer {
             String path = exchange.getRequestURI().getPath();
             if (path.equals(CHANGES)) {
                 sendChanges(exchange);
+                return;
+            }
+            // like MLflow's server: health and version answer without authentication, as plain text
+            if (path.equals("/health") || path.equals("/version")) {
+                send(exchange, 200, "text/plain", (path.equals("/health") ? "OK" : VERSION).getBytes(StandardCharsets.UTF_8));
                 return;
             }
             if (!path.startsWith(API)) {
