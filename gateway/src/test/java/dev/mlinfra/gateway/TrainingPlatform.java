@@ -34,6 +34,15 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
                 "mlinfra.inference.local.model-server-jar", root.resolve("model-server/target/quarkus-app/quarkus-run.jar").toString(),
                 "mlinfra.inference.local.work-dir", root.resolve("gateway/target/serving").toString(),
                 "mlinfra.inference.local.engine-data-dir", stack.engineDataDir().toString()));
+        // the status probes every service: infra-service learns the ones started after it
+        stack.restartInfra(Map.of(
+                "mlinfra.infra.services.gateway.url", "http://127.0.0.1:" + gatewayPort,
+                "mlinfra.infra.services.dataset_service.url", stack.datasets().url(),
+                "mlinfra.infra.services.training_service.url", stack.training().url(),
+                "mlinfra.infra.services.registry_service.url", registry.url(),
+                "mlinfra.infra.services.inference_service.url", inference.url(),
+                "mlinfra.infra.local.processes.serving_backend", "-Dmlinfra.serving.work-dir="
+                        + root.resolve("gateway/target/serving").toAbsolutePath()));
         Map<String, String> config = new HashMap<>();
         config.put("quarkus.http.test-port", String.valueOf(gatewayPort));
         config.put("mlinfra.gateway.services.datasets.url", stack.datasets().url());
@@ -47,6 +56,7 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         config.put("mlinfra.gateway.rate-limit.limits.admin", "100000");
         config.put("mlinfra.gateway.rate-limit.limits.model", "100000");
         config.put("mlinfra.gateway.rate-limit.limits.inference", "100000");
+        config.put("mlinfra.gateway.rate-limit.limits.infrastructure", "100000");
         config.put("mlinfra.gateway.auth.bootstrap-api-key", GatewayTestBackends.BOOTSTRAP_KEY);
         return config;
     }

@@ -305,6 +305,58 @@ class TrainingThroughGatewayTest {
         assertEquals(sdk.getString("chat"), sdk.getString("chat_streamed"));
         assertEquals(404, sdk.getInt("error.status"), sdk.prettify());
         assertEquals("model_not_found", sdk.getString("error.code"), sdk.prettify());
+
+        statusSeesTheServedModel(server, deployment.getString("served_name"));
+    }
+
+    /**
+     * The platform's status through the gateway: every component healthy, each version as the component
+     * itself reports it; then the model server hangs (SIGSTOP) and the status still answers within the
+     * probe timeout, naming the server that did not answer.
+     */
+    private void statusSeesTheServedModel(String server, String servedName) throws Exception {
+        String version = System.getProperty("mlinfra.version");
+        String serverVersion = given().baseUri(server).get("/version").then().statusCode(200).extract().path("version");
+        JsonPath status = as().get("/v1/infrastructure/status").then().statusCode(200).extract().jsonPath();
+        assertEquals("healthy", status.getString("status"), status.prettify());
+        for (String service : List.of("gateway", "dataset_service", "training_service", "registry_service",
+                "inference_service", "infra_service")) {
+            assertEquals("healthy", status.getString("components." + service + ".status"), service);
+            assertEquals(version, status.getString("components." + service + ".version"), service);
+        }
+        assertEquals("local", status.getString("components.training_backend.backend"));
+        assertEquals(version, status.getString("components.training_backend.version"));
+        assertEquals(serverVersion, status.getString("components.serving_backend.servers[0].version"));
+        assertEquals(server, status.getString("components.serving_backend.servers[0].endpoint"));
+        assertTrue(status.getList("components.serving_backend.servers[0].models").contains(servedName), status.prettify());
+
+        long pid = given().header("x-mlinfra-identity", dev.mlinfra.testsupport.TestIdentities.token("trainers", "read"))
+                .get(TrainingPlatform.inferenceUrl() + "/internal/v1/inference/servers").then().statusCode(200)
+                .extract().jsonPath().getLong("servers[0].pid");
+        new ProcessBuilder("kill", "-STOP", String.valueOf(pid)).start().waitFor();
+        try {
+            long started = System.nanoTime();
+            JsonPath hung = as().get("/v1/infrastructure/status").then().statusCode(200).extract().jsonPath();
+            long took = (System.nanoTime() - started) / 1_000_000;
+            // the probe timeout (2 s) and room for a loaded build machine
+            assertTrue(took < 2000 + 1500, "the status took " + took + " ms");
+            assertEquals("degraded", hung.getString("status"), hung.prettify());
+            assertEquals("unhealthy", hung.getString("components.serving_backend.status"), hung.prettify());
+            assertEquals("unhealthy", hung.getString("components.serving_backend.servers[0].status"));
+            assertTrue(hung.getString("components.serving_backend.servers[0].reason").contains("did not answer"), hung.prettify());
+            assertEquals("healthy", hung.getString("components.inference_service.status"));
+        } finally {
+            new ProcessBuilder("kill", "-CONT", String.valueOf(pid)).start().waitFor();
+        }
+        // the model server's usage is sampled as the serving backend's (its processes, by command line)
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<Object> memory = List.of();
+        while (memory.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            memory = as().get("/v1/infrastructure/metrics?component=serving_backend&metric=memory").then().statusCode(200)
+                    .extract().jsonPath().getList("metrics.memory_usage");
+        }
+        assertFalse(memory.isEmpty(), "no memory samples of the model server");
     }
 
     /** Every event of a job, newest first, page by page. */
