@@ -284,6 +284,50 @@ class MlflowMirrorTest {
         assertEquals(0.0, mirrorStatus().getDouble("lag_seconds"));
     }
 
+    @io.quarkus.test.common.http.TestHTTPResource("/")
+    java.net.URL registryUrl;
+
+    /**
+     * The platform's status (infra-service as a process of its own, probing this registry-service): MLflow
+     * as its own component, its version as MLflow says it, the mirror's lag and failures beside it; while
+     * MLflow is away the entry says so and the platform is degraded.
+     */
+    @Test
+    void thePlatformsStatusShowsMlflowWithTheMirrorsLagAndFailures() throws IOException {
+        dev.mlinfra.testsupport.ServiceProcess infra = dev.mlinfra.testsupport.ServiceProcess.start("infra-service",
+                Map.of("mlinfra.infra.services.registry_service.url", registryUrl.toString()));
+        try {
+            events.publish(events.registered(newModelId(), "v1.0.0"));
+            JsonPath up = platformStatus(infra);
+            assertEquals("healthy", up.getString("status"), up.prettify());
+            assertEquals("healthy", up.getString("components.mlflow.status"), up.prettify());
+            assertEquals(MlflowTestServer.VERSION, up.getString("components.mlflow.version"));
+            assertEquals(mlflow.url(), up.getString("components.mlflow.endpoint"));
+            assertNotNull(up.get("components.mlflow.mirror_lag_seconds"), up.prettify());
+
+            double retriedBefore = failures("retried");
+            mlflow.stop();
+            events.publish(events.registered(newModelId(), "v1.0.0"));
+            await("failed attempts while MLflow is away", () -> failures("retried") > retriedBefore, () -> failures("retried"));
+            await("the mirror's lag to grow", () -> lagSeconds() >= 1.0, ModelEventsHarness::lagSeconds);
+            JsonPath away = platformStatus(infra);
+            assertEquals("degraded", away.getString("status"), away.prettify());
+            assertEquals("unhealthy", away.getString("components.mlflow.status"), away.prettify());
+            assertTrue(away.getDouble("components.mlflow.mirror_lag_seconds") >= 1.0, away.prettify());
+            assertTrue(away.getLong("components.mlflow.failures.retried") > 0, away.prettify());
+            assertEquals("retried", away.getString("components.mlflow.last_failure.kind"));
+            assertEquals("healthy", away.getString("components.registry_service.status"));
+        } finally {
+            mlflow.start();
+            infra.stop();
+        }
+    }
+
+    private static JsonPath platformStatus(dev.mlinfra.testsupport.ServiceProcess infra) {
+        return given().baseUri(infra.url()).header("x-mlinfra-identity", TestIdentities.token("platform", "read"))
+                .get("/v1/infrastructure/status").then().statusCode(200).extract().jsonPath();
+    }
+
     private static JsonPath mirrorStatus() {
         return given().header("x-mlinfra-identity", TestIdentities.token("platform", "read"))
                 .get("/internal/v1/registry/mlflow-mirror").then().statusCode(200).extract().jsonPath();
