@@ -24,6 +24,35 @@ find_psql() {
   ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1 | grep .
 }
 
+# Installs with apt-get those of the tools named that are missing (psql: postgresql-client).
+require_tools() {
+  local tool
+  local -a missing=()
+  for tool in "$@"; do
+    case "$tool" in
+      psql) find_psql >/dev/null || missing+=(postgresql-client) ;;
+      *) command -v "$tool" >/dev/null || missing+=("$tool") ;;
+    esac
+  done
+  install_packages "${missing[@]}"
+}
+
+# A curl that signs S3 requests (--aws-sigv4, curl 7.75+), installed with apt-get when missing.
+require_curl_sigv4() {
+  curl --help all 2>/dev/null | grep -q -- '--aws-sigv4' || install_packages curl
+  curl --help all 2>/dev/null | grep -q -- '--aws-sigv4' ||
+    die "this curl ($(curl --version | head -n 1)) has no --aws-sigv4; a curl 7.75 or newer is needed"
+}
+
+# psql on database DB of the benchmark's devstack, quiet and stopping at the first error; the
+# arguments that follow go to psql (-c SQL, or SQL on stdin). PSQL is find_psql's answer.
+sql_on() {
+  local db=$1 state="$WORK/devstack.properties"
+  shift
+  PGPASSWORD=$(prop "$state" postgres.password) "$PSQL" -q -t -A -h "$(prop "$state" postgres.host)" \
+    -p "$(prop "$state" postgres.port)" -U "$(prop "$state" postgres.username)" -d "$db" -v ON_ERROR_STOP=1 "$@"
+}
+
 # Prints the value at PATH (Python subscripts, e.g. '["jobs"][0]["job_id"]') of the JSON on stdin.
 json_path() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
 

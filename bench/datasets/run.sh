@@ -55,15 +55,10 @@ now() { date +%s.%N; }
 # ---------------------------------------------------------------------------------------------
 # Preparation
 
-curl_has_sigv4() { curl --help all 2>/dev/null | grep -q -- '--aws-sigv4'; }
 
 ensure_tools() {
-  local -a missing=()
-  command -v curl >/dev/null && curl_has_sigv4 || missing+=(curl)
-  command -v python3 >/dev/null || missing+=(python3)
-  command -v openssl >/dev/null || missing+=(openssl)
-  install_packages "${missing[@]}"
-  curl_has_sigv4 || die "this curl ($(curl --version | head -n 1)) has no --aws-sigv4; a curl 7.75 or newer is needed"
+  require_curl_sigv4
+  require_tools python3 openssl
 }
 
 build_if_missing() {

@@ -30,21 +30,8 @@ WORK=
 GATEWAY_PORT=
 declare -a PIDS=()
 
-ensure_tools() {
-  local -a missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v curl >/dev/null || missing+=(curl)
-  command -v python3 >/dev/null || missing+=(python3)
-  command -v openssl >/dev/null || missing+=(openssl)
-  find_psql >/dev/null || missing+=(postgresql-client)
-  install_packages "${missing[@]}"
-}
 
-sql() {
-  local state="$WORK/devstack.properties"
-  PGPASSWORD=$(prop "$state" postgres.password) "$PSQL" -q -t -A -h "$(prop "$state" postgres.host)" \
-    -p "$(prop "$state" postgres.port)" -U "$(prop "$state" postgres.username)" -d infra -v ON_ERROR_STOP=1 "$@"
-}
+sql() { sql_on infra "$@"; }
 
 # wrk GET of infra-service's PATH with one connection; prints wrk_summary's line.
 wrk_get() {
@@ -118,7 +105,7 @@ history_bench() {
 main() {
   [ "$(id -u)" = 0 ] || command -v wrk >/dev/null || die "run as root (apt-get installs wrk) or install it first"
   LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
-  ensure_tools
+  require_tools wrk curl python3 openssl psql
   PSQL=$(find_psql)
   "$ROOT/mlinfra" build
   # The MLflow test server is one of registry-service's test classes.

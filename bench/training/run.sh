@@ -41,15 +41,6 @@ declare -a PIDS=()
 now() { date +%s.%N; }
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
 
-ensure_tools() {
-  local -a missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v curl >/dev/null || missing+=(curl)
-  command -v python3 >/dev/null || missing+=(python3)
-  command -v openssl >/dev/null || missing+=(openssl)
-  find_psql >/dev/null || missing+=(postgresql-client)
-  install_packages "${missing[@]}"
-}
 
 
 # POSTs a job with CONFIG and prints its id.
@@ -112,9 +103,8 @@ measure() {
 
 # Adds N finished jobs of team default straight to training-service's table (what months of use leave).
 add_jobs() {
-  local n=$1 state="$WORK/devstack.properties"
-  PGPASSWORD=$(prop "$state" postgres.password) "$PSQL" -q -h "$(prop "$state" postgres.host)" \
-    -p "$(prop "$state" postgres.port)" -U "$(prop "$state" postgres.username)" -d training -v ON_ERROR_STOP=1 <<EOF
+  local n=$1
+  sql_on training <<EOF
 INSERT INTO training_job (id, job_id, team, model_type, dataset_id, dataset, config, experiment_name, status,
                           created_at, updated_at, started_at, finished_at, output_uri, backend, attempts, metrics)
 SELECT n, 'train-' || n, 'default', CASE WHEN n % 3 = 0 THEN 'maverick' ELSE 'scout' END, 'bench-sample',
@@ -129,7 +119,7 @@ EOF
 main() {
   [ "$(id -u)" = 0 ] || command -v wrk >/dev/null || die "run as root (apt-get installs wrk) or install it first"
   LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
-  ensure_tools
+  require_tools wrk curl python3 openssl psql
   PSQL=$(find_psql)
   "$ROOT/mlinfra" build
   # shellcheck source=../../.mvn/jdk.sh disable=SC1091

@@ -3,7 +3,7 @@ package dev.mlinfra.infra.probe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.mutiny.Uni;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,33 +14,24 @@ import java.util.Map;
  * {@code /version}; the mirror's lag, counts of mirrored events and failed attempts, and its last failure
  * come from registry-service. No entry when the mirror is off (the component is not in use).
  */
-@ApplicationScoped
-public class MlflowProbe implements ComponentProbe {
+@Singleton
+public class MlflowProbe extends PeerProbe {
 
     static final String SERVICE = "registry_service";
     static final String KEY = "mlflow";
 
-    private final HttpProbe http;
-    private final ServicesProbe services;
-    private final ObjectMapper json;
     private volatile boolean inUse;
 
     public MlflowProbe(HttpProbe http, ServicesProbe services, ObjectMapper json) {
-        this.http = http;
-        this.services = services;
-        this.json = json;
+        super(SERVICE, http, services, json);
     }
 
     @Override
-    public Uni<List<Entry>> probe(Map<String, String> forwarded, Duration timeout) {
-        String url = services.url(SERVICE);
-        if (url == null) {
-            return Uni.createFrom().item(List.of());
-        }
+    protected Uni<List<Entry>> probe(String url, Map<String, String> forwarded, Duration timeout) {
         Duration half = timeout.dividedBy(2);
         return http.get(url, "/internal/v1/registry/mlflow-mirror", forwarded, half)
                 .flatMap(answer -> {
-                    JsonNode mirror = HttpProbe.tree(json, answer.body());
+                    JsonNode mirror = tree(answer);
                     inUse = answer.status() == 200 && mirror.path("enabled").asBoolean(false);
                     if (!inUse) {
                         return Uni.createFrom().item(List.<Entry>of());

@@ -3,7 +3,7 @@ package dev.mlinfra.infra.probe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.mutiny.Uni;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,29 +17,20 @@ import java.util.Objects;
  * and {@code /version}. KServe reports under {@code kserve}; any other backend under {@code serving_backend}.
  * Healthy when every server answers (or none is needed yet), unhealthy when none does, else degraded.
  */
-@ApplicationScoped
-public class ServingBackendProbe implements ComponentProbe {
+@Singleton
+public class ServingBackendProbe extends PeerProbe {
 
     static final String SERVICE = "inference_service";
     static final String GENERIC_KEY = "serving_backend";
 
-    private final HttpProbe http;
-    private final ServicesProbe services;
-    private final ObjectMapper json;
     private volatile String key = GENERIC_KEY;
 
     public ServingBackendProbe(HttpProbe http, ServicesProbe services, ObjectMapper json) {
-        this.http = http;
-        this.services = services;
-        this.json = json;
+        super(SERVICE, http, services, json);
     }
 
     @Override
-    public Uni<List<Entry>> probe(Map<String, String> forwarded, Duration timeout) {
-        String url = services.url(SERVICE);
-        if (url == null) {
-            return Uni.createFrom().item(List.of());
-        }
+    protected Uni<List<Entry>> probe(String url, Map<String, String> forwarded, Duration timeout) {
         // half the time to learn the servers, half to ask them: a hung server still gets its own entry
         Duration half = timeout.dividedBy(2);
         return http.get(url, "/internal/v1/inference/servers", forwarded, half)
@@ -47,7 +38,7 @@ public class ServingBackendProbe implements ComponentProbe {
                     if (answer.status() != 200) {
                         return Uni.createFrom().item(ComponentStatus.unhealthy("inference-service answered HTTP " + answer.status()));
                     }
-                    JsonNode list = HttpProbe.tree(json, answer.body());
+                    JsonNode list = tree(answer);
                     String backend = list.path("backend").asText(null);
                     key = "kserve".equals(backend) ? "kserve" : GENERIC_KEY;
                     List<Uni<Map<String, Object>>> servers = new ArrayList<>();
@@ -88,7 +79,7 @@ public class ServingBackendProbe implements ComponentProbe {
         }
         Uni<HttpProbe.Answer> models = http.get(url, "/v1/models", Map.of(), timeout);
         Uni<String> version = http.get(url, "/version", Map.of(), timeout)
-                .map(a -> a.status() == 200 ? HttpProbe.tree(json, a.body()).path("version").asText(null) : null)
+                .map(a -> a.status() == 200 ? tree(a).path("version").asText(null) : null)
                 .onFailure().recoverWithNull();
         return Uni.combine().all().unis(models, version).asTuple()
                 .map(t -> {
@@ -97,7 +88,7 @@ public class ServingBackendProbe implements ComponentProbe {
                         view.put("status", "healthy");
                         view.put("version", t.getItem2());
                         List<String> ids = new ArrayList<>();
-                        HttpProbe.tree(json, a.body()).path("data").forEach(m -> ids.add(m.path("id").asText()));
+                        tree(a).path("data").forEach(m -> ids.add(m.path("id").asText()));
                         view.put("models", ids);
                     } else {
                         view.put("status", "unhealthy");
@@ -115,6 +106,6 @@ public class ServingBackendProbe implements ComponentProbe {
 
     @Override
     public Map<String, Boolean> keys() {
-        return services.url(SERVICE) == null ? Map.of() : Map.of(key, false);
+        return !configured() ? Map.of() : Map.of(key, false);
     }
 }

@@ -3,7 +3,7 @@ package dev.mlinfra.infra.probe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.mutiny.Uni;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,35 +13,26 @@ import java.util.Map;
  * its version (the local trainer: the engine's) and whether it can start a trainer now. Kubeflow reports
  * under {@code kubeflow}; any other backend under {@code training_backend}.
  */
-@ApplicationScoped
-public class TrainingBackendProbe implements ComponentProbe {
+@Singleton
+public class TrainingBackendProbe extends PeerProbe {
 
     static final String SERVICE = "training_service";
     static final String GENERIC_KEY = "training_backend";
 
-    private final HttpProbe http;
-    private final ServicesProbe services;
-    private final ObjectMapper json;
     private volatile String key = GENERIC_KEY;
 
     public TrainingBackendProbe(HttpProbe http, ServicesProbe services, ObjectMapper json) {
-        this.http = http;
-        this.services = services;
-        this.json = json;
+        super(SERVICE, http, services, json);
     }
 
     @Override
-    public Uni<List<Entry>> probe(Map<String, String> forwarded, Duration timeout) {
-        String url = services.url(SERVICE);
-        if (url == null) {
-            return Uni.createFrom().item(List.of());
-        }
+    protected Uni<List<Entry>> probe(String url, Map<String, String> forwarded, Duration timeout) {
         return http.get(url, "/internal/v1/training/backend", forwarded, timeout)
                 .map(answer -> {
                     if (answer.status() != 200) {
                         return ComponentStatus.unhealthy("training-service answered HTTP " + answer.status());
                     }
-                    JsonNode b = HttpProbe.tree(json, answer.body());
+                    JsonNode b = tree(answer);
                     String backend = b.path("backend").asText(null);
                     key = "kubeflow".equals(backend) ? "kubeflow" : GENERIC_KEY;
                     ComponentStatus s = b.path("can_start").asBoolean(false)
@@ -57,6 +48,6 @@ public class TrainingBackendProbe implements ComponentProbe {
 
     @Override
     public Map<String, Boolean> keys() {
-        return services.url(SERVICE) == null ? Map.of() : Map.of(key, false);
+        return !configured() ? Map.of() : Map.of(key, false);
     }
 }
