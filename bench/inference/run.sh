@@ -18,7 +18,8 @@
 #
 # Settings (environment): BENCH_DURATION (each wrk case in (a), default 15s), BENCH_SECONDS (each
 # path in (b), default 30), BENCH_CLIENTS (default 8), BENCH_STAGING_RUNS (default 5),
-# BENCH_ROUNDS (measured rounds in (a), default 2), BENCH_PARTS (which parts, default abc).
+# BENCH_ROUNDS (measured rounds in (a), default 2), BENCH_WARMUP (seconds of one-token load on the
+# gateway path and on the model server before (a), default 120), BENCH_PARTS (which parts, default abc).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,6 +30,7 @@ SECONDS_EACH=${BENCH_SECONDS:-30}
 CLIENTS=${BENCH_CLIENTS:-8}
 STAGING_RUNS=${BENCH_STAGING_RUNS:-5}
 ROUNDS=${BENCH_ROUNDS:-2}
+WARMUP=${BENCH_WARMUP:-120}
 PARTS=${BENCH_PARTS:-abc}
 START_TIMEOUT=180
 JOB_CONFIG='{"learning_rate": 0.004, "batch_size": 4, "max_steps": 20, "max_seq_len": 256, "max_eval_records": 1, "max_new_tokens": 4, "eval_base": false, "seed": 7}'
@@ -182,6 +184,13 @@ print(re.sub(r"\{([a-z_]+)\}", lambda m: values[m.group(1)] if m.group(1) in t["
   done
   python3 "$ROOT/bench/inference/load.py" tokens "http://127.0.0.1:$GATEWAY_PORT/v1/inference" "$API_KEY" "$platform_many" 5 "$CLIENTS" >/dev/null
   python3 "$ROOT/bench/inference/load.py" tokens "$server/v1/completions" "" "$direct_many" 5 "$CLIENTS" >/dev/null
+  if [[ $PARTS == *a* ]] && [ "$WARMUP" -gt 0 ]; then
+    # The request path of the services is only compiled by the JIT after thousands of requests; a
+    # one-token generation takes ~20 ms here, so the steady state needs minutes of load first.
+    say "warming up the one-token path for ${WARMUP}s on each (BENCH_WARMUP)"
+    DURATION=${WARMUP}s wrk_post "http://127.0.0.1:$GATEWAY_PORT/v1/inference" "$platform_one" 1 "x-api-key: $API_KEY" >/dev/null
+    DURATION=${WARMUP}s wrk_post "$server/v1/completions" "$direct_one" 1 >/dev/null
+  fi
 
   if [[ $PARTS == *a* ]]; then
   say ""
