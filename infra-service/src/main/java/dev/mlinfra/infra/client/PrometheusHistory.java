@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.jboss.logging.Logger;
 
 /**
@@ -106,7 +107,7 @@ public class PrometheusHistory implements MetricsHistory {
         List<Point> points = new ArrayList<>();
         JsonNode result = body.path("data").path("result");
         // a query that yields several series (not summed) is averaged per timestamp
-        Map<Long, double[]> sums = new java.util.TreeMap<>();
+        Map<Long, double[]> sums = new TreeMap<>();
         for (JsonNode series : result) {
             for (JsonNode v : series.path("values")) {
                 double value = Double.parseDouble(v.get(1).asText());

@@ -88,14 +88,14 @@ public final class ProcessTable {
             children.computeIfAbsent(p.parent(), k -> new ArrayList<>()).add(p);
         }
         Set<Long> seen = new HashSet<>();
-        ArrayDeque<Proc> todo = new ArrayDeque<>();
-        roots.stream().map(processes::get).filter(p -> p != null).forEach(todo::add);
+        ArrayDeque<Proc> pending = new ArrayDeque<>();
+        roots.stream().map(processes::get).filter(java.util.Objects::nonNull).forEach(pending::add);
         List<Proc> found = new ArrayList<>();
-        while (!todo.isEmpty()) {
-            Proc p = todo.poll();
+        while (!pending.isEmpty()) {
+            Proc p = pending.poll();
             if (seen.add(p.pid())) {
                 found.add(p);
-                children.getOrDefault(p.pid(), List.of()).stream().filter(c -> !excluded.contains(c.pid())).forEach(todo::add);
+                children.getOrDefault(p.pid(), List.of()).stream().filter(c -> !excluded.contains(c.pid())).forEach(pending::add);
             }
         }
         return found;

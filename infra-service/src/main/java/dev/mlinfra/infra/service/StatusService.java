@@ -6,6 +6,7 @@ import dev.mlinfra.infra.probe.ComponentProbe.Entry;
 import dev.mlinfra.infra.probe.ComponentStatus;
 import dev.mlinfra.infra.probe.ComponentStatus.Health;
 import dev.mlinfra.infra.probe.HostUsage;
+import dev.mlinfra.infra.probe.HttpProbe;
 import dev.mlinfra.infra.probe.KafkaProbe;
 import dev.mlinfra.infra.probe.MlflowProbe;
 import dev.mlinfra.infra.probe.ObjectStoreProbe;
@@ -65,8 +66,8 @@ public class StatusService {
         List<Uni<List<Entry>>> checks = new ArrayList<>();
         for (ComponentProbe probe : probes) {
             checks.add(probe.probe(forwarded, timeout)
-                    .ifNoItem().after(timeout.plus(GRACE)).recoverWithItem(() -> timedOut(probe, timeout))
-                    .onFailure().recoverWithItem(e -> failed(probe, e)));
+                    .ifNoItem().after(timeout.plus(GRACE)).recoverWithItem(() -> unhealthy(probe, "did not answer within " + timeout.toMillis() + " ms"))
+                    .onFailure().recoverWithItem(e -> unhealthy(probe, HttpProbe.reason(e))));
         }
         Uni<List<GpuLedger.PoolState>> pools = ledger.pools()
                 .ifNoItem().after(timeout).recoverWithItem(() -> null)
@@ -89,14 +90,10 @@ public class StatusService {
         });
     }
 
-    private static List<Entry> timedOut(ComponentProbe probe, Duration timeout) {
-        return probe.keys().entrySet().stream().map(k -> new Entry(k.getKey(),
-                ComponentStatus.unhealthy("did not answer within " + timeout.toMillis() + " ms"), k.getValue())).toList();
-    }
-
-    private static List<Entry> failed(ComponentProbe probe, Throwable e) {
-        return probe.keys().entrySet().stream().map(k -> new Entry(k.getKey(),
-                ComponentStatus.unhealthy(String.valueOf(e.getMessage())), k.getValue())).toList();
+    /** Every key the probe reports, unhealthy for {@code reason} (a probe that timed out or broke). */
+    private static List<Entry> unhealthy(ComponentProbe probe, String reason) {
+        return probe.keys().entrySet().stream()
+                .map(k -> new Entry(k.getKey(), ComponentStatus.unhealthy(reason), k.getValue())).toList();
     }
 
     /** The keys a metrics query may name: every component the status reports, and those sampled locally. */
