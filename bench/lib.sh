@@ -83,16 +83,34 @@ prop() {
   grep -m1 "^${2//./\\.}=" "$1" | sed -e 's/^[^=]*=//' -e 's/\\\(.\)/\1/g'
 }
 
+# Starts NAME's command in the background, logging to WORK/NAME.log. A Quarkus application
+# (quarkus-run.jar) gets a free management port too (health and metrics answer there), which
+# management_port NAME prints.
 background() {
   local name=$1
   shift
-  setsid "$@" >"$WORK/$name.log" 2>&1 </dev/null &
+  local -a command=("$@")
+  if [ "$1" = java ] && [[ " $* " == *"/quarkus-run.jar "* ]]; then
+    free_port
+    echo "$PORT" >"$WORK/$name.management-port"
+    command=(java "-Dquarkus.management.port=$PORT" "${@:2}")
+  fi
+  setsid "${command[@]}" >"$WORK/$name.log" 2>&1 </dev/null &
   PIDS+=("$!")
 }
 
+# The management port of an application started by background (health, metrics, build info).
+management_port() {
+  cat "$WORK/$1.management-port"
+}
+
+# Waits until NAME (pid PID) is ready: its health answers on its management port, or on its HTTP
+# PORT where it has no management interface (a baseline built from an older commit).
 wait_ready() {
-  local name=$1 port=$2 pid=$3 waited=0
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/q/health/ready")" = 200 ]; do
+  local name=$1 port=$2 pid=$3 waited=0 management
+  management=$(management_port "$name" 2>/dev/null || true)
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${management:-$port}/q/health/ready")" = 200 ] ||
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/q/health/ready")" = 200 ]; do
     kill -0 "$pid" 2>/dev/null || die "$name exited during startup (log: $WORK/$name.log)"
     [ "$waited" -ge "$START_TIMEOUT" ] && die "$name was not ready within ${START_TIMEOUT}s"
     sleep 1

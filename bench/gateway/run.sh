@@ -193,7 +193,7 @@ main() {
       $GATEWAY_OPTS ${extra[i]} -jar "${jars[i]}"
     gateway_pids+=("${PIDS[-1]}")
     # one at a time: the first creates the key the others then find
-    wait_ready "${names[i]}" "${ports[i]}" "${PIDS[-1]}"
+    wait_ready "gateway-$i" "${ports[i]}" "${PIDS[-1]}"
   done
   wait_ready infra-service "$service_port" "$service_pid"
 

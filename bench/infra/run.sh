@@ -156,9 +156,13 @@ main() {
   mapfile -t opts < <(app_options infra)
   background infra-service java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=$INFRA_PORT" \
     "-Dmlinfra.infra.services.dataset_service.url=$svc:${port[dataset-service]}" \
+    "-Dmlinfra.infra.services.dataset_service.management-url=$svc:$(management_port dataset-service)" \
     "-Dmlinfra.infra.services.training_service.url=$svc:${port[training-service]}" \
+    "-Dmlinfra.infra.services.training_service.management-url=$svc:$(management_port training-service)" \
     "-Dmlinfra.infra.services.registry_service.url=$svc:${port[registry-service]}" \
+    "-Dmlinfra.infra.services.registry_service.management-url=$svc:$(management_port registry-service)" \
     "-Dmlinfra.infra.services.inference_service.url=$svc:${port[inference-service]}" \
+    "-Dmlinfra.infra.services.inference_service.management-url=$svc:$(management_port inference-service)" \
     "-Dmlinfra.infra.local.data-dirs.bench=$WORK" \
     "-Dmlinfra.infra.local.storage-path=$WORK/data" \
     -jar "$ROOT/infra-service/target/quarkus-app/quarkus-run.jar"

@@ -111,7 +111,7 @@ mirror() {
   say "(b) MLflow mirror: $MIRROR_RATE stage changes per second for $MIRROR_SECONDS s through the gateway"
   python3 "$ROOT/bench/registry/mirror_load.py" --gateway "http://127.0.0.1:$GATEWAY_PORT" --key "$API_KEY" \
     --mlflow "http://127.0.0.1:$MLFLOW_PORT" --rate "$MIRROR_RATE" --seconds "$MIRROR_SECONDS" \
-    --metrics "http://127.0.0.1:$REGISTRY_PORT/q/metrics"
+    --metrics "http://127.0.0.1:$(management_port registry-service)/q/metrics"
 }
 
 main() {

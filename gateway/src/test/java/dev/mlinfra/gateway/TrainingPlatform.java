@@ -23,6 +23,7 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         int gatewayPort = FreePorts.pick();
+        int gatewayManagementPort = FreePorts.pick();
         stack = TrainingStack.start(Path.of(System.getProperty("mlinfra.root"), "gateway/target"),
                 Map.of("mlinfra.public-url", "http://127.0.0.1:" + gatewayPort));
         registry = ServiceProcess.start("registry-service", Map.of(
@@ -35,16 +36,20 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
                 "mlinfra.inference.local.work-dir", root.resolve("gateway/target/serving").toString(),
                 "mlinfra.inference.local.engine-data-dir", stack.engineDataDir().toString()));
         // the status probes every service: infra-service learns the ones started after it
-        stack.restartInfra(Map.of(
-                "mlinfra.infra.services.gateway.url", "http://127.0.0.1:" + gatewayPort,
-                "mlinfra.infra.services.dataset_service.url", stack.datasets().url(),
-                "mlinfra.infra.services.training_service.url", stack.training().url(),
-                "mlinfra.infra.services.registry_service.url", registry.url(),
-                "mlinfra.infra.services.inference_service.url", inference.url(),
-                "mlinfra.infra.local.processes.serving_backend", "-Dmlinfra.serving.work-dir="
-                        + root.resolve("gateway/target/serving").toAbsolutePath()));
+        Map<String, String> peers = new HashMap<>();
+        peers.put("mlinfra.infra.services.gateway.url", "http://127.0.0.1:" + gatewayPort);
+        peers.put("mlinfra.infra.services.gateway.management-url", "http://127.0.0.1:" + gatewayManagementPort);
+        Map.of("dataset_service", stack.datasets(), "training_service", stack.training(), "registry_service", registry,
+                "inference_service", inference).forEach((key, service) -> {
+                    peers.put("mlinfra.infra.services." + key + ".url", service.url());
+                    peers.put("mlinfra.infra.services." + key + ".management-url", service.managementUrl());
+                });
+        peers.put("mlinfra.infra.local.processes.serving_backend", "-Dmlinfra.serving.work-dir="
+                + root.resolve("gateway/target/serving").toAbsolutePath());
+        stack.restartInfra(peers);
         Map<String, String> config = new HashMap<>();
         config.put("quarkus.http.test-port", String.valueOf(gatewayPort));
+        config.put("quarkus.management.test-port", String.valueOf(gatewayManagementPort));
         config.put("mlinfra.gateway.services.datasets.url", stack.datasets().url());
         config.put("mlinfra.gateway.services.training.url", stack.training().url());
         config.put("mlinfra.gateway.services.infrastructure.url", stack.infra().url());

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What every mlinfra service promises before any endpoint of its own: it is healthy on its
- * database, publishes metrics, its build version and its OpenAPI document, refuses callers that
+ * database, publishes metrics and its build version on its management port (and nowhere else) and
+ * its OpenAPI document on its HTTP port, refuses callers that
  * did not come through the gateway, and answers the contract's error object for everything it
  * does not serve. A service's test extends this, annotated with {@code @QuarkusTest} and its
  * {@link DevstackResource}, and names one of its public paths.
@@ -24,22 +25,30 @@ public abstract class ServiceBaselineTests {
 
     @Test
     void isReadyOnItsMigratedDatabase() {
-        given().get("/q/health/ready").then().statusCode(200)
+        Management.given().get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.find { it.name.contains('Database') }.status", equalTo("UP"));
     }
 
     @Test
     void publishesPrometheusMetricsAndItsOpenApiDocument() {
-        given().get("/q/metrics").then().statusCode(200).body(containsString("jvm_memory_used_bytes"));
+        Management.given().get("/q/metrics").then().statusCode(200).body(containsString("jvm_memory_used_bytes"));
         given().accept("application/json").get("/q/openapi").then().statusCode(200).body("openapi", notNullValue());
+    }
+
+    @Test
+    void servesHealthAndMetricsOnlyOnItsManagementPort() {
+        for (String path : new String[] {"/q/metrics", "/q/health", "/q/health/ready", "/q/info"}) {
+            given().get(path).then().statusCode(404).contentType(ContentType.JSON)
+                    .body("error.code", equalTo("not_found"));
+        }
     }
 
     @Test
     void reportsItsBuildVersionWithoutAToken() {
         String version = System.getProperty("mlinfra.version");
         assertNotNull(version, "the parent pom gives every test JVM mlinfra.version");
-        given().accept("application/json").get("/q/info").then().statusCode(200).contentType(ContentType.JSON)
+        Management.given().accept("application/json").get("/q/info").then().statusCode(200).contentType(ContentType.JSON)
                 .body("build.version", equalTo(version));
     }
 

@@ -27,9 +27,10 @@ import java.util.concurrent.TimeUnit;
  * A built Quarkus application of this repository ({@code <module>/target/quarkus-app/quarkus-run.jar})
  * run as a real process against the devstack of this JVM, for tests that cross services.
  *
- * <p>It gets a free HTTP port, the devstack configuration for its database, the identity public key
- * and the extra configuration given; it logs to {@code target/<module>-process.log} of the calling
- * module and counts as started once {@code GET /q/health/ready} answers 200. It is stopped by
+ * <p>It gets a free HTTP port and a free management port, the devstack configuration for its
+ * database, the identity public key and the extra configuration given; it logs to
+ * {@code target/<module>-process.log} of the calling module and counts as started once
+ * {@code GET /q/health/ready} answers 200 on its management port. It is stopped by
  * {@link #stop()}, at JVM exit, or (should the JVM be killed) by a guard process.
  */
 public final class ServiceProcess implements AutoCloseable {
@@ -172,6 +173,11 @@ public final class ServiceProcess implements AutoCloseable {
         return port;
     }
 
+    /** {@code http://127.0.0.1:PORT} of its management interface ({@code /q/health}, {@code /q/metrics}, {@code /q/info}). */
+    public String managementUrl() {
+        return "http://" + FreePorts.LOOPBACK + ":" + managementPort;
+    }
+
     public String module() {
         return module;
     }
@@ -227,7 +233,7 @@ public final class ServiceProcess implements AutoCloseable {
                     throw new IllegalStateException(module + " exited with code " + process.exitValue() + " while starting; "
                             + logFile + " ends with:\n" + Processes.tail(logFile, LOG_TAIL_LINES));
                 }
-                if (ready(http, port) || ready(http, managementPort)) {
+                if (ready(http, managementPort)) {
                     return;
                 }
                 Thread.sleep(250);
@@ -242,7 +248,7 @@ public final class ServiceProcess implements AutoCloseable {
                 + logFile + " ends with:\n" + Processes.tail(logFile, LOG_TAIL_LINES));
     }
 
-    /** Health is on the HTTP port, or on the management port where a service enables that interface. */
+    /** Health is on the management port. */
     private static boolean ready(HttpClient http, int port) throws InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + FreePorts.LOOPBACK + ":" + port + "/q/health/ready"))
                 .timeout(Duration.ofSeconds(5))

@@ -54,7 +54,8 @@ public class GatewayFilter {
 
     void handle(RoutingContext ctx) {
         String path = ctx.normalizedPath();
-        if (path.startsWith("/q/")) {
+        if (path.startsWith("/q/openapi") || path.startsWith("/q/swagger-ui")) {
+            // the API's documentation; health and metrics answer on the management port only
             ctx.next();
             return;
         }

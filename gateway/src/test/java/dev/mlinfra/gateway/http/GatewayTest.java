@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mlinfra.gateway.GatewayTestBackends;
 import dev.mlinfra.gateway.GatewayTestKeys;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.Management;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -83,6 +84,18 @@ class GatewayTest {
         assertErrorObject(given().header("x-api-key", key.secret()).get("/v2/models"), 404, "not_found");
         assertErrorObject(given().header("x-api-key", key.secret()).get("/v1/nothing-here"), 404, "not_found");
         assertErrorObject(given().get("/"), 404, "not_found");
+    }
+
+    @Test
+    void healthAndMetricsAnswerOnlyOnTheManagementPort() {
+        for (String path : List.of("/q/metrics", "/q/health", "/q/health/ready", "/q/info", "/q/dev-ui")) {
+            assertErrorObject(given().get(path), 404, "not_found");
+        }
+        Management.given().get("/q/metrics").then().statusCode(200).body(containsString("http_server_requests"));
+        Management.given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        // the API's documentation stays public
+        given().accept("application/json").get("/q/openapi").then().statusCode(200).body("openapi", notNullValue());
+        given().get("/q/swagger-ui/").then().statusCode(200);
     }
 
     @Test

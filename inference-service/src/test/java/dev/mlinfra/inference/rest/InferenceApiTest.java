@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.engine.data.PromptTemplate;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.Management;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -292,7 +293,7 @@ class InferenceApiTest {
     @Test
     @Order(9)
     void requestsTokensAndLatenciesAreInTheMetrics() {
-        String page = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String page = Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertTrue(page.contains("mlinfra_inference_requests_total{backend=\"local\",model_type=\"scout\",outcome=\"ok\"}"), page);
         assertTrue(page.contains("mlinfra_inference_tokens_generated_total{backend=\"local\",model_type=\"scout\"}"));
         assertTrue(page.contains("mlinfra_inference_latency_seconds_bucket"));

@@ -40,8 +40,14 @@ public interface InfraConfig {
 
     interface Service {
 
-        /** Base URL, e.g. {@code http://training-service:8080}. */
+        /** Base URL of its API, e.g. {@code http://training-service:8080}. */
         String url();
+
+        /**
+         * Base URL of its management interface, where {@code /q/health} and {@code /q/info} answer,
+         * e.g. {@code http://training-service:9000}; the API's URL when absent.
+         */
+        Optional<String> managementUrl();
     }
 
     interface Local {

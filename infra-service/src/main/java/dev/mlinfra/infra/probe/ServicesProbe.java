@@ -15,7 +15,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The platform's own services: each one's {@code /q/health} (its readiness checks: database, Kafka, ...)
- * and its build version from {@code /q/info}. infra-service itself answers this request, so it reports
+ * and its build version from {@code /q/info}, both on its management interface. infra-service itself answers this request, so it reports
  * its own version without a round trip.
  */
 @ApplicationScoped
@@ -39,7 +39,7 @@ public class ServicesProbe implements ComponentProbe {
     @Override
     public Uni<List<Entry>> probe(Map<String, String> forwarded, Duration timeout) {
         List<Uni<Entry>> probes = new ArrayList<>();
-        services.forEach((key, service) -> probes.add(one(key, service.url(), timeout)));
+        services.forEach((key, service) -> probes.add(one(key, service.url(), service.managementUrl().orElse(service.url()), timeout)));
         Entry self = new Entry(SELF, ComponentStatus.healthy(version), false);
         if (probes.isEmpty()) {
             return Uni.createFrom().item(List.of(self));
@@ -51,9 +51,9 @@ public class ServicesProbe implements ComponentProbe {
         });
     }
 
-    private Uni<Entry> one(String key, String url, Duration timeout) {
-        Uni<HttpProbe.Answer> health = http.get(url, "/q/health", Map.of(), timeout);
-        Uni<String> build = http.get(url, "/q/info", Map.of(), timeout)
+    private Uni<Entry> one(String key, String url, String management, Duration timeout) {
+        Uni<HttpProbe.Answer> health = http.get(management, "/q/health", Map.of(), timeout);
+        Uni<String> build = http.get(management, "/q/info", Map.of(), timeout)
                 .map(a -> a.status() == 200 ? HttpProbe.tree(json, a.body()).path("build").path("version").asText(null) : null)
                 .onFailure().recoverWithNull();
         return Uni.combine().all().unis(health, build).asTuple()

@@ -18,6 +18,7 @@ import dev.mlinfra.commons.events.EventEnvelope;
 import dev.mlinfra.infra.LedgerHarness;
 import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.Management;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -227,7 +228,7 @@ class GpuLedgerFlowTest {
         long deadline = System.nanoTime() + 30_000_000_000L;
         String last = null;
         while (System.nanoTime() < deadline) {
-            String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+            String metrics = Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
             Matcher m = line.matcher(metrics);
             assertTrue(m.find(), "no gauge " + name + " for pool " + pool);
             last = m.group(1);

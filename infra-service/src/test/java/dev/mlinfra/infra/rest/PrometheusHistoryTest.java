@@ -89,7 +89,8 @@ class PrometheusHistoryTest {
         }
     }
 
-    @TestHTTPResource("/")
+    /** The management interface, where /q/metrics answers. */
+    @TestHTTPResource(value = "/", management = true)
     URL app;
 
     private Process prometheus;

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.events.EventEnvelope;
 import dev.mlinfra.commons.events.ModelEvents;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.Management;
 import dev.mlinfra.testsupport.TestIdentities;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
@@ -295,7 +296,8 @@ class MlflowMirrorTest {
     @Test
     void thePlatformsStatusShowsMlflowWithTheMirrorsLagAndFailures() throws IOException {
         dev.mlinfra.testsupport.ServiceProcess infra = dev.mlinfra.testsupport.ServiceProcess.start("infra-service",
-                Map.of("mlinfra.infra.services.registry_service.url", registryUrl.toString()));
+                Map.of("mlinfra.infra.services.registry_service.url", registryUrl.toString(),
+                        "mlinfra.infra.services.registry_service.management-url", Management.baseUrl()));
         try {
             events.publish(events.registered(newModelId(), "v1.0.0"));
             JsonPath up = platformStatus(infra);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.events.EventEnvelope;
 import dev.mlinfra.commons.events.ModelEvents;
+import dev.mlinfra.testsupport.Management;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -130,7 +131,7 @@ final class ModelEventsHarness {
 
     /** The value of a metric in /q/metrics (Prometheus names), of the series with this tag; 0 when absent. */
     static double metric(String name, String tag, String value) {
-        String page = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String page = Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         Pattern line = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})?\\s+(\\S+)");
         Matcher m = line.matcher(page);
         while (m.find()) {
