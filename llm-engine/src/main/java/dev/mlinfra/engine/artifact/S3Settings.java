@@ -20,12 +20,17 @@ public record S3Settings(String endpoint, String accessKey, String secretKey, St
 
     /** Settings from MLINFRA_S3_ENDPOINT, MLINFRA_S3_ACCESS_KEY, MLINFRA_S3_SECRET_KEY, MLINFRA_S3_REGION, or null. */
     public static S3Settings fromEnvironment() {
-        String endpoint = System.getenv("MLINFRA_S3_ENDPOINT");
+        return fromEnvironment(System.getenv());
+    }
+
+    /** The object store of {@code MLINFRA_S3_ENDPOINT}, {@code _ACCESS_KEY}, {@code _SECRET_KEY}, {@code _REGION}; null without an endpoint. */
+    public static S3Settings fromEnvironment(java.util.Map<String, String> environment) {
+        String endpoint = environment.get("MLINFRA_S3_ENDPOINT");
         if (endpoint == null || endpoint.isBlank()) {
             return null;
         }
-        return new S3Settings(endpoint, System.getenv("MLINFRA_S3_ACCESS_KEY"), System.getenv("MLINFRA_S3_SECRET_KEY"),
-                System.getenv("MLINFRA_S3_REGION"));
+        return new S3Settings(endpoint, environment.get("MLINFRA_S3_ACCESS_KEY"), environment.get("MLINFRA_S3_SECRET_KEY"),
+                environment.get("MLINFRA_S3_REGION"));
     }
 
     @Override

@@ -37,7 +37,7 @@ import java.util.Map;
  * Command line of the engine.
  *
  * <pre>
- * java -jar llm-engine.jar train --spec job.json
+ * java -jar llm-engine.jar train --spec job.json | --spec-env VARIABLE
  * java -jar llm-engine.jar evaluate --model scout|DIR [--adapter DIR|s3://..] --dataset FILE|s3://.. [--format jsonl|json]
  *                                   [--output metrics.json] [--max-records N] [--max-new-tokens N] [--max-seq-len N]
  * java -jar llm-engine.jar generate --model scout|DIR [--adapter DIR|s3://..] --prompt TEXT [--max-tokens N] [--temperature T]
@@ -99,7 +99,7 @@ public final class Main {
 
     static String usage() {
         return """
-                usage: llm-engine train --spec job.json
+                usage: llm-engine train --spec job.json | --spec-env VARIABLE
                        llm-engine evaluate --model scout|maverick|DIR [--adapter DIR|s3://bucket/prefix] --dataset FILE [--format jsonl|json] [--output FILE] [--max-records N] [--max-new-tokens N]
                        llm-engine generate --model scout|maverick|DIR [--adapter DIR] --prompt TEXT [--max-tokens N] [--temperature T]
                        llm-engine init-base --model scout|maverick
@@ -119,11 +119,7 @@ public final class Main {
     }
 
     private static int train(Map<String, String> options, PrintStream out, PrintStream err) throws Exception {
-        String specPath = options.get("spec");
-        if (specPath == null) {
-            throw new IllegalArgumentException("train needs --spec job.json");
-        }
-        TrainingSpec spec = TrainingSpec.parse(Files.readAllBytes(Paths.get(specPath)));
+        TrainingSpec spec = TrainingSpec.parse(specJson(options), System.getenv());
         CancellationToken cancellation = new CancellationToken();
         installSignalHandlers(cancellation);
         List<ProgressListener> listeners = new ArrayList<>();
@@ -154,7 +150,27 @@ public final class Main {
         }
     }
 
-    private static Map<String, Object> details(TrainingSpec spec, Object... kv) {
+    /**
+     * The spec of {@code train}: the file of {@code --spec}, or the JSON in the environment variable
+     * {@code --spec-env} names (a container's spec, e.g. a TrainJob's trainer).
+     */
+    private static byte[] specJson(Map<String, String> options) throws java.io.IOException {
+        String specPath = options.get("spec");
+        String specEnv = options.get("spec-env");
+        if ((specPath == null) == (specEnv == null)) {
+            throw new IllegalArgumentException("train needs --spec job.json or --spec-env VARIABLE");
+        }
+        if (specPath != null) {
+            return Files.readAllBytes(Paths.get(specPath));
+        }
+        String json = System.getenv(specEnv);
+        if (json == null || json.isBlank()) {
+            throw new IllegalArgumentException("the environment variable " + specEnv + " (--spec-env) holds no job spec");
+        }
+        return json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+        private static Map<String, Object> details(TrainingSpec spec, Object... kv) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("job_id", spec.effectiveJobId());
         for (int i = 0; i < kv.length; i += 2) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.mlinfra.engine.artifact.S3Settings;
 import java.io.IOException;
+import java.util.Map;
 
 /**
  * The trainer contract: what to train on, from which base, with which hyperparameters, and
@@ -61,8 +62,36 @@ public record TrainingSpec(
         }
     }
 
+    /** Environment variable: the Kafka bootstrap servers of a spec whose {@code kafka} names none. */
+    public static final String KAFKA_BOOTSTRAP_SERVERS_ENV = "MLINFRA_KAFKA_BOOTSTRAP_SERVERS";
+
     /** Parses and validates a spec. */
     public static TrainingSpec parse(byte[] json) {
+        return parse(json, Map.of());
+    }
+
+    /**
+     * Parses a spec, fills what it leaves out from {@code environment}, and validates it: a spec
+     * without {@code s3} gets the object store of {@code MLINFRA_S3_*}, a {@code kafka} without
+     * {@code bootstrap_servers} gets {@value #KAFKA_BOOTSTRAP_SERVERS_ENV}. A cluster keeps these
+     * (credentials, cluster addresses) in a Secret and out of the spec; what the spec says wins.
+     */
+    public static TrainingSpec parse(byte[] json, Map<String, String> environment) {
+        TrainingSpec spec = read(json);
+        S3Settings s3 = spec.s3 != null ? spec.s3 : S3Settings.fromEnvironment(environment);
+        KafkaSpec kafka = spec.kafka;
+        String servers = environment.get(KAFKA_BOOTSTRAP_SERVERS_ENV);
+        if (kafka != null && (kafka.bootstrapServers() == null || kafka.bootstrapServers().isBlank())
+                && servers != null && !servers.isBlank()) {
+            kafka = new KafkaSpec(servers, kafka.topic(), kafka.jobId(), kafka.team());
+        }
+        spec = new TrainingSpec(spec.jobId, spec.team, spec.modelType, spec.dataset, spec.config, spec.output, s3, kafka,
+                spec.baseModelDir);
+        spec.validate();
+        return spec;
+    }
+
+    private static TrainingSpec read(byte[] json) {
         TrainingSpec spec;
         try {
             spec = JSON.readValue(json, TrainingSpec.class);
@@ -73,7 +102,6 @@ public record TrainingSpec(
         } catch (IOException e) {
             throw new IllegalArgumentException("invalid job spec: " + e.getMessage());
         }
-        spec.validate();
         return spec;
     }
 

@@ -21,7 +21,7 @@ public class Backends {
         Instance<TrainingBackend> chosen = backends.select(Identifier.Literal.of(config.backend()));
         if (!chosen.isResolvable()) {
             throw new IllegalStateException("mlinfra.training.backend=" + config.backend() + " names no training backend"
-                    + " (available: " + LocalTrainingBackend.NAME + ")");
+                    + " (available: " + LocalTrainingBackend.NAME + ", " + KubeflowTrainingBackend.NAME + ")");
         }
         return chosen.get();
     }

@@ -1,6 +1,8 @@
 package dev.mlinfra.training.backend;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Optional;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -43,6 +45,21 @@ public interface TrainingBackend {
 
     /** Who hears how trainers ended; set once, at start. */
     void onExit(Consumer<TrainerExit> listener);
+
+    /**
+     * How the job's latest trainer ended, where the backend can still tell after it ended (a cluster
+     * keeps finished TrainJobs and their conditions); empty where it cannot. Blocking.
+     */
+    default Optional<TrainerExit> lastExit(String jobId) {
+        return Optional.empty();
+    }
+
+    /**
+     * Who hears what a user should know of a trainer that runs (job id, message), e.g. that the
+     * cluster queues it; set once, at start. Backends with nothing to say ignore it.
+     */
+    default void onNote(BiConsumer<String, String> listener) {
+    }
 
     /** A trainer that could not be started, with the reason a user can act on. */
     class LaunchException extends RuntimeException {

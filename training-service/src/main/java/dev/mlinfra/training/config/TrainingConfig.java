@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Configuration of training-service. */
@@ -22,7 +23,10 @@ public interface TrainingConfig {
     @WithDefault("mlinfra.gpu")
     String gpuTopic();
 
-    /** The execution backend that runs trainers: {@code local} (a process per job on this machine). */
+    /**
+     * The execution backend that runs trainers: {@code local} (a process per job on this machine) or
+     * {@code kubeflow} (a Kubeflow Trainer TrainJob per job in a Kubernetes cluster).
+     */
     @WithDefault("local")
     String backend();
 
@@ -45,6 +49,9 @@ public interface TrainingConfig {
     /** The local backend. */
     Local local();
 
+    /** The kubeflow backend. */
+    Kubeflow kubeflow();
+
     interface Local {
 
         /** The trainer: llm-engine's runnable jar ({@code llm-engine/target/llm-engine.jar}, with its lib/ beside it). */
@@ -61,5 +68,52 @@ public interface TrainingConfig {
         /** JVM options of a trainer process (space-separated). */
         @WithDefault("-Xmx1g -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED")
         String jvmOptions();
+    }
+
+    /**
+     * The kubeflow backend: a Kubeflow Trainer (2.2 or later) {@code TrainJob} per job, in one namespace.
+     * The GPUs per node of each model type come from {@code gpus.<model-type>} (application.properties
+     * sets scout=1, maverick=8).
+     */
+    interface Kubeflow {
+
+        /** The namespace of the TrainJobs (this service's own); default: the Kubernetes client's namespace. */
+        Optional<String> namespace();
+
+        /** The ClusterTrainingRuntime every TrainJob references (by name; it is not read). */
+        @WithDefault("torch-distributed")
+        String runtime();
+
+        /** The trainer image, with a pinned tag (never {@code latest}). */
+        @WithDefault("mlinfra/llm-engine:${quarkus.application.version}")
+        String image();
+
+        /** The trainer's program in the image; the TrainJob's args follow it ({@code train --spec-env ...}). */
+        @WithDefault("llm-engine")
+        List<String> command();
+
+        /**
+         * The Secret (in the TrainJobs' namespace) whose keys give the trainer its object store and
+         * Kafka: MLINFRA_S3_ENDPOINT, MLINFRA_S3_ACCESS_KEY, MLINFRA_S3_SECRET_KEY, MLINFRA_S3_REGION
+         * (optional), MLINFRA_KAFKA_BOOTSTRAP_SERVERS.
+         */
+        @WithDefault("mlinfra-trainer")
+        String secret();
+
+        /** Training nodes (pods) per TrainJob. */
+        @WithDefault("1")
+        int numNodes();
+
+        /** {@code nvidia.com/gpu} per node for each model type; a model type without an entry gets none. */
+        Map<String, Integer> gpus();
+
+        /** Node labels the trainer pods must run on (placed through the TrainJob's runtimePatches). */
+        Map<String, String> nodeSelector();
+
+        /**
+         * Taints the trainer pods tolerate, as {@code key} (any effect) or {@code key=value:Effect}
+         * (value and effect optional: {@code nvidia.com/gpu}, {@code dedicated=ml:NoSchedule}).
+         */
+        Optional<List<String>> tolerations();
     }
 }

@@ -90,6 +90,16 @@ public class JobRunner {
                 LOG.errorf(e, "Could not record how the trainer of %s ended; reconciliation retries", exit.jobId());
             }
         });
+        backend.onNote((jobId, message) -> {
+            if (stopping) {
+                return;
+            }
+            try {
+                VertxContextSupport.subscribeAndAwait(() -> noted(jobId, message));
+            } catch (Throwable e) {
+                LOG.warnf("Could not note in the history of %s: %s", jobId, e.toString());
+            }
+        });
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -183,6 +193,13 @@ public class JobRunner {
         spec.putObject("kafka").put("bootstrap_servers", kafkaServers).put("topic", config.progressTopic())
                 .put("job_id", job.jobId).put("team", job.team);
         return spec;
+    }
+
+    /** What the backend says of a running trainer (the cluster queues it, say), in the job's history. */
+    @WithTransaction
+    Uni<Void> noted(String jobId, String message) {
+        return jobs.lockJob(jobId).flatMap(job -> job == null || job.status.terminal() ? Uni.createFrom().voidItem()
+                : transitions.record(job, TrainingJobEvent.INFO, message, Map.of()));
     }
 
     // ------------------------------------------------------------------ how trainers end
@@ -311,9 +328,10 @@ public class JobRunner {
                     && job.cancelRequestedAt.plus(config.cancelGrace()).isBefore(Instant.now())) {
                 backend.kill(job.jobId);
             }
-            return running;
-        }).flatMap(running -> running ? Uni.createFrom().voidItem()
-                : ended(new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job")));
+            // a trainer that ended unseen (the service was away) ends the job as it ended, where the backend can tell
+            return running ? null : backend.lastExit(job.jobId)
+                    .orElseGet(() -> new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job"));
+        }).flatMap(exit -> exit == null ? Uni.createFrom().voidItem() : ended(exit));
     }
 
 }
