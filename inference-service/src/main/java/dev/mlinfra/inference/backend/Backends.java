@@ -21,7 +21,8 @@ public class Backends {
         Instance<ServingBackend> chosen = backends.select(Identifier.Literal.of(config.backend()));
         if (!chosen.isResolvable()) {
             throw new IllegalStateException("mlinfra.inference.backend=" + config.backend() + " names no serving backend"
-                    + " (available: " + LocalServingBackend.NAME + ", " + OpenAiServingBackend.NAME + ")");
+                    + " (available: " + LocalServingBackend.NAME + ", " + OpenAiServingBackend.NAME
+                    + ", " + KServeServingBackend.NAME + ")");
         }
         return chosen.get();
     }

@@ -194,8 +194,16 @@ public class OpenAiProtocol {
     }
 
     private RequestOptions options(URI server, HttpMethod method, String path, Duration timeout) {
-        return new RequestOptions().setMethod(method).setAbsoluteURI(server.resolve(path).toString())
-                .setIdleTimeout(timeout.toMillis());
+        return new RequestOptions().setMethod(method).setAbsoluteURI(endpoint(server, path)).setIdleTimeout(timeout.toMillis());
+    }
+
+    /**
+     * The URL of an API path ({@code /v1/...}) on a server: the path is appended to the server's own
+     * path, so a server whose API lives under a prefix (KServe's {@code .../openai}) is called there.
+     */
+    static String endpoint(URI server, String path) {
+        String base = server.toString();
+        return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path;
     }
 
     private Circuit circuit(URI server) {

@@ -1,6 +1,7 @@
 package dev.mlinfra.inference.backend;
 
 import java.net.URI;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -24,6 +25,15 @@ public interface ServingBackend {
 
     /** Called with the model type and URL whenever a server becomes ready (first start and every restart), so its adapters are loaded (again). */
     void onReady(BiConsumer<String, URI> listener);
+
+    /**
+     * No servable model of the type remained when the deployments were read at {@code asOf}: a
+     * backend that runs servers on demand may stop its server, unless {@link #server} asked for
+     * it since then (a model of that type was deployed meanwhile).
+     */
+    default void release(String modelType, Instant asOf) {
+        // servers that this service does not run, or that stay up with it, are kept
+    }
 
     /** The servers it knows of, for status pages. */
     List<ServerStatus> servers();

@@ -19,7 +19,10 @@ public interface InferenceConfig {
     @WithDefault("mlinfra.serving")
     String servingTopic();
 
-    /** The serving backend: {@code local} (model-server processes on this machine) or {@code openai} (servers by URL). */
+    /**
+     * The serving backend: {@code local} (model-server processes on this machine), {@code openai}
+     * (servers by URL) or {@code kserve} (KServe objects in a Kubernetes cluster).
+     */
     @WithDefault("local")
     String backend();
 
@@ -47,6 +50,9 @@ public interface InferenceConfig {
 
     /** The openai backend. */
     OpenAi openai();
+
+    /** The kserve backend. */
+    KServe kserve();
 
     interface Calls {
 
@@ -108,5 +114,49 @@ public interface InferenceConfig {
 
         /** The vLLM/OpenAI-compatible server of each model type, e.g. {@code mlinfra.inference.openai.urls.scout=http://vllm:8000}. */
         Map<String, String> urls();
+    }
+
+    interface KServe {
+
+        /** The namespace of the serving objects; unset: the client's namespace (the pod's own in a cluster). */
+        Optional<String> namespace();
+
+        /**
+         * The kind of object per model type: {@code InferenceService} ({@code serving.kserve.io/v1beta1},
+         * Hugging Face runtime with vLLM) or {@code LLMInferenceService} ({@code serving.kserve.io/v1alpha1}).
+         */
+        @WithDefault("InferenceService")
+        String kind();
+
+        /** Where each base model lives, e.g. {@code mlinfra.inference.kserve.storage-uri.scout=s3://mlinfra-models/bases/scout}. */
+        Map<String, String> storageUri();
+
+        /** GPUs of each model type's server, e.g. {@code mlinfra.inference.kserve.gpus.maverick=4}; 1 for a type not named. */
+        @WithDefault("1")
+        Map<String, Integer> gpus();
+
+        /**
+         * The path under the object's {@code status.url} where the vLLM/OpenAI API answers ({@code /v1/...} below it):
+         * unset, {@code /openai} for an InferenceService (the Hugging Face runtime's prefix) and {@code /} (the root)
+         * for an LLMInferenceService.
+         */
+        Optional<String> openaiPath();
+
+        /** The service account of the server pods (e.g. one with the object store's credentials for the storage initializer). */
+        Optional<String> serviceAccount();
+
+        /** The server image; unset, KServe picks the runtime that serves {@code huggingface} models. */
+        Optional<String> runtimeImage();
+
+        /** Further vLLM arguments, one per element (e.g. {@code --max-model-len=8192}). */
+        Optional<List<String>> args();
+
+        /** Adapters a server holds in GPU memory at once ({@code --max-loras}). */
+        @WithDefault("4")
+        int maxLoras();
+
+        /** The largest LoRA rank a server accepts ({@code --max-lora-rank}; the trainer's default rank is 16). */
+        @WithDefault("16")
+        int maxLoraRank();
     }
 }

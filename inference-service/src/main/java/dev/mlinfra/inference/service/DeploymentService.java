@@ -366,14 +366,46 @@ public class DeploymentService {
                 .onFailure().recoverWithItem(e -> null);
     }
 
-    /** Unloads the adapter of a deleted model; best effort (a server that restarted has forgotten it anyway). */
+    /**
+     * Unloads the adapter of a deleted model; best effort (a server that restarted has forgotten it
+     * anyway). The server of its type is released when no servable model of that type remains.
+     */
     public Uni<Void> unload(Deployment gone) {
-        return gone == null ? Uni.createFrom().voidItem() : unload(gone.modelType, gone.servedName);
+        return gone == null ? Uni.createFrom().voidItem()
+                : unload(gone.modelType, gone.servedName).chain(() -> releaseIfUnused(gone.modelType));
     }
 
-    /** Unloads the adapter of the version a deployment served before (replaced or archived). */
+    /**
+     * Unloads the adapter of the version a deployment served before (replaced or archived); a
+     * removed deployment (all archived) releases its server as {@link #unload(Deployment)} does.
+     */
     public Uni<Void> unloadReplaced(Deployment d) {
-        return d == null ? Uni.createFrom().voidItem() : unload(d.modelType, d.replacedServedName);
+        if (d == null) {
+            return Uni.createFrom().voidItem();
+        }
+        Uni<Void> unloaded = unload(d.modelType, d.replacedServedName);
+        return d.state == DeploymentState.REMOVED ? unloaded.chain(() -> releaseIfUnused(d.modelType)) : unloaded;
+    }
+
+    /** Tells the backend that no servable model of the type is left, if none is (a cluster server costs GPUs while it idles). */
+    private Uni<Void> releaseIfUnused(String modelType) {
+        if (modelType == null) {
+            return Uni.createFrom().voidItem();
+        }
+        Instant asOf = clock.instant();
+        return Panache.withSession(() -> Deployment.count("modelType = ?1 and backend = ?2 and state in ?3", modelType,
+                        backend.name(), List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
+                .invoke(servable -> {
+                    if (servable == 0) {
+                        LOG.infof("No servable %s model is left on the %s backend; releasing its server", modelType, backend.name());
+                        backend.release(modelType, asOf);
+                    }
+                })
+                .replaceWithVoid()
+                .onFailure().recoverWithItem(e -> {
+                    LOG.warnf("Could not tell whether a %s model is still served: %s", modelType, e.toString());
+                    return null;
+                });
     }
 
     private Uni<Void> unload(String modelType, String servedName) {

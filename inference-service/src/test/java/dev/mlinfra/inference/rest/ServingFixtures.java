@@ -113,7 +113,11 @@ final class ServingFixtures {
     // ------------------------------------------------------------------ events, as the registry publishes them
 
     void registered(String team, String modelId, String version, String stage, String artifact) {
-        publish(team, modelId, ModelEvents.REGISTERED, new ModelEvents.Registered(modelId, "scout", version, stage,
+        registered(team, modelId, "scout", version, stage, artifact);
+    }
+
+    void registered(String team, String modelId, String modelType, String version, String stage, String artifact) {
+        publish(team, modelId, ModelEvents.REGISTERED, new ModelEvents.Registered(modelId, modelType, version, stage,
                 "train-" + modelId, artifact, Map.of("eval_loss", 1.2), Map.of(), "test model", Instant.now()));
     }
 
