@@ -2,6 +2,7 @@ package dev.mlinfra.deploychecks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -113,5 +114,101 @@ class ChecksCanFailTest {
         assertTrue(Repo.modules().contains("gateway"));
         assertTrue(Repo.isApplication("gateway"));
         assertTrue(!Repo.isApplication("commons") && !Repo.isApplication("llm-engine"));
+    }
+
+    private static List<Manifests.Rendered> objects(String yaml) {
+        List<String> ignored = new ArrayList<>();
+        return Manifests.readAll(yaml).stream().map(o -> Manifests.read(o, ignored)).toList();
+    }
+
+    @Test
+    void objectsAndTemplatesWithoutThePartOfLabelAreRejected() {
+        List<String> problems = ManifestPolicyTest.notPartOfMlinfra(objects("""
+                apiVersion: apps/v1
+                kind: StatefulSet
+                metadata: {name: s, labels: {app.kubernetes.io/part-of: mlinfra}}
+                spec:
+                  selector: {matchLabels: {a: b}}
+                  template:
+                    metadata: {labels: {a: b}}
+                    spec: {containers: [{name: c, image: "c:1.0"}]}
+                  volumeClaimTemplates:
+                    - metadata: {name: data, labels: {app.kubernetes.io/part-of: other}}
+                ---
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata: {name: a}
+                """));
+        assertEquals(List.of(
+                "StatefulSet s pod template: no label app.kubernetes.io/part-of: mlinfra",
+                "StatefulSet s volume claim template data: no label app.kubernetes.io/part-of: mlinfra",
+                "ServiceAccount a: no label app.kubernetes.io/part-of: mlinfra"), problems);
+    }
+
+    @Test
+    void topicsReplicatedOtherwiseThanTheirClusterAreRejected() {
+        String cluster = """
+                apiVersion: kafka.strimzi.io/v1
+                kind: KafkaNodePool
+                metadata: {name: pool, labels: {strimzi.io/cluster: k}}
+                spec: {replicas: 3, roles: [controller, broker]}
+                ---
+                apiVersion: kafka.strimzi.io/v1
+                kind: Kafka
+                metadata: {name: k}
+                spec: {kafka: {config: {default.replication.factor: 3}}}
+                ---
+                """;
+        String topic = """
+                apiVersion: kafka.strimzi.io/v1
+                kind: KafkaTopic
+                metadata: {name: %s, labels: {strimzi.io/cluster: %s}}
+                spec: {replicas: %d}
+                ---
+                """;
+        assertEquals(List.of(), ManifestPolicyTest.topicReplicationProblems(objects(cluster + topic.formatted("t", "k", 3))));
+        assertEquals(List.of(
+                "KafkaTopic one has 1 replicas, Kafka k default.replication.factor 3",
+                "KafkaTopic elsewhere: no Kafka other (label strimzi.io/cluster)"),
+                ManifestPolicyTest.topicReplicationProblems(objects(cluster + topic.formatted("one", "k", 1)
+                        + topic.formatted("elsewhere", "other", 3))));
+        assertEquals(List.of("KafkaTopic t has 3 replicas, Kafka k 1 brokers"), ManifestPolicyTest.topicReplicationProblems(
+                objects(cluster.replace("replicas: 3", "replicas: 1") + topic.formatted("t", "k", 3))));
+    }
+
+    @Test
+    void aReferenceToAConfigMapThatIsNotRenderedIsRejected() {
+        List<String> problems = ManifestPolicyTest.missingConfigMaps(objects("""
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: settings-abc}
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: d}
+                spec:
+                  selector: {matchLabels: {a: b}}
+                  template:
+                    metadata: {labels: {a: b}}
+                    spec:
+                      containers:
+                        - name: c
+                          image: c:1.0
+                          envFrom: [{configMapRef: {name: settings-abc}}, {configMapRef: {name: settings}}]
+                      volumes: [{name: v, configMap: {name: files}}, {name: w, configMap: {name: maybe, optional: true}}]
+                """));
+        assertEquals(List.of("Deployment d: refers to ConfigMap settings, which is not rendered",
+                "Deployment d: refers to ConfigMap files, which is not rendered"), problems);
+    }
+
+    @Test
+    void aChosenKubectlMustBeExecutable() throws IOException {
+        assertEquals(java.util.Optional.empty(), Manifests.chosenKubectl(null, " "));
+        Path fake = Files.writeString(dir.resolve("kubectl"), "#!/bin/sh\n");
+        assertThrows(AssertionError.class, () -> Manifests.chosenKubectl(fake.toString(), null));
+        assertThrows(AssertionError.class, () -> Manifests.chosenKubectl(null, dir.resolve("missing").toString()));
+        assertTrue(fake.toFile().setExecutable(true));
+        assertEquals(java.util.Optional.of(fake), Manifests.chosenKubectl(fake.toString(), "/elsewhere/kubectl"));
+        assertEquals(java.util.Optional.of(fake), Manifests.chosenKubectl("", fake.toString()));
     }
 }

@@ -30,6 +30,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.openshift.api.model.monitoring.v1.Endpoint;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -362,5 +363,143 @@ class ManifestPolicyTest {
         if (overlay.equals("prod")) {
             assertTrue(hpas.get("gateway").getSpec().getMinReplicas() > 1, "prod runs several gateway replicas");
         }
+    }
+
+    static final String PART_OF = "app.kubernetes.io/part-of";
+
+    /**
+     * Objects, pod templates and volume claim templates without app.kubernetes.io/part-of: mlinfra
+     * (written in each file, as kustomize v2.0.3 has no way to add a label to templates but not to
+     * selectors; the NetworkPolicy services-from-platform selects pods by it).
+     */
+    static List<String> notPartOfMlinfra(List<Manifests.Rendered> objects) {
+        List<String> problems = new ArrayList<>();
+        for (Manifests.Rendered o : objects) {
+            String where = o.kind() + " " + o.name();
+            checkPartOf(problems, where, o.raw().path("metadata"));
+            JsonNode template = o.raw().path("spec").path("template");
+            if (template.isObject()) {
+                checkPartOf(problems, where + " pod template", template.path("metadata"));
+            }
+            for (JsonNode claim : o.raw().path("spec").path("volumeClaimTemplates")) {
+                checkPartOf(problems, where + " volume claim template " + claim.path("metadata").path("name").asText(),
+                        claim.path("metadata"));
+            }
+        }
+        return problems;
+    }
+
+    private static void checkPartOf(List<String> problems, String where, JsonNode metadata) {
+        if (!"mlinfra".equals(metadata.path("labels").path(PART_OF).asText(null))) {
+            problems.add(where + ": no label " + PART_OF + ": mlinfra");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void everyObjectIsLabelledPartOfMlinfra(String overlay) {
+        assertEquals(List.of(), notPartOfMlinfra(KustomizeRenderTest.rendered(overlay)), "k8s/overlays/" + overlay);
+    }
+
+    /**
+     * KafkaTopics whose replicas differ from their cluster's default.replication.factor or exceed
+     * its brokers (prod patches each topic: a new topic that the patch misses is caught here).
+     */
+    static List<String> topicReplicationProblems(List<Manifests.Rendered> objects) {
+        List<String> problems = new ArrayList<>();
+        Map<String, JsonNode> clusters = new java.util.HashMap<>();
+        Map<String, Integer> brokers = new java.util.HashMap<>();
+        for (Manifests.Rendered o : objects) {
+            if (o.kind().equals("Kafka")) {
+                clusters.put(o.name(), o.raw());
+            } else if (o.kind().equals("KafkaNodePool")) {
+                boolean broker = false;
+                for (JsonNode role : o.raw().path("spec").path("roles")) {
+                    broker |= role.asText().equals("broker");
+                }
+                if (broker) {
+                    brokers.merge(o.raw().path("metadata").path("labels").path("strimzi.io/cluster").asText(),
+                            o.raw().path("spec").path("replicas").asInt(0), Integer::sum);
+                }
+            }
+        }
+        for (Manifests.Rendered o : objects) {
+            if (!o.kind().equals("KafkaTopic")) {
+                continue;
+            }
+            String cluster = o.raw().path("metadata").path("labels").path("strimzi.io/cluster").asText();
+            JsonNode kafka = clusters.get(cluster);
+            if (kafka == null) {
+                problems.add("KafkaTopic " + o.name() + ": no Kafka " + cluster + " (label strimzi.io/cluster)");
+                continue;
+            }
+            JsonNode factor = kafka.path("spec").path("kafka").path("config").path("default.replication.factor");
+            JsonNode replicas = o.raw().path("spec").path("replicas");
+            if (!factor.canConvertToInt() || !replicas.canConvertToInt()) {
+                problems.add("KafkaTopic " + o.name() + ": spec.replicas " + replicas + ", Kafka " + cluster
+                        + " default.replication.factor " + factor + ": both must be set");
+            } else if (replicas.asInt() != factor.asInt()) {
+                problems.add("KafkaTopic " + o.name() + " has " + replicas.asInt() + " replicas, Kafka " + cluster
+                        + " default.replication.factor " + factor.asInt());
+            } else if (replicas.asInt() > brokers.getOrDefault(cluster, 0)) {
+                problems.add("KafkaTopic " + o.name() + " has " + replicas.asInt() + " replicas, Kafka " + cluster
+                        + " " + brokers.getOrDefault(cluster, 0) + " brokers");
+            }
+        }
+        return problems;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void kafkaTopicsAreReplicatedAsTheirClusterDefault(String overlay) {
+        assertEquals(List.of(), topicReplicationProblems(KustomizeRenderTest.rendered(overlay)), "k8s/overlays/" + overlay);
+    }
+
+    /**
+     * ConfigMaps that workloads refer to (envFrom, env valueFrom, volumes) but the render does not
+     * contain: a generated ConfigMap's name carries a hash suffix, which differs between kustomize
+     * versions, so each render must refer to its own.
+     */
+    static List<String> missingConfigMaps(List<Manifests.Rendered> objects) {
+        Set<String> configMaps = new java.util.HashSet<>(all(objects, ConfigMap.class).stream()
+                .map(c -> c.getMetadata().getName()).toList());
+        List<String> problems = new ArrayList<>();
+        workloads(objects).forEach((workload, template) -> {
+            PodSpec pod = template.getSpec();
+            List<String> referred = new ArrayList<>();
+            List<Container> containers = new ArrayList<>(pod.getContainers());
+            if (pod.getInitContainers() != null) {
+                containers.addAll(pod.getInitContainers());
+            }
+            for (Container c : containers) {
+                if (c.getEnvFrom() != null) {
+                    c.getEnvFrom().stream().filter(e -> e.getConfigMapRef() != null
+                            && !Boolean.TRUE.equals(e.getConfigMapRef().getOptional()))
+                            .forEach(e -> referred.add(e.getConfigMapRef().getName()));
+                }
+                if (c.getEnv() != null) {
+                    c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getConfigMapKeyRef() != null
+                            && !Boolean.TRUE.equals(e.getValueFrom().getConfigMapKeyRef().getOptional()))
+                            .forEach(e -> referred.add(e.getValueFrom().getConfigMapKeyRef().getName()));
+                }
+            }
+            if (pod.getVolumes() != null) {
+                pod.getVolumes().stream().filter(v -> v.getConfigMap() != null && !Boolean.TRUE.equals(v.getConfigMap().getOptional()))
+                        .forEach(v -> referred.add(v.getConfigMap().getName()));
+                pod.getVolumes().stream().filter(v -> v.getProjected() != null && v.getProjected().getSources() != null)
+                        .flatMap(v -> v.getProjected().getSources().stream())
+                        .filter(s -> s.getConfigMap() != null && !Boolean.TRUE.equals(s.getConfigMap().getOptional()))
+                        .forEach(s -> referred.add(s.getConfigMap().getName()));
+            }
+            referred.stream().filter(name -> !configMaps.contains(name)).distinct()
+                    .forEach(name -> problems.add(workload + ": refers to ConfigMap " + name + ", which is not rendered"));
+        });
+        return problems;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void everyConfigMapAWorkloadRefersToIsRendered(String overlay) {
+        assertEquals(List.of(), missingConfigMaps(KustomizeRenderTest.rendered(overlay)), "k8s/overlays/" + overlay);
     }
 }

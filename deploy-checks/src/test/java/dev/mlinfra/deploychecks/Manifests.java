@@ -82,31 +82,68 @@ final class Manifests {
     private Manifests() {
     }
 
-    /** The kubectl to render with, installed from Debian's kubernetes-client when missing. */
+    /** The system property that names the kubectl to render with (a path, or a command on the PATH). */
+    static final String KUBECTL_PROPERTY = "mlinfra.kubectl";
+    /** The environment variable read when the system property is not set. */
+    static final String KUBECTL_ENV = "KUBECTL";
+
+    /**
+     * The kubectl to render with: the one named by {@code -Dmlinfra.kubectl} or {@code $KUBECTL}
+     * (a relative path is taken from the repository root; a name without a slash is looked up on
+     * the PATH), else the kubectl on the PATH, installed from Debian's kubernetes-client when
+     * missing. k8s/ renders alike with kubectl 1.20 (kustomize v2.0.3) and newer (kustomize v5).
+     */
     static Optional<Path> kubectl(StringBuilder why) {
-        Optional<Path> kubectl = Tools.findOrInstall("kubectl", "kubernetes-client", why);
-        kubectl.ifPresent(Manifests::warnWhenOld);
+        Optional<Path> kubectl = chosenKubectl(System.getProperty(KUBECTL_PROPERTY), System.getenv(KUBECTL_ENV));
+        if (kubectl.isEmpty()) {
+            kubectl = Tools.findOrInstall("kubectl", "kubernetes-client", why);
+        }
+        kubectl.ifPresent(Manifests::announce);
         return kubectl;
     }
 
-    private static boolean warned;
+    /** The kubectl chosen by the property, else by the environment variable; a choice that is not executable fails. */
+    static Optional<Path> chosenKubectl(String property, String env) {
+        String from = "-D" + KUBECTL_PROPERTY;
+        String chosen = property;
+        if (chosen == null || chosen.isBlank()) {
+            from = "$" + KUBECTL_ENV;
+            chosen = env;
+        }
+        if (chosen == null || chosen.isBlank()) {
+            return Optional.empty();
+        }
+        chosen = chosen.strip();
+        Path path = chosen.contains("/") ? Repo.root().resolve(chosen).normalize()
+                : Tools.onPath(chosen).orElse(Path.of(chosen));
+        if (!java.nio.file.Files.isExecutable(path) || java.nio.file.Files.isDirectory(path)) {
+            throw new AssertionError(from + "=" + chosen + " names no executable kubectl (" + path + ")");
+        }
+        return Optional.of(path);
+    }
 
-    private static void warnWhenOld(Path kubectl) {
-        if (warned) {
+    private static boolean announced;
+
+    /** Says once which kubectl (and kustomize) renders k8s/, so that a run's log tells which was checked. */
+    private static void announce(Path kubectl) {
+        if (announced) {
             return;
         }
-        warned = true;
+        announced = true;
         Tools.Result version = Tools.run(Repo.root(), Map.of(), 60, kubectl.toString(), "version", "--client", "-o", "json");
         try {
-            JsonNode client = new ObjectMapper().readTree(version.stdout()).path("clientVersion");
-            int minor = Integer.parseInt(client.path("minor").asText("0").replaceAll("\\D", ""));
-            if (client.path("major").asText().equals("1") && minor < 21) {
-                System.err.printf("[deploy-checks] WARNING: %s is kubectl %s.%s, whose embedded kustomize (v2.0.3) "
-                        + "predates the kustomize v5 syntax of k8s/ (labels:, patches: with targets, "
-                        + "configMapGenerator behaviors); rendering is tried anyway. Use kubectl 1.27 or newer.%n",
-                        kubectl, client.path("major").asText(), client.path("minor").asText());
+            JsonNode json = new ObjectMapper().readTree(version.stdout());
+            String kustomize = json.path("kustomizeVersion").asText("");
+            JsonNode client = json.path("clientVersion");
+            String minor = client.path("minor").asText("").replaceAll("\\D", "");
+            if (kustomize.isEmpty() && client.path("major").asText().equals("1") && !minor.isEmpty()
+                    && Integer.parseInt(minor) >= 14 && Integer.parseInt(minor) <= 20) {
+                kustomize = "v2.0.3 (embedded in kubectl 1.14 to 1.20)";
             }
-        } catch (IOException | NumberFormatException e) {
+            System.err.printf("[deploy-checks] rendering k8s/ with %s: kubectl %s%s%n", kubectl,
+                    json.path("clientVersion").path("gitVersion").asText("?"),
+                    kustomize.isEmpty() ? "" : ", kustomize " + kustomize);
+        } catch (IOException e) {
             System.err.println("[deploy-checks] could not read the version of " + kubectl + ": " + version.describe());
         }
     }
