@@ -37,7 +37,19 @@ public class TrainingJob extends PanacheEntityBase {
      * step of a launch only the step counts are known.
      */
     public record Progress(Integer currentEpoch, Integer totalEpochs, int currentStep, int totalSteps, Double loss,
-            Double learningRate, Double tokensPerSecond, Long etaSeconds, Integer resumedFromStep, Instant attemptStartedAt) {
+            Double learningRate, Double tokensPerSecond, Long etaSeconds, Integer resumedFromStep, Instant attemptStartedAt,
+            Integer percentComplete) {
+
+        /** {@code step} of {@code total} in percent; null without a total. */
+        public static Integer percent(int step, int total) {
+            return total > 0 ? (int) Math.min(100, 100L * step / total) : null;
+        }
+
+        /** The same with the cluster's view of how far the trainer is. */
+        public Progress withCluster(int percent, Long eta) {
+            return new Progress(currentEpoch, totalEpochs, currentStep, totalSteps, loss, learningRate, tokensPerSecond,
+                    eta != null ? eta : etaSeconds, resumedFromStep, attemptStartedAt, percent);
+        }
     }
 
     /** Where a finished job's results are (a JSON column). */

@@ -105,9 +105,13 @@ public class KubeflowTrainingBackend implements TrainingBackend {
     /** TrainJobs whose end was reported; TrainJobs seen suspended. */
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final Set<String> suspended = ConcurrentHashMap.newKeySet();
+    /** The trainer status last passed on, per TrainJob (only changes are). */
+    private final Map<String, TrainJob.TrainerStatus> progressSeen = new ConcurrentHashMap<>();
     private volatile Consumer<TrainerExit> exitListener = exit -> {
     };
     private volatile BiConsumer<String, String> noteListener = (job, note) -> {
+    };
+    private volatile Consumer<TrainerProgress> progressListener = progress -> {
     };
     private SharedIndexInformer<TrainJob> informer;
     private CompletableFuture<Void> synced;
@@ -186,6 +190,11 @@ public class KubeflowTrainingBackend implements TrainingBackend {
     @Override
     public void onNote(BiConsumer<String, String> listener) {
         this.noteListener = listener;
+    }
+
+    @Override
+    public void onProgress(Consumer<TrainerProgress> listener) {
+        this.progressListener = listener;
     }
 
     // ------------------------------------------------------------------ status
@@ -416,6 +425,19 @@ public class KubeflowTrainingBackend implements TrainingBackend {
         } else if (suspension.isEmpty() && suspended.remove(name) && !trainJob.finished()) {
             note(jobId, "The TrainJob " + name + " was admitted; its trainer starts");
         }
+        TrainJob.TrainerStatus progress = trainJob.getStatus() == null ? null : trainJob.getStatus().trainerStatus;
+        if (progress != null && progress.progressPercentage() != null && !trainJob.finished()
+                && !progress.equals(progressSeen.put(name, progress))) {
+            TrainerProgress p = new TrainerProgress(jobId, Math.max(0, Math.min(100, progress.progressPercentage())),
+                    progress.estimatedRemainingSeconds() == null ? null : progress.estimatedRemainingSeconds().longValue());
+            Infrastructure.getDefaultWorkerPool().execute(() -> {
+                try {
+                    progressListener.accept(p);
+                } catch (RuntimeException e) {
+                    LOG.warnf("Could not record the progress of %s: %s", jobId, e.toString());
+                }
+            });
+        }
         exitOf(trainJob).ifPresent(exit -> {
             if (reported.add(name)) {
                 report(exit);
@@ -426,6 +448,7 @@ public class KubeflowTrainingBackend implements TrainingBackend {
     private void gone(TrainJob trainJob) {
         String name = trainJob.getMetadata().getName();
         suspended.remove(name);
+        progressSeen.remove(name);
         boolean ours = deleted.remove(name);
         if (reported.remove(name)) {
             return; // its end was reported when it finished

@@ -61,6 +61,13 @@ public interface TrainingBackend {
     default void onNote(BiConsumer<String, String> listener) {
     }
 
+    /**
+     * Who hears how far running trainers are where the backend itself can tell (a cluster that
+     * tracks its trainers); set once, at start. The trainers' own step reports come regardless.
+     */
+    default void onProgress(Consumer<TrainerProgress> listener) {
+    }
+
     /** A trainer that could not be started, with the reason a user can act on. */
     class LaunchException extends RuntimeException {
         public LaunchException(String message, Throwable cause) {

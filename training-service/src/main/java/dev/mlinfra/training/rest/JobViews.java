@@ -16,9 +16,9 @@ public final class JobViews {
     private JobViews() {
     }
 
-    /** The contract's progress, with throughput and the time left. */
+    /** The contract's progress, with throughput, the time left and how far in percent. */
     public record ProgressView(Integer currentEpoch, Integer totalEpochs, int currentStep, int totalSteps, Double loss,
-            Double learningRate, Double tokensPerSecond, Long etaSeconds) {
+            Double learningRate, Double tokensPerSecond, Long etaSeconds, Integer percentComplete) {
     }
 
     public record ArtifactsView(String output, String adapter, String model, String metrics) {
@@ -77,7 +77,8 @@ public final class JobViews {
         return new JobView(j.jobId, j.status, j.createdAt, j.startedAt, j.finishedAt, j.modelType, j.datasetId,
                 j.experimentName, j.description, ordered(j.config, CONFIG_ORDER), j.status == JobStatus.QUEUED ? queuePosition : null,
                 showProgress ? new ProgressView(p.currentEpoch(), p.totalEpochs(), p.currentStep(), p.totalSteps(), p.loss(),
-                        p.learningRate(), p.tokensPerSecond(), j.status.terminal() ? null : p.etaSeconds()) : null,
+                        p.learningRate(), p.tokensPerSecond(), j.status.terminal() ? null : p.etaSeconds(),
+                        p.percentComplete()) : null,
                 j.status == JobStatus.COMPLETED ? ordered(j.metrics, METRICS_ORDER) : null,
                 j.artifacts == null ? null : new ArtifactsView(j.artifacts.output(), j.artifacts.adapter(), j.artifacts.model(),
                         j.artifacts.metrics()),

@@ -53,6 +53,7 @@ public class JobRunner {
     private final CheckpointRepository checkpoints;
     private final JobTransitions transitions;
     private final TrainingBackend backend;
+    private final ProgressRecorder progressRecorder;
     private final EventInbox inbox;
     private final ObjectStore store;
     private final S3Config s3;
@@ -64,12 +65,13 @@ public class JobRunner {
     private volatile boolean stopping;
 
     public JobRunner(TrainingJobRepository jobs, CheckpointRepository checkpoints, JobTransitions transitions,
-            TrainingBackend backend, EventInbox inbox, ObjectStore store, S3Config s3, TrainingConfig config,
+            TrainingBackend backend, ProgressRecorder progressRecorder, EventInbox inbox, ObjectStore store, S3Config s3, TrainingConfig config,
             ObjectMapper json, @ConfigProperty(name = "kafka.bootstrap.servers") String kafkaServers) {
         this.jobs = jobs;
         this.checkpoints = checkpoints;
         this.transitions = transitions;
         this.backend = backend;
+        this.progressRecorder = progressRecorder;
         this.inbox = inbox;
         this.store = store;
         this.s3 = s3;
@@ -88,6 +90,16 @@ public class JobRunner {
                 VertxContextSupport.subscribeAndAwait(() -> ended(exit));
             } catch (Throwable e) {
                 LOG.errorf(e, "Could not record how the trainer of %s ended; reconciliation retries", exit.jobId());
+            }
+        });
+        backend.onProgress(progress -> {
+            if (stopping) {
+                return;
+            }
+            try {
+                VertxContextSupport.subscribeAndAwait(() -> progressRecorder.cluster(progress));
+            } catch (Throwable e) {
+                LOG.warnf("Could not record the cluster's progress of %s: %s", progress.jobId(), e.toString());
             }
         });
         backend.onNote((jobId, message) -> {

@@ -7,8 +7,10 @@ import dev.mlinfra.training.JobStatus;
 import dev.mlinfra.training.TrainingCheckpoint;
 import dev.mlinfra.training.TrainingJob;
 import dev.mlinfra.training.TrainingJobEvent;
+import dev.mlinfra.training.backend.TrainerProgress;
 import dev.mlinfra.training.repository.CheckpointRepository;
 import dev.mlinfra.training.repository.TrainingJobRepository;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -41,6 +43,23 @@ public class ProgressRecorder {
         this.checkpoints = checkpoints;
         this.transitions = transitions;
         this.json = json;
+    }
+
+    /**
+     * Records how far the cluster says a running job's trainer is (percent, and its estimate of the
+     * time left), beside what the trainer's own reports say; a transaction of its own.
+     */
+    @WithTransaction
+    public Uni<Void> cluster(TrainerProgress p) {
+        return jobs.lockJob(p.jobId()).map(job -> {
+            if (job != null && (job.status == JobStatus.RUNNING || job.status == JobStatus.CANCELLING)) {
+                TrainingJob.Progress before = job.progress != null ? job.progress
+                        : new TrainingJob.Progress(null, null, 0, 0, null, null, null, null, null, null, null);
+                job.progress = before.withCluster(p.percent(), p.etaSeconds());
+                job.updatedAt = Instant.now();
+            }
+            return null;
+        });
     }
 
     /** Applies one report, inside the transaction that records it as applied. Reports for jobs that are not running are dropped. */
@@ -101,7 +120,7 @@ public class ProgressRecorder {
         job.progress = new TrainingJob.Progress(d.path("epoch").asInt(), d.path("total_epochs").asInt(), step, total,
                 d.path("loss").asDouble(), d.path("learning_rate").asDouble(),
                 (double) Math.round(d.path("tokens_per_second").asDouble()), eta,
-                before == null ? null : before.resumedFromStep(), attemptStart);
+                before == null ? null : before.resumedFromStep(), attemptStart, TrainingJob.Progress.percent(step, total));
         job.updatedAt = Instant.now();
         Map<String, Object> data = map(d);
         data.remove("job_id");
@@ -125,7 +144,8 @@ public class ProgressRecorder {
         // Until the first step of this launch: where it starts, and the loss it had there (when it resumes).
         job.progress = new TrainingJob.Progress(p == null ? null : p.currentEpoch(), p == null ? null : p.totalEpochs(),
                 resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps()), p == null ? null : p.loss(),
-                p == null ? null : p.learningRate(), null, null, resumedFrom, now);
+                p == null ? null : p.learningRate(), null, null, resumedFrom, now,
+                TrainingJob.Progress.percent(resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps())));
         job.updatedAt = now;
         Map<String, Object> data = map(d);
         data.remove("job_id");

@@ -176,6 +176,16 @@ class KubeflowTrainingBackendTest {
         client().resources(TrainJob.class).inNamespace(NS).resource(current).updateStatus();
     }
 
+    /** Sets {@code status.trainerStatus}, as the Trainer controller does with its TrainJobStatus gate on. */
+    private void trainerStatus(TrainJob trainJob, int percent, int remainingSeconds) {
+        TrainJob current = client().resources(TrainJob.class).inNamespace(NS).withName(trainJob.getMetadata().getName()).get();
+        if (current.getStatus() == null) {
+            current.setStatus(new TrainJob.Status());
+        }
+        current.getStatus().trainerStatus = new TrainJob.TrainerStatus(percent, remainingSeconds, List.of(), Instant.now().toString());
+        client().resources(TrainJob.class).inNamespace(NS).resource(current).updateStatus();
+    }
+
     /** The trainer Secret, as the manifests create it: the devstack's object store and Kafka. */
     private void secret() {
         var c = ConfigProvider.getConfig();
@@ -308,6 +318,7 @@ class KubeflowTrainingBackendTest {
         assertNotNull(done.get("metrics.eval_loss"), done.prettify());
         assertEquals(3, done.getInt("progress.current_step"), "steps from mlinfra.training.progress: " + done.prettify());
         assertEquals(3, done.getInt("progress.total_steps"));
+        assertEquals(100, done.getInt("progress.percent_complete"));
     }
 
     private static Toleration toleration(String key, String operator, String value, String effect) {
@@ -326,6 +337,14 @@ class KubeflowTrainingBackendTest {
         String jobId = start("scout", Map.of("epochs", 1));
         TrainJob trainJob = awaitTrainJob(jobId);
         awaitStatus(jobId, "running");
+        // a trainer image that reports no steps: the cluster's trainer status is the job's progress
+        trainerStatus(trainJob, 40, 120);
+        JsonPath running = await("the cluster's progress on the job", () -> {
+            JsonPath job = job(jobId);
+            return Integer.valueOf(40).equals(job.get("progress.percent_complete")) ? job : null;
+        });
+        assertEquals(120, running.getInt("progress.eta_seconds"), running.prettify());
+        assertEquals("running", running.getString("status"));
         condition(trainJob, TrainJob.FAILED, "True", "FailedJobs", "jobset failed: node-0 was OOMKilled");
         JsonPath failed = awaitStatus(jobId, "failed");
         assertEquals("the TrainJob " + jobId + "-1 failed (FailedJobs): jobset failed: node-0 was OOMKilled", failed.getString("error"));
