@@ -6,6 +6,7 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Set;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
@@ -43,6 +44,11 @@ public class ApiKey extends PanacheEntityBase {
 
     @Column(name = "revoked_at")
     public Instant revokedAt;
+
+    /** Requests per window by rate area, in place of the configured limit, for this key only. */
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(name = "rate_limits", nullable = false)
+    public Map<String, Integer> rateLimits = Map.of();
 
     public boolean active() {
         return revokedAt == null;

@@ -17,6 +17,9 @@ public class GatewayTestBackends implements QuarkusTestResourceLifecycleManager 
 
     public static final String BOOTSTRAP_KEY = "mlk_00112233445566ff_" + "Bootstrap-admin-key-for-tests_01";
 
+    /** The gateway's own log (every line the console gets, the access log included), for tests that read it. */
+    public static final java.nio.file.Path GATEWAY_LOG = java.nio.file.Path.of("target", "gateway-test.log").toAbsolutePath();
+
     static ServiceProcess datasets;
     private ServerSocket silent;
 
@@ -49,6 +52,8 @@ public class GatewayTestBackends implements QuarkusTestResourceLifecycleManager 
         config.put("mlinfra.gateway.rate-limit.limits.admin", "100000");
         config.put("mlinfra.gateway.auth.bootstrap-api-key", BOOTSTRAP_KEY);
         config.put("mlinfra.gateway.auth.cache-ttl", "PT2S");
+        config.put("quarkus.log.file.enabled", "true");
+        config.put("quarkus.log.file.path", GATEWAY_LOG.toString());
         return config;
     }
 

@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns a presented API key into an {@link Identity}. Stored keys are remembered for at most
- * the configured TTL, so every replica sees a revocation within that time without a database
- * round trip on each request; the replica that revokes forgets the key at once.
+ * the configured TTL, so every replica sees a revocation (or a changed rate limit) within that time
+ * without a database round trip on each request; the replica that changes a key forgets it at once.
  */
 @ApplicationScoped
 public class Authenticator {
@@ -54,6 +54,15 @@ public class Authenticator {
             remembered.put(keyId.get(), new Remembered(key, System.nanoTime()));
             return check(presented, key);
         });
+    }
+
+    /**
+     * The rate limits of its own of a key just authenticated (area to requests per window; empty
+     * when it has none), as read with the key: a changed limit applies within the same TTL.
+     */
+    public Map<String, Integer> rateLimits(String keyId) {
+        Remembered known = remembered.get(keyId);
+        return known == null || known.key == null || known.key.rateLimits == null ? Map.of() : known.key.rateLimits;
     }
 
     public void forget(String keyId) {

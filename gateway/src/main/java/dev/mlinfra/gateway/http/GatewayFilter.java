@@ -10,13 +10,13 @@ import dev.mlinfra.gateway.auth.TokenMint;
 import dev.mlinfra.gateway.error.ErrorResponses;
 import dev.mlinfra.gateway.proxy.ServiceProxy;
 import dev.mlinfra.gateway.ratelimit.RateDecision;
+import dev.mlinfra.gateway.ratelimit.RateLimitHeaders;
 import dev.mlinfra.gateway.ratelimit.RateLimiter;
 import dev.mlinfra.gateway.route.Route;
 import dev.mlinfra.gateway.route.RouteTable;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -95,20 +95,18 @@ public class GatewayFilter {
             return;
         }
         long now = System.currentTimeMillis();
-        Optional<Uni<RateDecision>> counted = rateLimiter.acquire(identity.keyId(), route.area(), now);
+        Optional<Uni<RateDecision>> counted = rateLimiter.acquire(identity.keyId(), route.area(),
+                authenticator.rateLimits(identity.keyId()), now);
         if (counted.isEmpty()) {
             pass(ctx, route, identity);
             return;
         }
         counted.get().subscribe().with(
                 decision -> {
-                    HttpServerResponse response = ctx.response();
-                    response.putHeader("X-RateLimit-Limit", Integer.toString(decision.limit()));
-                    response.putHeader("X-RateLimit-Remaining", Integer.toString(decision.remaining()));
-                    response.putHeader("X-RateLimit-Reset", Long.toString(decision.resetEpochSeconds()));
+                    long answeredAt = System.currentTimeMillis();
+                    RateLimitHeaders.write(ctx.response(), decision, answeredAt);
                     if (!decision.allowed()) {
-                        long retryAfter = decision.retryAfterSeconds(System.currentTimeMillis());
-                        response.putHeader("Retry-After", Long.toString(retryAfter));
+                        long retryAfter = decision.retryAfterSeconds(answeredAt);
                         LOG.infof("Key %s (team %s) over the %s limit of %d", identity.keyId(), identity.team(),
                                 route.area(), decision.limit());
                         refuse(ctx, route, ErrorCode.RATE_LIMIT_EXCEEDED, "Rate limit of " + decision.limit()

@@ -1,6 +1,7 @@
 package dev.mlinfra.gateway.proxy;
 
 import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.http.Redaction;
 import dev.mlinfra.commons.http.RequestIds;
 import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.gateway.config.GatewayConfig;
@@ -228,7 +229,7 @@ public class ServiceProxy {
                         ctx.request().path(), done.cause().toString());
                 response.reset();
             } else if (LOG.isDebugEnabled()) {
-                LOG.debugf("%s %s -> %s %d in %d ms", ctx.request().method(), ctx.request().path(), target.name,
+                LOG.debugf("%s %s -> %s %d in %d ms", ctx.request().method(), Redaction.path(ctx.request().path()), target.name,
                         upstream.statusCode(), (System.nanoTime() - started) / 1_000_000);
             }
         });
@@ -240,15 +241,15 @@ public class ServiceProxy {
         }
         String name = target.name + " service";
         if (cause instanceof ConnectException || cause.getClass().getSimpleName().contains("ConnectTimeout")) {
-            LOG.warnf("%s %s: %s is unreachable at %s:%d (%s)", ctx.request().method(), ctx.request().path(), name,
+            LOG.warnf("%s %s: %s is unreachable at %s:%d (%s)", ctx.request().method(), Redaction.path(ctx.request().path()), name,
                     target.host, target.port, cause.getMessage());
             reject(ctx, errors, ErrorCode.SERVICE_UNAVAILABLE, "The " + name + " is unavailable; retry later");
         } else if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
-            LOG.warnf("%s %s: %s did not answer within %d ms", ctx.request().method(), ctx.request().path(), name,
+            LOG.warnf("%s %s: %s did not answer within %d ms", ctx.request().method(), Redaction.path(ctx.request().path()), name,
                     responseTimeoutMillis);
             reject(ctx, errors, ErrorCode.GATEWAY_TIMEOUT, "The " + name + " did not answer in time; retry later");
         } else {
-            LOG.warnf("%s %s: exchange with %s failed: %s", ctx.request().method(), ctx.request().path(), name,
+            LOG.warnf("%s %s: exchange with %s failed: %s", ctx.request().method(), Redaction.path(ctx.request().path()), name,
                     cause.toString());
             reject(ctx, errors, ErrorCode.BAD_GATEWAY, "The " + name + " closed the connection before answering; retry later");
         }

@@ -9,6 +9,7 @@ import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,11 @@ public class ApiKeyRepository implements PanacheRepositoryBase<ApiKey, String> {
 
     public Uni<ApiKey> findKey(String keyId) {
         return findById(keyId);
+    }
+
+    /** The key, its row locked until the caller's transaction ends (two administrators' changes do not mix). */
+    public Uni<ApiKey> findKeyForUpdate(String keyId) {
+        return findById(keyId, LockModeType.PESSIMISTIC_WRITE);
     }
 
     /** Keys matching the filters (null: any), newest first; the key id breaks ties. */

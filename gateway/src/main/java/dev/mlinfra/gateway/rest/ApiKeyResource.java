@@ -1,5 +1,6 @@
 package dev.mlinfra.gateway.rest;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
@@ -10,6 +11,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -17,8 +19,11 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -32,19 +37,27 @@ public class ApiKeyResource {
     public record CreateKeyRequest(String team, List<String> scopes, String name) {
     }
 
-    /** A key as listed: never its secret nor its hash. */
-    public record KeyView(String keyId, String team, String name, Set<String> scopes, Instant createdAt,
-            String createdBy, String status, Instant revokedAt) {
+    /**
+     * A change of a key's own rate limits: area to requests per window, or null to return the
+     * area to the configured limit. Values stay JSON until checked, so 1.5 or "10" is refused
+     * rather than rounded or converted.
+     */
+    public record UpdateKeyRequest(Map<String, JsonNode> limits) {
+    }
 
-        static KeyView of(ApiKey key) {
-            return new KeyView(key.keyId, key.team, key.name, new TreeSet<>(key.scopeSet()), key.createdAt,
-                    key.createdBy, key.active() ? "active" : "revoked", key.revokedAt);
-        }
+    /**
+     * A key as listed: never its secret nor its hash. {@code limits}: requests per window of every
+     * rate area as they apply to this key; {@code limit_overrides}: those an administrator set for
+     * it, in place of the configured ones.
+     */
+    public record KeyView(String keyId, String team, String name, Set<String> scopes, Instant createdAt,
+            String createdBy, String status, Instant revokedAt, Map<String, Integer> limits,
+            Map<String, Integer> limitOverrides) {
     }
 
     /** A key just created: the only response that carries {@code api_key}. */
     public record CreatedKey(String keyId, String apiKey, String team, String name, Set<String> scopes,
-            Instant createdAt) {
+            Instant createdAt, Map<String, Integer> limits, Map<String, Integer> limitOverrides) {
     }
 
     public record RevokedKey(String keyId, String status, String message) {
@@ -70,7 +83,8 @@ public class ApiKeyResource {
         Set<String> scopes = request.scopes() == null ? null : new TreeSet<>(request.scopes());
         return keys.create(request.team(), scopes, request.name(), caller.get())
                 .map(c -> new CreatedKey(c.key().keyId, c.secret(), c.key().team, c.key().name,
-                        new TreeSet<>(c.key().scopeSet()), c.key().createdAt));
+                        new TreeSet<>(c.key().scopeSet()), c.key().createdAt, keys.effectiveRateLimits(c.key()),
+                        new TreeMap<>(c.key().rateLimits)));
     }
 
     @GET
@@ -84,8 +98,42 @@ public class ApiKeyResource {
             case "revoked" -> Boolean.FALSE;
             default -> throw ApiException.badRequest("Invalid query parameter 'status': expected active or revoked, got '" + status + "'");
         };
-        return keys.list(team, active, page).map(p -> Page.of("api_keys", p.items().stream().map(KeyView::of).toList(),
+        return keys.list(team, active, page).map(p -> Page.of("api_keys", p.items().stream().map(this::view).toList(),
                 p.total(), page));
+    }
+
+    @PATCH
+    @Path("/{key_id}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Set or remove a key's own rate limits, e.g. {\"limits\": {\"inference\": 500, \"training\": null}};"
+            + " every gateway replica applies them within seconds")
+    @APIResponse(responseCode = "200", description = "The key with its limits")
+    public Uni<KeyView> update(@PathParam("key_id") String keyId, UpdateKeyRequest request) {
+        if (request == null || request.limits() == null) {
+            throw ApiException.badRequest("Invalid field 'limits': expected an object of rate areas to requests per window"
+                    + " (a positive integer, or null for the configured limit)");
+        }
+        Map<String, Integer> changes = new LinkedHashMap<>();
+        request.limits().forEach((area, value) -> changes.put(area, limit(area, value)));
+        return keys.updateRateLimits(keyId, changes, caller.get()).map(this::view);
+    }
+
+    /** A limit as sent: null (back to the configured limit) or a positive integer that fits an int. */
+    private static Integer limit(String area, JsonNode value) {
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1) {
+            throw ApiException.badRequest("Invalid field 'limits." + area + "': expected a positive integer (requests per window)"
+                    + " or null, got " + value);
+        }
+        return value.intValue();
+    }
+
+    private KeyView view(ApiKey key) {
+        return new KeyView(key.keyId, key.team, key.name, new TreeSet<>(key.scopeSet()), key.createdAt,
+                key.createdBy, key.active() ? "active" : "revoked", key.revokedAt, keys.effectiveRateLimits(key),
+                new TreeMap<>(key.rateLimits));
     }
 
     @DELETE

@@ -8,6 +8,7 @@ import dev.mlinfra.gateway.ApiKey;
 import dev.mlinfra.gateway.auth.ApiKeyFormat;
 import dev.mlinfra.gateway.auth.Authenticator;
 import dev.mlinfra.gateway.config.GatewayConfig;
+import dev.mlinfra.gateway.ratelimit.RateLimiter;
 import dev.mlinfra.gateway.repository.ApiKeyRepository;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
@@ -18,12 +19,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
-/** Creates, lists and revokes API keys, and makes the first admin key of a new installation. */
+/** Creates, lists, revokes and re-limits API keys, and makes the first admin key of a new installation. */
 @ApplicationScoped
 public class ApiKeyService {
 
@@ -39,11 +42,14 @@ public class ApiKeyService {
     private final ApiKeyRepository repository;
     private final Authenticator authenticator;
     private final GatewayConfig config;
+    private final RateLimiter rateLimiter;
 
-    public ApiKeyService(ApiKeyRepository repository, Authenticator authenticator, GatewayConfig config) {
+    public ApiKeyService(ApiKeyRepository repository, Authenticator authenticator, GatewayConfig config,
+            RateLimiter rateLimiter) {
         this.repository = repository;
         this.authenticator = authenticator;
         this.config = config;
+        this.rateLimiter = rateLimiter;
     }
 
     @WithTransaction
@@ -107,6 +113,56 @@ public class ApiKeyService {
             authenticator.forget(keyId);
             LOG.infof("API key %s of team '%s' revoked by key %s", keyId, revoked.team, by == null ? null : by.keyId());
         });
+    }
+
+    /**
+     * Sets or removes the key's own rate limits: {@code changes} maps an area to its new limit, or
+     * to null to return the area to the configured limit; areas not named keep what they had.
+     * This replica applies the change at once, every other within {@code mlinfra.gateway.auth.cache-ttl}.
+     */
+    @WithTransaction
+    public Uni<ApiKey> updateRateLimits(String keyId, Map<String, Integer> changes, Identity by) {
+        if (changes == null || changes.isEmpty()) {
+            throw ApiException.badRequest("Invalid field 'limits': expected an object of rate areas " + new TreeSet<>(rateLimiter.areas())
+                    + " to requests per window (a positive integer, or null for the configured limit)");
+        }
+        for (Map.Entry<String, Integer> change : changes.entrySet()) {
+            if (!rateLimiter.areas().contains(change.getKey())) {
+                throw ApiException.badRequest("Invalid field 'limits." + change.getKey() + "': unknown rate area; expected some of "
+                        + new TreeSet<>(rateLimiter.areas()));
+            }
+            if (change.getValue() != null && change.getValue() < 1) {
+                throw ApiException.badRequest("Invalid field 'limits." + change.getKey()
+                        + "': expected a positive integer (requests per window) or null, got " + change.getValue());
+            }
+        }
+        return repository.findKeyForUpdate(keyId).map(key -> {
+            if (key == null) {
+                throw ApiException.notFound("API key '" + keyId + "' not found");
+            }
+            if (!key.active()) {
+                throw ApiException.conflict("API key '" + keyId + "' is revoked; its limits can no longer change");
+            }
+            Map<String, Integer> limits = new TreeMap<>(key.rateLimits == null ? Map.of() : key.rateLimits);
+            changes.forEach((area, limit) -> {
+                if (limit == null) {
+                    limits.remove(area);
+                } else {
+                    limits.put(area, limit);
+                }
+            });
+            key.rateLimits = limits;
+            return key;
+        }).invoke(changed -> {
+            authenticator.forget(keyId);
+            LOG.infof("Rate limits of API key %s (team '%s') set to %s by key %s", keyId, changed.team, changed.rateLimits,
+                    by == null ? null : by.keyId());
+        });
+    }
+
+    /** The limit of every rate area for {@code key}: its own where it has one, else the configured one. */
+    public Map<String, Integer> effectiveRateLimits(ApiKey key) {
+        return rateLimiter.effectiveLimits(key.rateLimits);
     }
 
     /** On the first start of an installation (no key at all), creates the admin key of team 'default'. */

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -154,13 +155,16 @@ class GatewayTest {
             Response r = given().header("x-api-key", key.secret()).get("/v1/training/jobs");
             r.then().statusCode(503)
                     .header("X-RateLimit-Limit", "10")
-                    .header("X-RateLimit-Remaining", String.valueOf(10 - i));
+                    .header("X-RateLimit-Remaining", String.valueOf(10 - i))
+                    .header("RateLimit-Policy", "\"training\";q=10;w=60")
+                    .header("RateLimit", startsWith("\"training\";r=" + (10 - i) + ";t="));
             long reset = Long.parseLong(r.header("X-RateLimit-Reset"));
             assertTrue(reset >= before + 59 && reset <= before + 62, "reset " + reset + " is about a minute ahead");
         }
         Response refused = given().header("x-api-key", key.secret()).get("/v1/training/jobs");
         assertErrorObject(refused, 429, "rate_limit_exceeded");
         refused.then().header("X-RateLimit-Limit", "10").header("X-RateLimit-Remaining", "0")
+                .header("RateLimit", startsWith("\"training\";r=0;t="))
                 .header("Retry-After", notNullValue())
                 .body("error.message", containsString("training"));
         long retryAfter = Long.parseLong(refused.header("Retry-After"));

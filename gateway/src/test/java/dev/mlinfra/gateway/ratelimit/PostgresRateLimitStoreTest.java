@@ -59,4 +59,20 @@ class PostgresRateLimitStoreTest {
         assertTrue(next.allowed());
         assertEquals(9, next.remaining());
     }
+
+    @Test
+    void aLimitChangedWithinAWindowAppliesToTheRequestsCountedSoFar() {
+        RateLimitStore store = new PostgresRateLimitStore(pool);
+        String bucket = UUID.randomUUID() + ":training";
+        long t0 = System.currentTimeMillis();
+        for (int i = 0; i < 5; i++) {
+            assertTrue(store.acquire(bucket, TEN_PER_MINUTE, t0).await().indefinitely().allowed());
+        }
+        RateDecision lowered = store.acquire(bucket, TEN_PER_MINUTE.withLimit(5), t0 + 10).await().indefinitely();
+        assertFalse(lowered.allowed(), "the sixth request against a lowered limit of 5");
+        assertEquals(5, lowered.limit());
+        RateDecision raised = store.acquire(bucket, TEN_PER_MINUTE.withLimit(20), t0 + 20).await().indefinitely();
+        assertTrue(raised.allowed(), "the seventh request against a raised limit of 20");
+        assertEquals(13, raised.remaining());
+    }
 }

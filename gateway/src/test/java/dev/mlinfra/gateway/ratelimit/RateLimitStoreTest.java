@@ -70,4 +70,21 @@ class RateLimitStoreTest {
         pool.shutdown();
         assertEquals(10, allowed);
     }
+
+    @Test
+    void aLimitChangedWithinAWindowAppliesToTheRequestsCountedSoFar() {
+        InMemoryRateLimitStore store = new InMemoryRateLimitStore();
+        for (int i = 0; i < 5; i++) {
+            assertTrue(store.acquireNow("k:training", TEN_PER_MINUTE, 1000).allowed());
+        }
+        RatePolicy five = TEN_PER_MINUTE.withLimit(5);
+        RateDecision lowered = store.acquireNow("k:training", five, 1000);
+        assertFalse(lowered.allowed(), "the sixth request against a lowered limit of 5");
+        assertEquals(5, lowered.limit());
+        RatePolicy twenty = TEN_PER_MINUTE.withLimit(20);
+        RateDecision raised = store.acquireNow("k:training", twenty, 1000);
+        assertTrue(raised.allowed(), "the seventh request against a raised limit of 20");
+        assertEquals(13, raised.remaining());
+        assertEquals(20, raised.limit());
+    }
 }

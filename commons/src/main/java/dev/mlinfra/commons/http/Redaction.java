@@ -1,0 +1,88 @@
+package dev.mlinfra.commons.http;
+
+import io.vertx.core.http.HttpServerRequest;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Request lines and paths as logs may keep them: credentials a client put into the URL (a query
+ * parameter such as {@code ?x-api-key=...}, or anything shaped like an API key, in the path too)
+ * are replaced by {@link #MARKER}. Headers are never logged, so {@code Authorization} and
+ * {@code x-api-key} never reach a log line.
+ */
+public final class Redaction {
+
+    /** What a credential is replaced with. */
+    public static final String MARKER = "[REDACTED]";
+
+    /** Query parameters whose value is a credential, compared case-insensitively after percent-decoding. */
+    static final Set<String> SECRET_PARAMETERS = Set.of("api_key", "api-key", "apikey", "x-api-key", "key", "token",
+            "access_token", "refresh_token", "id_token", "client_secret", "password", "authorization");
+
+    /** An API key of ours ({@code mlk_<id>_<secret>}), also percent-encoded ({@code mlk%5F...}), wherever it stands. */
+    private static final Pattern API_KEY = Pattern.compile("(?i)mlk(?:_|%5f)[a-z0-9_%-]*");
+
+    private Redaction() {
+    }
+
+    /** The request line ({@code GET /v1/datasets?... HTTP/1.1}) with its credentials redacted. */
+    public static String requestLine(HttpServerRequest request) {
+        return request.method().name() + " " + uri(request.uri()) + " " + protocol(request);
+    }
+
+    /** A request URI (path and query) with credentials redacted. */
+    public static String uri(String uri) {
+        if (uri == null) {
+            return null;
+        }
+        int question = uri.indexOf('?');
+        if (question < 0) {
+            return path(uri);
+        }
+        StringBuilder out = new StringBuilder(uri.length()).append(path(uri.substring(0, question))).append('?');
+        String[] parameters = uri.substring(question + 1).split("&", -1);
+        for (int i = 0; i < parameters.length; i++) {
+            if (i > 0) {
+                out.append('&');
+            }
+            out.append(parameter(parameters[i]));
+        }
+        return out.toString();
+    }
+
+    /** A path (or any text bound for a log) with key-shaped values redacted. */
+    public static String path(String path) {
+        return path == null ? null : API_KEY.matcher(path).replaceAll(MARKER);
+    }
+
+    private static String parameter(String parameter) {
+        int equals = parameter.indexOf('=');
+        String name = equals < 0 ? parameter : parameter.substring(0, equals);
+        if (equals >= 0 && SECRET_PARAMETERS.contains(decode(name).strip().toLowerCase(Locale.ROOT))) {
+            return name + "=" + MARKER;
+        }
+        return path(parameter);
+    }
+
+    private static String decode(String text) {
+        try {
+            return URLDecoder.decode(text, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            return text;
+        }
+    }
+
+    private static String protocol(HttpServerRequest request) {
+        if (request.version() == null) {
+            return "HTTP";
+        }
+        return switch (request.version()) {
+            case HTTP_1_0 -> "HTTP/1.0";
+            case HTTP_1_1 -> "HTTP/1.1";
+            case HTTP_2 -> "HTTP/2";
+        };
+    }
+}
