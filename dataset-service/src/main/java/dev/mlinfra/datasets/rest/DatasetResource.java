@@ -21,6 +21,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Data Management endpoints. */
 @Path("/v1/datasets")
@@ -42,6 +43,9 @@ public class DatasetResource {
     @Path("/upload")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Create a dataset and get the URL to PUT its file to")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid request: the error names the field or parameter")
+    @APIResponse(responseCode = "409", description = "A dataset with this name already exists in the team")
     public Uni<DatasetView> create(@Valid @NotNull(message = "is required: a JSON object with name, description, source,"
             + " format and version") NewDatasetRequest body) {
         return datasets.create(caller.team(), body.name(), body.description(), body.source(), body.format(),
@@ -51,12 +55,16 @@ public class DatasetResource {
     @GET
     @Path("/{dataset_id}")
     @Operation(summary = "Get a dataset")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No dataset with this id in the caller's team")
     public Uni<DatasetView> get(@PathParam("dataset_id") String datasetId) {
         return datasets.get(caller.team(), datasetId).map(d -> DatasetViews.full(d, publicUrl));
     }
 
     @GET
     @Operation(summary = "List datasets, newest first; filter by source (github, gitee) and status (pending, ready, failed)")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
     public Uni<Page<DatasetSummary>> list(@QueryParam("source") String source, @QueryParam("status") String status,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -67,6 +75,9 @@ public class DatasetResource {
     @DELETE
     @Path("/{dataset_id}")
     @Operation(summary = "Delete a dataset and its stored file")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No dataset with this id in the caller's team")
+    @APIResponse(responseCode = "409", description = "The dataset is used by an open training job or is receiving its file")
     public Uni<Deleted> delete(@PathParam("dataset_id") String datasetId) {
         return datasets.delete(caller.team(), datasetId)
                 .map(d -> new Deleted(d.datasetId, "deleted", "Dataset deleted successfully"));

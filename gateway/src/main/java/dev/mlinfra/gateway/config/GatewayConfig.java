@@ -19,6 +19,8 @@ public interface GatewayConfig {
 
     Proxy proxy();
 
+    OpenApi openapi();
+
     interface Backend {
         /** Base URL of the service, e.g. http://127.0.0.1:8082. */
         String url();
@@ -73,5 +75,20 @@ public interface GatewayConfig {
         /** Pooled connections per service. */
         @WithDefault("256")
         int maxConnectionsPerService();
+    }
+
+    /** The whole API's document at /q/openapi, merged from the services' own. */
+    interface OpenApi {
+        /** How often each service's document is fetched again. */
+        @WithDefault("PT60S")
+        Duration refreshInterval();
+
+        /** How soon to try again after a fetch failed (at start, until every service has answered). */
+        @WithDefault("PT5S")
+        Duration retryInterval();
+
+        /** Time a service has to answer with its document. */
+        @WithDefault("PT5S")
+        Duration fetchTimeout();
     }
 }

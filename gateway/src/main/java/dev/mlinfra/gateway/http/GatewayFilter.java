@@ -27,6 +27,7 @@ import org.jboss.logging.Logger;
  * The gateway's request path: route, authenticate the API key ({@code x-api-key} or
  * {@code Authorization: Bearer}), check the scope, count the request against its area's limit,
  * then either hand it to the gateway's own endpoints (/v1/admin) or stream it to its service.
+ * {@code /q/openapi} is the whole API's document, merged here from the services' own.
  * Refusals take the error shape of the route (OpenAI's on /v1/openai).
  */
 @ApplicationScoped
@@ -40,12 +41,15 @@ public class GatewayFilter {
     private final RateLimiter rateLimiter;
     private final TokenMint tokens;
     private final ServiceProxy proxy;
+    private final ApiDocumentEndpoint documents;
 
-    public GatewayFilter(Authenticator authenticator, RateLimiter rateLimiter, TokenMint tokens, ServiceProxy proxy) {
+    public GatewayFilter(Authenticator authenticator, RateLimiter rateLimiter, TokenMint tokens, ServiceProxy proxy,
+            ApiDocumentEndpoint documents) {
         this.authenticator = authenticator;
         this.rateLimiter = rateLimiter;
         this.tokens = tokens;
         this.proxy = proxy;
+        this.documents = documents;
     }
 
     void register(@Observes Filters filters) {
@@ -54,7 +58,11 @@ public class GatewayFilter {
 
     void handle(RoutingContext ctx) {
         String path = ctx.normalizedPath();
-        if (path.startsWith("/q/openapi") || path.startsWith("/q/swagger-ui")) {
+        if (ApiDocumentEndpoint.serves(path)) {
+            documents.handle(ctx);
+            return;
+        }
+        if (path.startsWith("/q/swagger-ui")) {
             // the API's documentation; health and metrics answer on the management port only
             ctx.next();
             return;

@@ -16,6 +16,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The team's deployments: which version of each model serves, and how far it is (beyond the contract). */
 @Path("/v1/deployments")
@@ -32,6 +33,8 @@ public class DeploymentResource {
 
     @GET
     @Operation(summary = "List the team's deployments, most recently changed first; filter by state and model_type")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
     public Uni<Page<DeploymentView>> list(@QueryParam("state") String state, @QueryParam("model_type") String modelType,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -47,6 +50,8 @@ public class DeploymentResource {
     @GET
     @Path("/{model_id}")
     @Operation(summary = "A model's deployment: its serving version, state and, when it failed, why")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No deployment of this model in the caller's team")
     public Uni<DeploymentView> get(@PathParam("model_id") String modelId) {
         return deployments.find(caller.team(), modelId).map(d -> {
             if (d == null) {

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's "Infrastructure Management": the platform's status and its usage history. */
 @Path("/v1/infrastructure")
@@ -46,6 +47,8 @@ public class InfrastructureResource {
     @GET
     @Path("/metrics")
     @Operation(summary = "Usage history per period: one averaged point per interval (1h: 1m, 6h: 5m, 24h: 15m, 7d: 2h, 30d: 8h)")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid component, metric or period")
     public Uni<MetricsView> metrics(
             @Parameter(description = "a component key of the status; absent: the platform as a whole") @QueryParam("component") String component,
             @Parameter(description = "cpu, memory, gpu or storage; absent: all four") @QueryParam("metric") String metric,

@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Model Management endpoints, and "Get Model Information" and "List Models" of its Inference section. */
 @Path("/v1/models")
@@ -45,6 +46,10 @@ public class ModelResource {
     @Path("/register")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Register a completed training job as the next version of a model (the registry numbers versions)")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid request: the error names the field or parameter")
+    @APIResponse(responseCode = "404", description = "No training job with this id in the caller's team")
+    @APIResponse(responseCode = "409", description = "The training job has not completed, has no artifacts or is registered already")
     public Uni<ModelView> register(@Valid @NotNull(message = "is required: a JSON object with model_id, model_type and"
             + " training_job_id") ModelRequests.Register body) {
         Stage stage = body.stage() == null ? Stage.NONE : TextEnum.parse("field 'stage'", body.stage(), Stage.ALL);
@@ -56,12 +61,16 @@ public class ModelResource {
     @GET
     @Path("/{model_id}")
     @Operation(summary = "Get a model as its current version speaks for it (production, else the newest not archived)")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No model with this id in the caller's team")
     public Uni<ModelView> get(@PathParam("model_id") String modelId) {
         return registry.get(caller.team(), modelId).map(ModelViews::of);
     }
 
     @GET
     @Operation(summary = "List models, newest first; filter by model_type, status (active, inactive) and stage")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
     public Uni<Page<ModelSummary>> list(@QueryParam("model_type") String modelType, @QueryParam("status") String status,
             @QueryParam("stage") String stage, @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -72,6 +81,8 @@ public class ModelResource {
     @GET
     @Path("/{model_id}/versions")
     @Operation(summary = "Every version of a model, newest first")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No model with this id in the caller's team")
     public Uni<Map<String, List<VersionView>>> versions(@PathParam("model_id") String modelId) {
         return registry.versions(caller.team(), modelId)
                 .map(all -> Map.of("versions", all.stream().map(ModelViews::version).toList()));
@@ -81,6 +92,10 @@ public class ModelResource {
     @Path("/{model_id}/stage")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Move a version (the newest by default) to a stage; a new production version archives the one before")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid request: the error names the field or parameter")
+    @APIResponse(responseCode = "404", description = "No model (or version) with this id in the caller's team")
+    @APIResponse(responseCode = "409", description = "The version cannot move to this stage")
     public Uni<ModelView> stage(@PathParam("model_id") String modelId, @Valid @NotNull(message = "is required: a JSON object"
             + " with stage") ModelRequests.ChangeStage body) {
         Stage stage = TextEnum.parse("field 'stage'", body.stage(), Stage.ALL);
@@ -90,6 +105,9 @@ public class ModelResource {
     @GET
     @Path("/{model_id}/history")
     @Operation(summary = "Every stage change of a model's versions, newest first, with who made it and when")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid limit or offset")
+    @APIResponse(responseCode = "404", description = "No model with this id in the caller's team")
     public Uni<Page<StageChangeView>> history(@PathParam("model_id") String modelId, @QueryParam("limit") String limit,
             @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -100,6 +118,9 @@ public class ModelResource {
     @DELETE
     @Path("/{model_id}")
     @Operation(summary = "Delete a model and its versions from the registry; one in production needs ?force=true")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No model with this id in the caller's team")
+    @APIResponse(responseCode = "409", description = "A version is in production; delete with force=true")
     public Uni<Deleted> delete(@PathParam("model_id") String modelId, @QueryParam("force") String force) {
         boolean forced = parseForce(force);
         return registry.delete(caller.get(), modelId, forced)

@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Training endpoints, and a job's history and checkpoints. */
 @Path("/v1/training/jobs")
@@ -63,6 +64,10 @@ public class TrainingJobResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Start a training job on a ready dataset; with Idempotency-Key a retry returns the same job")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid request: the error names the field or parameter")
+    @APIResponse(responseCode = "404", description = "No dataset with this id in the caller's team")
+    @APIResponse(responseCode = "409", description = "The dataset is not ready, or the Idempotency-Key was used for another request")
     public Uni<JobView> create(@Valid @NotNull(message = "is required: a JSON object with model_type, dataset_id and config")
             NewJobRequest body,
             @Parameter(description = "Any unique string (up to 255 printable characters); a retried request with the same"
@@ -81,12 +86,16 @@ public class TrainingJobResource {
     @GET
     @Path("/{job_id}")
     @Operation(summary = "Get a training job: progress while it runs, its place in the queue while it waits, metrics and artifacts when it is done")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No training job with this id in the caller's team")
     public Uni<JobView> get(@PathParam("job_id") String jobId) {
         return jobs.state(caller.team(), jobId).map(s -> JobViews.full(s.job(), s.queuePosition()));
     }
 
     @GET
     @Operation(summary = "List training jobs, newest first; filter by status and model_type")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
     public Uni<Page<JobSummary>> list(@QueryParam("status") String status, @QueryParam("model_type") String modelType,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -97,6 +106,9 @@ public class TrainingJobResource {
     @POST
     @Path("/{job_id}/cancel")
     @Operation(summary = "Cancel a job: a queued one at once, a running one after its trainer checkpoints and stops")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No training job with this id in the caller's team")
+    @APIResponse(responseCode = "409", description = "The job has ended already")
     public Uni<Cancelled> cancel(@PathParam("job_id") String jobId) {
         return jobs.cancel(caller.team(), jobId).map(j -> new Cancelled(j.jobId, j.status, switch (j.status) {
             case CANCELLED -> "Job cancelled; it never ran";
@@ -107,6 +119,9 @@ public class TrainingJobResource {
     @GET
     @Path("/{job_id}/events")
     @Operation(summary = "A job's history, newest first: status changes, steps, checkpoints, evaluation, warnings")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "400", description = "Invalid limit or offset")
+    @APIResponse(responseCode = "404", description = "No training job with this id in the caller's team")
     public Uni<Page<EventView>> events(@PathParam("job_id") String jobId, @QueryParam("limit") String limit,
             @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -141,6 +156,8 @@ public class TrainingJobResource {
     @GET
     @Path("/{job_id}/checkpoints")
     @Operation(summary = "The checkpoints a job's trainer wrote, newest first")
+    @APIResponse(responseCode = "200")
+    @APIResponse(responseCode = "404", description = "No training job with this id in the caller's team")
     public Uni<Map<String, List<CheckpointView>>> checkpoints(@PathParam("job_id") String jobId) {
         return jobs.checkpoints(caller.team(), jobId)
                 .map(list -> Map.of("checkpoints", list.stream().map(JobViews::checkpoint).toList()));
