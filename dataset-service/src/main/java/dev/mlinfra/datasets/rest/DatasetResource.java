@@ -3,6 +3,7 @@ package dev.mlinfra.datasets.rest;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.datasets.rest.DatasetViews.DatasetSummary;
 import dev.mlinfra.datasets.rest.DatasetViews.DatasetView;
 import dev.mlinfra.datasets.rest.DatasetViews.Deleted;
@@ -10,6 +11,7 @@ import dev.mlinfra.datasets.service.DatasetService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -23,6 +25,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** The contract's Data Management endpoints. */
+// defence in depth beside the gateway: reads need the read scope, writes the write scope
+@RolesAllowed(Identity.SCOPE_READ)
 @Path("/v1/datasets")
 @Produces(MediaType.APPLICATION_JSON)
 public class DatasetResource {
@@ -38,6 +42,7 @@ public class DatasetResource {
         this.publicUrl = publicUrl;
     }
 
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @POST
     @Path("/upload")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -64,6 +69,7 @@ public class DatasetResource {
                 .map(p -> Page.of("datasets", p.items().stream().map(DatasetViews::summary).toList(), p.total(), page));
     }
 
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @DELETE
     @Path("/{dataset_id}")
     @Operation(summary = "Delete a dataset and its stored file")
