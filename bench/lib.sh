@@ -149,22 +149,20 @@ app_options() {
     "-Dmlinfra.s3.secret-key=$(prop "$state" s3.secret-key)" \
     "-Dmlinfra.s3.region=$(prop "$state" s3.region)" \
     "-Dmlinfra.s3.bucket=mlinfra" \
-    "-Dmlinfra.identity.public-key-location=$WORK/keys/identity-public.pem" \
+    "-Dmp.jwt.verify.publickey.location=file:$WORK/keys/identity-public.pem" \
     "-Dmlinfra.public-url=http://127.0.0.1:$GATEWAY_PORT"
 }
 
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
-# An identity token as the gateway mints it (commons IdentityTokenIssuer: RS256, kid = first
-# 8 bytes of SHA-256 of the public key), valid for an hour so it outlives the benchmark.
+# An identity token as the gateway mints it (gateway TokenMint: RS256, kid = the key's id, scopes
+# as groups), valid for an hour so it outlives the benchmark. Services verify it with the PEM file.
 mint_identity_token() {
-  local key_id=$1 kid header claims now signature
-  kid=$(openssl pkey -pubin -in "$WORK/keys/identity-public.pem" -outform DER |
-    openssl dgst -sha256 -binary | head -c 8 | od -An -tx1 | tr -d ' \n')
+  local key_id=$1 header claims now signature
   now=$(date +%s)
-  header=$(printf '{"alg":"RS256","kid":"%s","typ":"JWT"}' "$kid" | b64url)
-  claims=$(printf '{"iss":"mlinfra-gateway","aud":"mlinfra-services","sub":"%s","jti":"bench-%s","iat":%d,"exp":%d,"key_id":"%s","team":"default","scopes":["read","write","admin"]}' \
-    "$key_id" "$now" "$now" $((now + 3600)) "$key_id" | b64url)
+  header=$(printf '{"alg":"RS256","kid":"bench","typ":"JWT"}' | b64url)
+  claims=$(printf '{"iss":"mlinfra-gateway","aud":"mlinfra-services","sub":"%s","jti":"bench-%s","iat":%d,"exp":%d,"team":"default","groups":["read","write","admin"]}' \
+    "$key_id" "$now" "$now" $((now + 3600)) | b64url)
   signature=$(printf '%s.%s' "$header" "$claims" |
     openssl dgst -sha256 -sign "$WORK/keys/identity-private.pem" -binary | b64url)
   echo "$header.$claims.$signature"

@@ -383,7 +383,9 @@ main() {
   read -r -a extra_gateway_opts <<<"${BENCH_GATEWAY_OPTS:-}"
   MLINFRA_BOOTSTRAP_API_KEY=$API_KEY background gateway java -Xmx384m "${gateway_opts[@]}" "${extra_gateway_opts[@]}" \
     "-Dquarkus.http.port=$GATEWAY_PORT" \
-    "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
+    "-Dmlinfra.identity.current-key=bench" \
+    "-Dmlinfra.identity.keys.bench.public-key-location=$WORK/keys/identity-public.pem" \
+    "-Dmlinfra.identity.keys.bench.private-key-location=$WORK/keys/identity-private.pem" \
     "-Dmlinfra.gateway.services.datasets.url=http://127.0.0.1:$service_port" \
     "-Dmlinfra.gateway.rate-limit.limits.data=1000000" \
     -jar "$ROOT/gateway/target/quarkus-app/quarkus-run.jar"

@@ -187,7 +187,9 @@ main() {
     # shellcheck disable=SC2086 # BENCH_GATEWAY_OPTS and the extra options are space-separated lists
     MLINFRA_BOOTSTRAP_API_KEY=$api_key background "gateway-$i" java -Xmx384m "${gateway_opts[@]}" \
       "-Dquarkus.http.port=${ports[i]}" \
-      "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
+      "-Dmlinfra.identity.current-key=bench" \
+      "-Dmlinfra.identity.keys.bench.public-key-location=$WORK/keys/identity-public.pem" \
+      "-Dmlinfra.identity.keys.bench.private-key-location=$WORK/keys/identity-private.pem" \
       "-Dmlinfra.gateway.services.infrastructure.url=http://127.0.0.1:$service_port" \
       "-Dmlinfra.gateway.rate-limit.limits.infrastructure=100000000" \
       $GATEWAY_OPTS ${extra[i]} -jar "${jars[i]}"

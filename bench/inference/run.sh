@@ -120,7 +120,9 @@ main() {
   API_KEY="mlk_${key_id}_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
   mapfile -t opts < <(app_options gateway)
   MLINFRA_BOOTSTRAP_API_KEY=$API_KEY background gateway java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=$GATEWAY_PORT" \
-    "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
+    "-Dmlinfra.identity.current-key=bench" \
+    "-Dmlinfra.identity.keys.bench.public-key-location=$WORK/keys/identity-public.pem" \
+    "-Dmlinfra.identity.keys.bench.private-key-location=$WORK/keys/identity-private.pem" \
     "-Dmlinfra.gateway.services.datasets.url=http://127.0.0.1:$p_datasets" \
     "-Dmlinfra.gateway.services.training.url=http://127.0.0.1:$p_training" \
     "-Dmlinfra.gateway.services.infrastructure.url=http://127.0.0.1:$p_infra" \

@@ -148,7 +148,9 @@ main() {
   API_KEY="mlk_${key_id}_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
   mapfile -t opts < <(app_options gateway)
   MLINFRA_BOOTSTRAP_API_KEY=$API_KEY background gateway java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=$GATEWAY_PORT" \
-    "-Dmlinfra.identity.private-key-location=$WORK/keys/identity-private.pem" \
+    "-Dmlinfra.identity.current-key=bench" \
+    "-Dmlinfra.identity.keys.bench.public-key-location=$WORK/keys/identity-public.pem" \
+    "-Dmlinfra.identity.keys.bench.private-key-location=$WORK/keys/identity-private.pem" \
     "-Dmlinfra.gateway.services.registry.url=http://127.0.0.1:$REGISTRY_PORT" \
     "-Dmlinfra.gateway.rate-limit.limits.inference=100000000" "-Dmlinfra.gateway.rate-limit.limits.model=100000000" \
     -jar "$ROOT/gateway/target/quarkus-app/quarkus-run.jar"

@@ -135,6 +135,11 @@ public final class Devstack {
 
     // identity keys, files, configuration
 
+    /** Key id ({@code kid}) of the devstack's identity key in the gateway's key set. */
+    public static final String IDENTITY_KEY_ID = "devstack";
+    /** The configuration key of the devstack's private identity key: only the gateway gets it. */
+    public static final String IDENTITY_PRIVATE_KEY_PROPERTY = "mlinfra.identity.keys." + IDENTITY_KEY_ID + ".private-key-location";
+
     /** PEM public key that verifies identity tokens (generated once per JVM). */
     public static Path identityPublicKey() {
         return Path.of(get(DevstackProcess.PUBLIC_KEY));
@@ -193,8 +198,12 @@ public final class Devstack {
             config.put("mlinfra.s3.secret-key", require(view, StateFile.S3_SECRET_KEY));
             config.put("mlinfra.s3.region", require(view, StateFile.S3_REGION));
         }
-        config.put("mlinfra.identity.public-key-location", require(view, DevstackProcess.PUBLIC_KEY));
-        config.put("mlinfra.identity.private-key-location", require(view, DevstackProcess.PRIVATE_KEY));
+        // services verify identity tokens with the devstack's public key (a PEM file instead of the
+        // gateway's JWKS); the gateway signs with its private half, published under key id "devstack"
+        config.put("mp.jwt.verify.publickey.location", Path.of(require(view, DevstackProcess.PUBLIC_KEY)).toUri().toString());
+        config.put("mlinfra.identity.current-key", IDENTITY_KEY_ID);
+        config.put("mlinfra.identity.keys." + IDENTITY_KEY_ID + ".public-key-location", require(view, DevstackProcess.PUBLIC_KEY));
+        config.put(IDENTITY_PRIVATE_KEY_PROPERTY, require(view, DevstackProcess.PRIVATE_KEY));
         return config;
     }
 

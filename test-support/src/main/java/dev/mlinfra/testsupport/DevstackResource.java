@@ -19,8 +19,9 @@ import java.util.Set;
  * The configuration returned: {@code quarkus.datasource.reactive.url}, {@code quarkus.datasource.jdbc.url},
  * {@code quarkus.datasource.username}, {@code quarkus.datasource.password}, {@code kafka.bootstrap.servers},
  * {@code mlinfra.s3.endpoint}, {@code mlinfra.s3.access-key}, {@code mlinfra.s3.secret-key},
- * {@code mlinfra.s3.region}, {@code mlinfra.identity.public-key-location},
- * {@code mlinfra.identity.private-key-location}.
+ * {@code mlinfra.s3.region}, {@code mp.jwt.verify.publickey.location} (services verify identity
+ * tokens with the devstack's public key), {@code mlinfra.identity.current-key} and
+ * {@code mlinfra.identity.keys.devstack.*} (the gateway signs with the devstack's key).
  */
 public class DevstackResource implements QuarkusTestResourceLifecycleManager {
 

@@ -6,7 +6,11 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.mlinfra.commons.identity.Identity;
 import io.restassured.http.ContentType;
+import java.security.KeyPair;
+import java.time.Instant;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +64,35 @@ public abstract class ServiceBaselineTests {
         // Signed by a key the service does not trust.
         given().header("x-mlinfra-identity", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl").get(ownedPath())
                 .then().statusCode(401);
+    }
+
+    @Test
+    void acceptsATokenSignedWithTheGatewaysKey() {
+        given().header("x-mlinfra-identity", TestIdentities.token("team-a", "read", "write")).get(ownedPath())
+                .then().statusCode(200);
+    }
+
+    @Test
+    void refusesTokensTheGatewayDidNotIssueForIt() {
+        Identity caller = new Identity("test-team-a", "team-a", Set.of("read", "write"));
+        long now = Instant.now().getEpochSecond();
+        KeyPair unknown = TestIdentities.newKeyPair();
+
+        assertRefused(TestIdentities.builder(caller).with(c -> c.issuedAt(now - 3600).expiresAt(now - 600)).sign(), "expired");
+        assertRefused(TestIdentities.builder(caller).with(c -> c.audience("another-audience")).sign(), "another audience");
+        assertRefused(TestIdentities.builder(caller).with(c -> c.issuer("someone-else")).sign(), "another issuer");
+        assertRefused(TestIdentities.builder(caller).with(c -> c.remove("team")).sign(), "no team");
+        assertRefused(TestIdentities.builder(caller).sign("retired-or-forged", unknown.getPrivate()), "unknown key id");
+        assertRefused(TestIdentities.builder(caller).sign(Devstack.IDENTITY_KEY_ID, unknown.getPrivate()),
+                "a known key id over another key's signature");
+    }
+
+    private void assertRefused(String token, String why) {
+        String message = given().header("x-mlinfra-identity", token).get(ownedPath())
+                .then().statusCode(401).contentType(ContentType.JSON)
+                .body("error.code", equalTo("unauthorized")).body("error.status", equalTo(401))
+                .extract().path("error.message");
+        assertNotNull(message, why);
     }
 
     @Test

@@ -117,7 +117,7 @@ public final class ServiceProcess implements AutoCloseable {
         int managementPort = FreePorts.pick();
         Map<String, String> config = new LinkedHashMap<>(Devstack.serviceConfig(database));
         // services only verify identity tokens; the gateway gets the private key through extraConfig
-        config.remove("mlinfra.identity.private-key-location");
+        config.remove(Devstack.IDENTITY_PRIVATE_KEY_PROPERTY);
         config.put("quarkus.http.host", FreePorts.LOOPBACK);
         config.put("quarkus.http.port", Integer.toString(port));
         config.put("quarkus.management.host", FreePorts.LOOPBACK);

@@ -1,8 +1,8 @@
 package dev.mlinfra.testsupport;
 
-import dev.mlinfra.commons.identity.Identity;
-import dev.mlinfra.commons.identity.IdentityTokenVerifier;
-import dev.mlinfra.commons.identity.PemKeys;
+import io.smallrye.jwt.auth.principal.DefaultJWTParser;
+import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
+import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
@@ -65,8 +65,8 @@ class DevstackResourceTest {
             assertEquals(403, anonymous.statusCode(), "the object store answers and wants signed requests");
         }
 
-        String publicKey = Files.readString(Path.of(config.get("mlinfra.identity.public-key-location")));
-        String privateKey = Files.readString(Path.of(config.get("mlinfra.identity.private-key-location")));
+        String publicKey = Files.readString(Path.of(URI.create(config.get("mp.jwt.verify.publickey.location"))));
+        String privateKey = Files.readString(Path.of(config.get(Devstack.IDENTITY_PRIVATE_KEY_PROPERTY)));
         assertTrue(publicKey.startsWith("-----BEGIN PUBLIC KEY-----"));
         assertTrue(privateKey.startsWith("-----BEGIN PRIVATE KEY-----"));
     }
@@ -79,7 +79,7 @@ class DevstackResourceTest {
 
         assertEquals(pid, Devstack.state().get("pid"));
         assertEquals(first.get("kafka.bootstrap.servers"), second.get("kafka.bootstrap.servers"));
-        assertEquals(first.get("mlinfra.identity.public-key-location"), second.get("mlinfra.identity.public-key-location"));
+        assertEquals(first.get("mp.jwt.verify.publickey.location"), second.get("mp.jwt.verify.publickey.location"));
         try (Connection connection = Devstack.connect("inference")) {
             assertTrue(connection.isValid(5));
         }
@@ -101,16 +101,15 @@ class DevstackResourceTest {
     }
 
     @Test
-    void identityTokensVerifyWithThePublicKeyHandedToServices() {
+    void identityTokensVerifyWithThePublicKeyHandedToServices() throws Exception {
         Map<String, String> config = start("training");
-        IdentityTokenVerifier verifier = new IdentityTokenVerifier(
-                PemKeys.readPublic(config.get("mlinfra.identity.public-key-location")),
-                "mlinfra-gateway", "mlinfra-services", Duration.ofSeconds(30), Clock.systemUTC());
+        JWTAuthContextInfo verification = new JWTAuthContextInfo(config.get("mp.jwt.verify.publickey.location"), "mlinfra-gateway");
+        verification.setExpectedAudience(Set.of("mlinfra-services"));
 
-        Identity identity = verifier.verify(TestIdentities.token("team-a", "read", "write")).orElseThrow();
+        JsonWebToken token = new DefaultJWTParser(verification).parse(TestIdentities.token("team-a", "read", "write"));
 
-        assertEquals("team-a", identity.team());
-        assertEquals(Set.of("read", "write"), identity.scopes());
+        assertEquals("team-a", String.valueOf(token.<Object>getClaim("team")));
+        assertEquals(Set.of("read", "write"), token.getGroups());
     }
 
     @Test

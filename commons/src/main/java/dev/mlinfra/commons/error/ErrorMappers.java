@@ -176,6 +176,21 @@ public class ErrorMappers {
         return json(e);
     }
 
+    /** {@code @RolesAllowed} refused: the key's scopes (the token's groups) lack the one this endpoint needs. */
+    @ServerExceptionMapper
+    public Response forbidden(io.quarkus.security.ForbiddenException e) {
+        var ctx = request.getCurrent();
+        String action = ctx == null ? "this action" : ctx.request().method() + " " + ctx.normalizedPath();
+        return respond(ErrorCode.FORBIDDEN, "This API key lacks the scope needed for " + action);
+    }
+
+    /** No verified caller where an endpoint requires one (the identity filter normally answers first). */
+    @ServerExceptionMapper({io.quarkus.security.UnauthorizedException.class,
+            io.quarkus.security.AuthenticationFailedException.class})
+    public Response unauthorized(RuntimeException e) {
+        return respond(ErrorCode.UNAUTHORIZED, "No verified caller for this request; send it through the mlinfra gateway");
+    }
+
     /** The message for a JSON body that could not be read, naming the field or the place in the text. */
     static String describeJson(JsonProcessingException e) {
         return switch (e) {

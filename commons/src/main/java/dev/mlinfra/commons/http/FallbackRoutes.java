@@ -1,6 +1,9 @@
 package dev.mlinfra.commons.http;
 
 import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.identity.IdentityFilter;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.UnauthorizedException;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -19,6 +22,11 @@ public class FallbackRoutes {
         router.route().order(Integer.MAX_VALUE).handler(ctx -> HttpErrors.end(ctx, ErrorCode.NOT_FOUND,
                 "No endpoint " + ctx.request().method() + " " + ctx.normalizedPath() + " in API v1"));
         router.route().order(Integer.MIN_VALUE).failureHandler(ctx -> {
+            if (ctx.failure() instanceof AuthenticationFailedException || ctx.failure() instanceof UnauthorizedException) {
+                // an identity token that SmallRye JWT refused (forged, expired, another issuer or audience)
+                IdentityFilter.refuse(ctx, ctx.failure().getMessage());
+                return;
+            }
             int status = ctx.statusCode();
             if (status < 400) {
                 status = 500;

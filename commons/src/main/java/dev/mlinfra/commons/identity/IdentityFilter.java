@@ -2,39 +2,47 @@ package dev.mlinfra.commons.identity;
 
 import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.http.HttpErrors;
-import io.quarkus.runtime.StartupEvent;
+import io.quarkus.security.identity.IdentityProviderManager;
+import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.json.JsonString;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.logging.Logger;
 
 /**
- * Refuses every request under /v1 and /internal that does not carry a valid gateway-issued identity token,
- * so no service can be used around the gateway. Health, metrics, build info and OpenAPI under /q
- * stay open for the platform's probes.
+ * Refuses every request under /v1 and /internal that does not carry a valid gateway-issued identity
+ * token, with the contract's error object, so no service can be used around the gateway. SmallRye JWT
+ * verifies the token (signature against the gateway's JWKS, issuer, audience, expiry); this filter
+ * asks for that verification and turns the result into the {@link Identity} that {@link CurrentIdentity}
+ * and Vert.x routes read. Health, metrics, build info and OpenAPI under /q stay open for probes.
  */
 @ApplicationScoped
 public class IdentityFilter {
 
     private static final Logger LOG = Logger.getLogger(IdentityFilter.class);
-    /** After the request id filter, before every route. */
-    static final int PRIORITY = 900;
+    /**
+     * After Quarkus' authentication handler (priority 200) has put the deferred identity on the
+     * request, before its authorization handler (100).
+     */
+    static final int PRIORITY = 120;
     /** The public API and the service-to-service API. */
-    private static final java.util.List<String> GUARDED_PREFIXES = java.util.List.of("/v1/", "/internal/");
+    private static final List<String> GUARDED_PREFIXES = List.of("/v1/", "/internal/");
+    private static final String REFUSAL =
+            "This service only answers requests that come through the mlinfra gateway; send the request to the gateway with your x-api-key";
 
     private final IdentityConfig config;
-    private volatile IdentityTokenVerifier verifier;
+    private final IdentityProviderManager identities;
 
-    public IdentityFilter(IdentityConfig config) {
+    public IdentityFilter(IdentityConfig config, IdentityProviderManager identities) {
         this.config = config;
-    }
-
-    void onStart(@Observes StartupEvent event) {
-        if (config.verify()) {
-            verifier = IdentityTokenVerifier.fromConfig(config);
-            LOG.infof("Identity tokens verified with the key in %s", config.publicKeyLocation().orElseThrow());
-        }
+        this.identities = identities;
     }
 
     void register(@Observes Filters filters) {
@@ -49,14 +57,42 @@ public class IdentityFilter {
             ctx.next();
             return;
         }
-        var identity = verifier.verify(ctx.request().getHeader(IdentityTokens.HEADER));
-        if (identity.isEmpty()) {
-            LOG.debugf("Refused %s %s: no valid identity token", ctx.request().method(), path);
-            HttpErrors.end(ctx, ErrorCode.UNAUTHORIZED,
-                    "This service only answers requests that come through the mlinfra gateway; send the request to the gateway with your x-api-key");
+        if (ctx.request().getHeader(IdentityTokens.HEADER) == null) {
+            refuse(ctx, "no identity token");
             return;
         }
-        ctx.put(IdentityTokens.CONTEXT_KEY, identity.get());
-        ctx.next();
+        QuarkusHttpUser.getSecurityIdentity(ctx, identities).subscribe().with(
+                verified -> {
+                    Optional<Identity> identity = identityOf(verified);
+                    if (identity.isEmpty()) {
+                        refuse(ctx, "the token names no team");
+                        return;
+                    }
+                    ctx.put(IdentityTokens.CONTEXT_KEY, identity.get());
+                    ctx.next();
+                },
+                failure -> refuse(ctx, failure.getMessage()));
+    }
+
+    static Optional<Identity> identityOf(SecurityIdentity verified) {
+        if (verified == null || verified.isAnonymous() || !(verified.getPrincipal() instanceof JsonWebToken jwt)) {
+            return Optional.empty();
+        }
+        Object claim = jwt.getClaim(IdentityTokens.CLAIM_TEAM);
+        String team = claim instanceof JsonString json ? json.getString() : claim instanceof String text ? text : null;
+        String keyId = jwt.getSubject();
+        if (team == null || team.isBlank() || keyId == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new Identity(keyId, team, new HashSet<>(verified.getRoles())));
+    }
+
+    /** Answers 401 with the contract's error object; {@code why} goes to the debug log only. */
+    public static void refuse(RoutingContext ctx, String why) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        LOG.debugf("Refused %s %s: %s", ctx.request().method(), ctx.normalizedPath(), why);
+        HttpErrors.end(ctx, ErrorCode.UNAUTHORIZED, REFUSAL);
     }
 }

@@ -3,6 +3,7 @@ package dev.mlinfra.datasets.rest;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.datasets.rest.DatasetViews.DatasetSummary;
 import dev.mlinfra.datasets.rest.DatasetViews.DatasetView;
 import dev.mlinfra.datasets.rest.DatasetViews.Deleted;
@@ -10,6 +11,7 @@ import dev.mlinfra.datasets.service.DatasetService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -24,6 +26,8 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Data Management endpoints. */
+// defence in depth beside the gateway: reads need the read scope, writes the write scope
+@RolesAllowed(Identity.SCOPE_READ)
 @Path("/v1/datasets")
 @Produces(MediaType.APPLICATION_JSON)
 public class DatasetResource {
@@ -39,6 +43,7 @@ public class DatasetResource {
         this.publicUrl = publicUrl;
     }
 
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @POST
     @Path("/upload")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -72,6 +77,7 @@ public class DatasetResource {
                 .map(p -> Page.of("datasets", p.items().stream().map(DatasetViews::summary).toList(), p.total(), page));
     }
 
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @DELETE
     @Path("/{dataset_id}")
     @Operation(summary = "Delete a dataset and its stored file")

@@ -6,6 +6,7 @@ import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.training.rest.JobViews.Cancelled;
 import dev.mlinfra.training.rest.JobViews.CheckpointView;
 import dev.mlinfra.training.rest.JobViews.EventView;
@@ -17,6 +18,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -41,6 +43,8 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Training endpoints, and a job's history and checkpoints. */
+// defence in depth beside the gateway: reads need the read scope, writes the write scope
+@RolesAllowed(Identity.SCOPE_READ)
 @Path("/v1/training/jobs")
 @Produces(MediaType.APPLICATION_JSON)
 public class TrainingJobResource {
@@ -61,6 +65,7 @@ public class TrainingJobResource {
         this.json = json;
     }
 
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Start a training job on a ready dataset; with Idempotency-Key a retry returns the same job")
@@ -103,6 +108,7 @@ public class TrainingJobResource {
                 .map(p -> Page.of("jobs", p.items().stream().map(JobViews::summary).toList(), p.total(), page));
     }
 
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @POST
     @Path("/{job_id}/cancel")
     @Operation(summary = "Cancel a job: a queued one at once, a running one after its trainer checkpoints and stops")
