@@ -96,6 +96,14 @@ public abstract class ServiceBaselineTests {
     }
 
     @Test
+    void checksTheTokensScopeItselfBesideTheGateway() {
+        // its owned path is a read: a token with only the write scope is refused by the service (@RolesAllowed)
+        given().header("x-mlinfra-identity", TestIdentities.token("team-a", "write")).get(ownedPath()).then()
+                .statusCode(403).contentType(ContentType.JSON)
+                .body("error.code", equalTo("forbidden")).body("error.status", equalTo(403));
+    }
+
+    @Test
     void answersTheErrorObjectForWhatItDoesNotServe() {
         given().header("x-mlinfra-identity", TestIdentities.token("team-a", "read", "write"))
                 .get("/v1/no-such-endpoint-" + UUID.randomUUID()).then().statusCode(404)

@@ -4,11 +4,13 @@ import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.persistence.TextEnum;
 import dev.mlinfra.inference.DeploymentState;
 import dev.mlinfra.inference.rest.DeploymentViews.DeploymentView;
 import dev.mlinfra.inference.service.DeploymentService;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -21,6 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 /** The team's deployments: which version of each model serves, and how far it is (beyond the contract). */
 @Path("/v1/deployments")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed(Identity.SCOPE_READ)
 public class DeploymentResource {
 
     private final DeploymentService deployments;

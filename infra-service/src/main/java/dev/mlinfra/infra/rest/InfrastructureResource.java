@@ -1,11 +1,13 @@
 package dev.mlinfra.infra.rest;
 
 import dev.mlinfra.commons.http.ForwardedCaller;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.infra.rest.InfrastructureViews.MetricsView;
 import dev.mlinfra.infra.rest.InfrastructureViews.StatusView;
 import dev.mlinfra.infra.service.MetricsService;
 import dev.mlinfra.infra.service.StatusService;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -21,6 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 /** The contract's "Infrastructure Management": the platform's status and its usage history. */
 @Path("/v1/infrastructure")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed(Identity.SCOPE_READ)
 public class InfrastructureResource {
 
     private final StatusService status;

@@ -3,6 +3,7 @@ package dev.mlinfra.registry.rest;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.persistence.TextEnum;
 import dev.mlinfra.registry.Stage;
 import dev.mlinfra.registry.rest.ModelViews.Deleted;
@@ -12,6 +13,7 @@ import dev.mlinfra.registry.rest.ModelViews.StageChangeView;
 import dev.mlinfra.registry.rest.ModelViews.VersionView;
 import dev.mlinfra.registry.service.RegistryService;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.Consumes;
@@ -32,6 +34,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 /** The contract's Model Management endpoints, and "Get Model Information" and "List Models" of its Inference section. */
 @Path("/v1/models")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed(Identity.SCOPE_READ)
 public class ModelResource {
 
     private final RegistryService registry;
@@ -43,6 +46,7 @@ public class ModelResource {
     }
 
     @POST
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @Path("/register")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Register a completed training job as the next version of a model (the registry numbers versions)")
@@ -89,6 +93,7 @@ public class ModelResource {
     }
 
     @POST
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @Path("/{model_id}/stage")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Move a version (the newest by default) to a stage; a new production version archives the one before")
@@ -116,6 +121,7 @@ public class ModelResource {
     }
 
     @DELETE
+    @RolesAllowed(Identity.SCOPE_WRITE)
     @Path("/{model_id}")
     @Operation(summary = "Delete a model and its versions from the registry; one in production needs ?force=true")
     @APIResponse(responseCode = "200")
