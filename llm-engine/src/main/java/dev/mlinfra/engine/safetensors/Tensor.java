@@ -13,6 +13,21 @@ public record Tensor(DType dtype, long[] shape, byte[] data) {
         return new Tensor(DType.F32, shape, b.array());
     }
 
+    /** A bfloat16 tensor from Java floats, each rounded to the nearest bfloat16 (ties to even). */
+    public static Tensor ofBf16(long[] shape, float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            int bits = Float.floatToRawIntBits(v);
+            if (Float.isNaN(v)) {
+                b.putShort((short) 0x7fc0);
+            } else {
+                int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+                b.putShort((short) (rounded >>> 16));
+            }
+        }
+        return new Tensor(DType.BF16, shape, b.array());
+    }
+
     /** The values as Java floats (F32, F64, F16 and BF16 are converted). */
     public float[] toFloats() {
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);

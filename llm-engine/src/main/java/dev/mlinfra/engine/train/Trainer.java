@@ -163,7 +163,7 @@ public final class Trainer {
                     long start = System.nanoTime();
                     Batch b = Batch.of(examples, base.config().padTokenId());
                     engine.setRandomSeed((int) (seed * 1_000_003L + step));
-                    lastLoss = trainStep(engine, model, adapter, b, params, optimizer, lr, step);
+                    lastLoss = trainStep(engine, model, adapter, b, params, optimizer, lr, step, hp.gradClip());
                     double seconds = (System.nanoTime() - start) / 1e9;
                     listener.onStep(new StepReport(jobId, epoch + 1, hp.epochCount(), step, totalSteps, lastLoss, lr,
                             b.tokens() / seconds, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()));
@@ -228,8 +228,12 @@ public final class Trainer {
         return dataset;
     }
 
-    private double trainStep(Engine engine, LlamaModel model, LoraAdapter adapter, Batch b, Map<String, NDArray> params,
-            AdamW optimizer, double lr, int step) {
+    /**
+     * One optimizer step on a batch: loss, backward, global-norm clipping at {@code gradClip}, AdamW
+     * update of {@code params}; fails the job on a non-finite loss or gradient. Returns the loss.
+     */
+    static double trainStep(Engine engine, LlamaModel model, LoraAdapter adapter, Batch b, Map<String, NDArray> params,
+            AdamW optimizer, double lr, int step, double gradClip) {
         try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
             scope.suppressNotUsedWarning();
             double loss;
@@ -257,7 +261,7 @@ public final class Trainer {
                     throw new TrainingFailedException("training diverged: gradient norm is " + norm + " at step " + step
                             + " (loss " + loss + ", learning rate " + lr + "); lower learning_rate");
                 }
-                double clip = norm > hp.gradClip() ? hp.gradClip() / (norm + 1e-6) : 1.0;
+                double clip = norm > gradClip ? gradClip / (norm + 1e-6) : 1.0;
                 for (Map.Entry<String, NDArray> e : params.entrySet()) {
                     NDArray g = grads.get(e.getKey());
                     if (clip < 1.0) {

@@ -47,7 +47,7 @@ public final class JobViews {
 
     /** The order metrics and config are shown in (the database keeps JSON objects without an order). */
     private static final List<String> METRICS_ORDER = List.of("eval_loss", "accuracy", "f1", "trajectory_similarity",
-            "num_examples", "train_loss", "steps", "labels", "base");
+            "answer_format", "num_examples", "train_loss", "steps", "labels", "base");
     private static final List<String> CONFIG_ORDER = Arrays.stream(NewJobRequest.JobConfig.class.getRecordComponents())
             .map(c -> snake(c.getName())).toList();
 
