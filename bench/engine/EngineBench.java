@@ -21,6 +21,11 @@ import java.util.Random;
  * Engine benchmark: matmul peak of this machine through DJL/PyTorch, training throughput and
  * achieved GFLOP/s of the scout and maverick miniatures (as a fraction of that peak), and
  * generation speed (time to first token for a 160-token prompt, decode tokens/s with a KV cache).
+ * Besides the square-matrix peak, each training line is compared with the peak at the model's own
+ * shapes: the matrix products one training step runs (projections of 4,096 token rows at hidden
+ * 256, each expert's slice of the tokens, the attention blocks, their backward products), each
+ * timed alone in this process, their FLOPs over their summed time. The time a step spends beyond
+ * those products is element-wise work, memory traffic, MoE dispatch and per-op overhead.
  * Run through bench/engine/run.sh.
  */
 public class EngineBench {
@@ -41,17 +46,126 @@ public class EngineBench {
                         c.hiddenSize(), c.numHiddenLayers());
                 double full = train(engine, model, null, root);
                 double flopsPerToken = trainingFlopsPerToken(model, null, SEQ);
-                System.out.printf("  full fine-tuning: %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak (%.2f MFLOP/token)%n", full,
-                        full * flopsPerToken / 1e9, 100 * full * flopsPerToken / 1e9 / peak, flopsPerToken / 1e6);
+                ShapePeak fullShapes = shapePeak(model, 0);
+                report("full fine-tuning", full, flopsPerToken, peak, fullShapes);
                 try (LoraAdapter lora = LoraAdapter.create(model, new LoraConfig(16, 32, 0.05, null,
                         List.of("embed_tokens", "lm_head")), 1)) {
                     double t = train(engine, model, lora, root);
                     double f = trainingFlopsPerToken(model, lora, SEQ);
-                    System.out.printf("  LoRA r=16:        %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak (%.2f MFLOP/token)%n", t,
-                            t * f / 1e9, 100 * t * f / 1e9 / peak, f / 1e6);
+                    report("LoRA r=16", t, f, peak, shapePeak(model, 16));
                 }
                 generation(model);
             }
+        }
+    }
+
+    static void report(String what, double tokensPerSecond, double flopsPerToken, double peak, ShapePeak shapes) {
+        double achieved = tokensPerSecond * flopsPerToken / 1e9;
+        double stepSeconds = BATCH * SEQ / tokensPerSecond;
+        System.out.printf("  %-17s %.0f tokens/s, %.1f GFLOP/s = %.0f%% of peak, %.0f%% of the peak at the model's shapes"
+                + " (%.1f GFLOP/s) (%.2f MFLOP/token)%n", what + ":", tokensPerSecond, achieved, 100 * achieved / peak,
+                100 * achieved / shapes.gflops(), shapes.gflops(), flopsPerToken / 1e6);
+        System.out.printf("  %-17s step %.0f ms, of which %.0f ms in its %d matrix products (%.0f%%); the rest is element-wise"
+                + " work, memory traffic, MoE dispatch and per-op overhead%n", "", stepSeconds * 1e3, shapes.seconds() * 1e3,
+                shapes.products(), 100 * shapes.seconds() / stepSeconds);
+    }
+
+    /** The summed time, FLOPs and count of the matrix products of one training step. */
+    record ShapePeak(double seconds, double flops, int products) {
+        double gflops() {
+            return flops / seconds / 1e9;
+        }
+    }
+
+    /**
+     * Times the matrix products of one training step of batch {@link #BATCH} x {@link #SEQ} at the
+     * model's own shapes, each alone: forward, and backward the input gradient of every product
+     * and the weight gradient of the trained ones (every weight for {@code loraRank} 0; under LoRA
+     * the adapter matrices and lm_head). Routed experts get an even share of the tokens (top-k).
+     */
+    static ShapePeak shapePeak(LlamaModel model, int loraRank) {
+        ModelConfig c = model.config();
+        long t = (long) BATCH * SEQ;
+        int h = c.hiddenSize();
+        int q = c.numAttentionHeads() * c.headDim();
+        int kv = c.numKeyValueHeads() * c.headDim();
+        boolean lora = loraRank > 0;
+        List<long[]> products = new java.util.ArrayList<>(); // {batch, m, k, n, count}
+        boolean full = !lora;
+        int r = loraRank;
+        int group = c.numAttentionHeads() / c.numKeyValueHeads();
+        for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
+            linear(products, t, h, q, 1, full, r);
+            linear(products, t, h, kv, 1, full, r);
+            linear(products, t, h, kv, 1, full, r);
+            for (int block = 0; block < SEQ / 64; block++) {
+                long keys = 64L * (block + 1);
+                long batch = (long) BATCH * c.numKeyValueHeads();
+                long rows = 64L * group;
+                products.add(new long[] {batch, rows, c.headDim(), keys, 3});   // QK^T, and its two gradients
+                products.add(new long[] {batch, rows, keys, c.headDim(), 3});   // AV, and its two gradients
+            }
+            linear(products, t, q, h, 1, full, r);
+            if (c.isMoeLayer(layer)) {
+                products.add(new long[] {1, t, h, c.numLocalExperts(), full ? 3 : 2});
+                linear(products, t, h, c.intermediateSize(), 1, full, r);
+                linear(products, t, h, c.intermediateSize(), 1, full, r);
+                linear(products, t, c.intermediateSize(), h, 1, full, r);
+                long share = t * c.numExpertsPerTok() / c.numLocalExperts();
+                linear(products, share, h, 2L * c.intermediateSize(), c.numLocalExperts(), full, 0);
+                linear(products, share, c.intermediateSize(), h, c.numLocalExperts(), full, 0);
+            } else {
+                linear(products, t, h, c.intermediateSizeMlp(), 1, full, r);
+                linear(products, t, h, c.intermediateSizeMlp(), 1, full, r);
+                linear(products, t, c.intermediateSizeMlp(), h, 1, full, r);
+            }
+        }
+        products.add(new long[] {1, t, h, c.vocabSize(), 3});                      // lm_head, trained in both
+        double seconds = 0;
+        double flops = 0;
+        int count = 0;
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (long[] p : products) {
+                NDArray a = m.randomNormal(p[0] == 1 ? new Shape(p[1], p[2]) : new Shape(p[0], p[1], p[2]));
+                NDArray b = m.randomNormal(p[0] == 1 ? new Shape(p[2], p[3]) : new Shape(p[0], p[2], p[3]));
+                a.matMul(b).close();
+                double each = Double.MAX_VALUE;
+                for (int round = 0; round < 3; round++) {
+                    int iters = Math.max(2, (int) (2e8 / (2.0 * p[0] * p[1] * p[2] * p[3])));
+                    long start = System.nanoTime();
+                    for (int i = 0; i < iters; i++) {
+                        a.matMul(b).close();
+                    }
+                    each = Math.min(each, (System.nanoTime() - start) / 1e9 / iters);
+                }
+                a.close();
+                b.close();
+                seconds += each * p[4];
+                flops += 2.0 * p[0] * p[1] * p[2] * p[3] * p[4];
+                count += (int) p[4];
+            }
+        }
+        return new ShapePeak(seconds, flops, count);
+    }
+
+    /**
+     * A projection {@code [m, k] x [k, n]} run {@code count} times: forward, the input gradient,
+     * the weight gradient when the weight is trained, and with {@code loraRank} > 0 its adapter
+     * ({@code x A} then {@code (x A) B}, both trained).
+     */
+    static void linear(List<long[]> out, long m, long k, long n, long count, boolean trained, int loraRank) {
+        out.add(new long[] {1, m, k, n, count});
+        out.add(new long[] {1, m, n, k, count});
+        if (trained) {
+            out.add(new long[] {1, k, m, n, count});
+        }
+        if (loraRank > 0) {
+            out.add(new long[] {1, m, k, loraRank, count});
+            out.add(new long[] {1, m, loraRank, k, count});
+            out.add(new long[] {1, k, m, loraRank, count});
+            out.add(new long[] {1, m, loraRank, n, count});
+            out.add(new long[] {1, m, n, loraRank, count});
+            out.add(new long[] {1, loraRank, m, n, count});
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.mlinfra.engine.model;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -121,6 +122,7 @@ public record ModelConfig(
     }
 
     /** True for a seeded initialisation (random weights), false for pretrained weights. */
+    @JsonIgnore
     public boolean isSeededBase() {
         return baseId().startsWith(SEEDED_BASE_PREFIX);
     }
