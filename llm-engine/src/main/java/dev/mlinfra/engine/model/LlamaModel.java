@@ -54,6 +54,24 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray ropeSin;
     private final Map<Double, NDArray> scalars = new ConcurrentHashMap<>();
     private final Map<Integer, NDArray> blockMasks = new ConcurrentHashMap<>();
+    /**
+     * Stacked LoRA matrices of the adapters that decode together, per module (see
+     * {@link #decodeLora}); the least recently used are closed beyond {@link #STACKED_LORA_ENTRIES}.
+     */
+    private final Map<List<Object>, NDArray[]> stackedLora = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<Object>, NDArray[]> eldest) {
+            if (size() <= STACKED_LORA_ENTRIES) {
+                return false;
+            }
+            for (NDArray arr : eldest.getValue()) {
+                arr.close();
+            }
+            return true;
+        }
+    };
+    /** Room for the modules of a few adapter combinations (the model has 7 LoRA modules per layer). */
+    private static final int STACKED_LORA_ENTRIES = 128;
     /** Query positions per attention block (see {@link #attention}); tests vary it. */
     int queryBlock = DEFAULT_QUERY_BLOCK;
 
@@ -295,16 +313,20 @@ public final class LlamaModel implements AutoCloseable {
      * the order given). Every row may have its own adapter (or none).
      *
      * <p>Rows are processed grouped by adapter: every base projection is one matrix product over
-     * all rows; the LoRA product of an adapter, its replaced embeddings and output head (PEFT
-     * {@code modules_to_save}) run once over that adapter's rows. Attention runs per row against
-     * the row's own cache; rotary embeddings, norms and MoE routing are row-wise.
+     * all rows; the LoRA updates of all adapters are one pair of batched products (each adapter's
+     * rows one matrix of the batch, see {@link #decodeLora}); an adapter's replaced embeddings and
+     * output head (PEFT {@code modules_to_save}) run over that adapter's rows. Attention runs per
+     * row against the row's own cache; rotary embeddings, norms and MoE routing are row-wise.
      *
      * <p>A row's logits do not depend on the other rows: this is exact, not approximate, because
-     * every matrix product runs with between 2 and {@link #MAX_DECODE_ROWS} rows (a single row is
-     * padded with a zero row), and PyTorch's CPU BLAS computes each row of such products with the
-     * same kernel and summation order whatever the row count. A single-row product takes another
-     * kernel (matrix-vector) whose last bits differ, and products of more rows another blocking,
-     * hence the bounds. {@code BatchedDecodeTest} checks this bit for bit.
+     * every matrix product runs with between 2 and {@link #MAX_DECODE_ROWS} rows, and PyTorch's CPU
+     * BLAS computes each row of such products (plain or batched) with the same kernel and
+     * summation order whatever the row count. A single-row product takes another kernel
+     * (matrix-vector) whose last bits differ, and products of more rows another blocking, hence
+     * the bounds. So a single sequence is decoded as two equal rows, an adapter's single row is
+     * padded by repeating it, and an expert's single row is padded with a zero row.
+     * {@code BatchedDecodeTest} checks this bit for bit. (The logits match {@link #forwardCached}
+     * only up to float rounding: that pass folds updates into its products differently.)
      */
     public float[][] forwardDecode(int[] tokens, KvCache[] caches, LoraAdapter[] adapters) {
         int n = tokens.length;
@@ -313,9 +335,18 @@ public final class LlamaModel implements AutoCloseable {
                     + " rows with one cache and one adapter (or null) each, got " + n);
         }
         for (KvCache cache : caches) {
+            if (cache == null) {
+                continue; // the copied row of a single sequence
+            }
             if (cache.length() < 1 || cache.length() + 1 > config.maxPositionEmbeddings()) {
                 throw new IllegalArgumentException("a decoding step needs a prefilled cache with room for one more position");
             }
+        }
+        if (n == 1) {
+            // Two rows take the kernels of a few rows (see above) at once; the second, a copy of
+            // the first that writes no cache, comes out equal to it and is dropped.
+            return java.util.Arrays.copyOf(forwardDecode(new int[] {tokens[0], tokens[0]},
+                    new KvCache[] {caches[0], null}, new LoraAdapter[] {adapters[0], adapters[0]}), 1);
         }
         // Rows of one adapter next to each other (stable), so that each adapter's rows are one slice.
         List<LoraAdapter> distinct = new ArrayList<>();
@@ -342,7 +373,7 @@ public final class LlamaModel implements AutoCloseable {
         for (int r = 0; r < n; r++) {
             ordered[r] = caches[order[r]];
             ids[r] = tokens[order[r]];
-            positions[r] = ordered[r].length();
+            positions[r] = ordered[r] == null ? positions[0] : ordered[r].length();
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
@@ -363,7 +394,9 @@ public final class LlamaModel implements AutoCloseable {
                         : decodeSwiglu(p + "feed_forward.", h, x, groups);
             }
             for (KvCache cache : ordered) {
-                cache.advance(1);
+                if (cache != null) {
+                    cache.advance(1);
+                }
             }
             NDList normed = groups.split(rmsNorm(x, weights.get("model.norm.weight")));
             NDList heads = new NDList(normed.size());
@@ -406,6 +439,15 @@ public final class LlamaModel implements AutoCloseable {
         NDArray join(NDList pieces) {
             return pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces, 0);
         }
+
+        /** The first row of group {@code g}. */
+        long start(int g) {
+            long at = 0;
+            for (int i = 0; i < g; i++) {
+                at += counts[i];
+            }
+            return at;
+        }
     }
 
     /**
@@ -441,6 +483,10 @@ public final class LlamaModel implements AutoCloseable {
         NDList queryRows = q.reshape(n, kvHeads, group, d).split(n, 0);
         NDList contexts = new NDList(n);
         for (int r = 0; r < n; r++) {
+            if (caches[r] == null) {
+                contexts.add(contexts.get(0)); // the copied row of a single sequence
+                continue;
+            }
             NDArray keys = caches[r].append(layer, keyRows.get(r), valueRows.get(r))[0];
             NDArray values = caches[r].values(layer);
             int total = (int) keys.getShape().get(2);
@@ -514,31 +560,109 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * {@link #project} over decoding rows: the base product over all rows, each adapter's LoRA
-     * product over its own rows (accumulated onto theirs, as {@code project} does).
+     * {@link #project} over decoding rows: the base product over all rows, then the LoRA updates
+     * of all adapters at once (see {@link #decodeLora}).
      */
     private NDArray decodeProject(NDArray x, String module, RowGroups groups, NDArray bias, double scale) {
         NDArray w = weights.get(module + ".weight");
         boolean scaleOutput = scale != 1.0 && bias == null && x.getShape().get(0) < w.getShape().get(1);
         double weightScale = scaleOutput ? 1.0 : scale;
         NDArray y = rowLinear(x, weightScale == 1.0 ? w : w.mul(scalar(weightScale)), bias);
-        boolean adapted = false;
-        for (LoraAdapter a : groups.adapters()) {
-            adapted |= a != null && a.module(module) != null;
-        }
-        if (adapted) {
-            NDList xs = groups.split(x);
-            NDList ys = groups.split(y);
-            NDList out = new NDList(ys.size());
-            for (int g = 0; g < ys.size(); g++) {
-                LoraAdapter a = groups.adapters().get(g);
-                NDArray[] ab = a == null ? null : a.module(module);
-                out.add(ab == null ? ys.get(g) : rowLinear(rowLinear(xs.get(g), ab[0], null),
-                        ab[1].mul(scalar(weightScale * a.config().scaling())), ys.get(g)));
-            }
-            y = groups.join(out);
-        }
+        y = decodeLora(x, y, module, groups, weightScale);
         return scaleOutput ? y.mul(scalar(scale)) : y;
+    }
+
+    /**
+     * {@code y} plus each row's LoRA update {@code x A^T (s B)^T} for the module, for every adapter
+     * in the step in one pair of batched products: the rows of each adapter form one matrix of the
+     * batch, padded by repeating a row to the same height (at least 2, see {@link #forwardDecode}),
+     * and the adapters' {@code A^T} and scaled {@code B^T} are stacked (and kept while the same
+     * adapters decode together). Adapters of different ranks take one pair of products per rank.
+     * Rows without an update for the module keep their values of {@code y} as they are.
+     */
+    private NDArray decodeLora(NDArray x, NDArray y, String module, RowGroups groups, double weightScale) {
+        Map<Long, List<Integer>> byRank = new java.util.TreeMap<>();
+        for (int g = 0; g < groups.adapters().size(); g++) {
+            LoraAdapter a = groups.adapters().get(g);
+            NDArray[] ab = a == null ? null : a.module(module);
+            if (ab != null) {
+                byRank.computeIfAbsent(ab[0].getShape().get(0), r -> new ArrayList<>()).add(g);
+            }
+        }
+        int n = (int) x.getShape().get(0);
+        long in = x.getShape().get(1);
+        long out = y.getShape().get(1);
+        long[] counts = groups.counts();
+        for (List<Integer> adapted : byRank.values()) {
+            long height = 2;
+            for (int g : adapted) {
+                height = Math.max(height, counts[g]);
+            }
+            boolean asIs = adapted.size() == counts.length;
+            for (int g : adapted) {
+                asIs &= counts[g] == height;
+            }
+            List<LoraAdapter> adapters = new ArrayList<>(adapted.size());
+            adapted.forEach(g -> adapters.add(groups.adapters().get(g)));
+            NDArray[] stacked = stackedLora(adapters, module, weightScale);
+            NDArray xs = x;
+            NDArray ys = y;
+            NDArray back = null;
+            if (!asIs) {
+                long[] padded = new long[(int) (adapted.size() * height)];
+                long[] backRows = new long[n];
+                for (int r = 0; r < n; r++) {
+                    backRows[r] = r;
+                }
+                for (int i = 0; i < adapted.size(); i++) {
+                    int g = adapted.get(i);
+                    long start = groups.start(g);
+                    for (int j = 0; j < height; j++) {
+                        padded[(int) (i * height + j)] = start + Math.min(j, counts[g] - 1);
+                    }
+                    for (int j = 0; j < counts[g]; j++) {
+                        backRows[(int) (start + j)] = n + i * height + j;
+                    }
+                }
+                NDArray index = manager.create(padded);
+                xs = x.get(new NDIndex("{}", index));
+                ys = y.get(new NDIndex("{}", index));
+                back = manager.create(backRows);
+            }
+            NDArray update = xs.reshape(adapted.size(), height, in).matMul(stacked[0]).matMul(stacked[1])
+                    .reshape(adapted.size() * height, out);
+            NDArray updated = ys.add(update);
+            y = back == null ? updated : y.concat(updated, 0).get(new NDIndex("{}", back));
+        }
+        return y;
+    }
+
+    /** Stacked {@code A^T} {@code [G, in, r]} and scaled {@code B^T} {@code [G, r, out]} of adapters for a module. */
+    private NDArray[] stackedLora(List<LoraAdapter> adapters, String module, double weightScale) {
+        List<Object> key = new ArrayList<>(adapters.size() + 2);
+        key.add(module);
+        key.add(weightScale);
+        key.addAll(adapters);
+        synchronized (stackedLora) {
+            NDArray[] cached = stackedLora.get(key);
+            if (cached != null) {
+                return cached;
+            }
+            NDList aT = new NDList(adapters.size());
+            NDList bT = new NDList(adapters.size());
+            for (LoraAdapter a : adapters) {
+                NDArray[] ab = a.module(module);
+                aT.add(ab[0].transpose());
+                bT.add(ab[1].mul(scalar(weightScale * a.config().scaling())).transpose());
+            }
+            NDArray[] stacked = {NDArrays.stack(aT), NDArrays.stack(bT)};
+            for (NDArray arr : stacked) {
+                NDScope.unregister(arr);
+                arr.attach(manager);
+            }
+            stackedLora.put(key, stacked);
+            return stacked;
+        }
     }
 
     /** {@link #linear} with a single row padded to two, so that it takes the kernel of a few rows. */
