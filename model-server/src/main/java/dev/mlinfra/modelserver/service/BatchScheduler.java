@@ -106,16 +106,6 @@ public class BatchScheduler {
         return job;
     }
 
-    /** Requests in the batch now. */
-    public int running() {
-        return running;
-    }
-
-    /** Requests waiting for a place in the batch now. */
-    public int waiting() {
-        return waiting.size();
-    }
-
     /** A request's outcome, sent by the loop to the request's thread. */
     private sealed interface Outcome permits Done, Failed, Gone {
     }
@@ -197,19 +187,14 @@ public class BatchScheduler {
         List<Job> batch = new ArrayList<>();
         try {
             while (!stopping) {
-                if (batch.isEmpty()) {
-                    admit(generator, waiting.take(), batch);
+                try {
+                    iterate(generator, batch);
+                } catch (RuntimeException e) {
+                    // Not one request's fault (those fail alone): fail the batch, keep serving.
+                    LOG.errorf(e, "decode loop iteration with %d sequences failed", batch.size());
+                    batch.forEach(job -> fail(job, e));
+                    batch.clear();
                 }
-                Job next;
-                while (batch.size() < maxRunning && (next = waiting.poll()) != null) {
-                    admit(generator, next, batch);
-                }
-                batch.removeIf(this::leaveIfGone);
-                running = batch.size();
-                if (batch.isEmpty()) {
-                    continue;
-                }
-                step(generator, batch);
                 running = batch.size();
             }
         } catch (InterruptedException e) {
@@ -221,6 +206,22 @@ public class BatchScheduler {
                 complete(left, new Failed(SHUTTING_DOWN.get()));
             }
             running = 0;
+        }
+    }
+
+    /** Admits newcomers while there is room, lets go of requests whose client left, decodes one step. */
+    private void iterate(Generator generator, List<Job> batch) throws InterruptedException {
+        if (batch.isEmpty()) {
+            admit(generator, waiting.take(), batch);
+        }
+        Job next;
+        while (batch.size() < maxRunning && (next = waiting.poll()) != null) {
+            admit(generator, next, batch);
+        }
+        batch.removeIf(this::leaveIfGone);
+        running = batch.size();
+        if (!batch.isEmpty()) {
+            step(generator, batch);
         }
     }
 
@@ -255,14 +256,7 @@ public class BatchScheduler {
         for (Job job : batch) {
             sequences.add(job.sequence);
         }
-        try {
-            generator.step(sequences);
-        } catch (RuntimeException e) {
-            LOG.errorf(e, "decoding step of %d sequences failed", batch.size());
-            batch.forEach(job -> fail(job, e));
-            batch.clear();
-            return;
-        }
+        generator.step(sequences);
         metrics.step(batch.size());
         batch.removeIf(job -> {
             count(job);

@@ -1,12 +1,10 @@
 package dev.mlinfra.modelserver.service;
 
-import dev.mlinfra.engine.generate.GenerationResult;
 import dev.mlinfra.engine.tokenizer.ByteTokenizer;
 import dev.mlinfra.modelserver.api.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
 /**
  * Validates and tokenizes requests and hands them to the {@link BatchScheduler}, which decodes all
@@ -48,11 +46,6 @@ public class GenerationService {
      */
     public BatchScheduler.Job submit(GenerationRequest request, BooleanSupplier clientGone) {
         return scheduler.submit(request, promptIds(request), clientGone);
-    }
-
-    /** Queues, waits and returns the result; {@code onText} receives streamed text when given. */
-    public GenerationResult generate(GenerationRequest request, Consumer<String> onText, BooleanSupplier clientGone) {
-        return submit(request, clientGone).await(onText);
     }
 
     private int[] promptIds(GenerationRequest request) {
