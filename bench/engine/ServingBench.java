@@ -41,11 +41,13 @@ import java.util.concurrent.Future;
  * end; a request's tokens are spread evenly over its decoding time), time to first token is
  * measured by the client (request sent to first chunk), and ratios are against the 1-stream run of
  * the same adapter mix in this run. A last line sends 8 requests at the same instant (a burst),
- * whose prefills queue behind one another. Writes 4 LoRA adapters (r=16 on every projection,
+ * whose prefills queue behind one another. With the server's process id, each scenario also gives
+ * completion tokens per CPU second of the server process (user + system time from /proc), which
+ * other load on the machine disturbs far less than wall-clock tokens/s. Writes 4 LoRA adapters (r=16 on every projection,
  * embed_tokens and lm_head saved, as training writes them) under the given folder. Run through
  * bench/engine/run.sh.
  *
- * <p>Usage: ServingBench BASE_URL WORK_DIR
+ * <p>Usage: ServingBench BASE_URL WORK_DIR [SERVER_PID]
  */
 public class ServingBench {
 
@@ -62,12 +64,27 @@ public class ServingBench {
     record Outcome(int tokens, double ttftMs, long start, long first, long end) {
     }
 
-    record Scenario(double tokensPerSecond, double ttftMedianMs, double ttftP90Ms) {
+    record Scenario(double tokensPerSecond, double ttftMedianMs, double ttftP90Ms, double tokensPerCpuSecond) {
+    }
+
+    static long serverPid = -1;
+
+    /** CPU seconds (user + system) the server process has used, or NaN without its process id. */
+    static double serverCpuSeconds() throws Exception {
+        if (serverPid < 0) {
+            return Double.NaN;
+        }
+        String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ 100)
     }
 
     public static void main(String[] args) throws Exception {
         URI server = URI.create(args[0]);
         Path work = Path.of(args[1]);
+        if (args.length > 2) {
+            serverPid = Long.parseLong(args[2]);
+        }
         List<String> names = writeAdapters(work);
         for (int i = 0; i < names.size(); i++) {
             post(server, "/v1/load_lora_adapter", Map.of("lora_name", names.get(i),
@@ -76,7 +93,8 @@ public class ServingBench {
         for (String name : names) {
             complete(server, name, MAX_TOKENS); // warm-up: every adapter once
         }
-        System.out.printf("  %-22s %8s %12s %8s %14s %14s%n", "", "streams", "tokens/s", "x 1", "TTFT median", "TTFT p90");
+        System.out.printf("  %-12s %7s %9s %6s %12s %12s %11s %15s %6s%n", "", "streams", "tokens/s", "x 1",
+                "TTFT median", "TTFT p90", "TTFT x idle", "tokens/CPU-s", "x 1");
         double requestSeconds = 0;
         for (boolean spread : new boolean[] {false, true}) {
             Scenario single = null;
@@ -90,10 +108,11 @@ public class ServingBench {
                 if (single == null) {
                     single = s;
                 }
-                System.out.printf("  %-22s %8d %12.0f %7.2fx %11.1f ms %11.1f ms  (TTFT %.2fx idle)%n",
+                System.out.printf("  %-12s %7d %9.0f %5.2fx %9.1f ms %9.1f ms %10.2fx %15.0f %5.2fx%n",
                         spread ? "4 adapters" : "one adapter", streams, s.tokensPerSecond(),
                         s.tokensPerSecond() / single.tokensPerSecond(), s.ttftMedianMs(), s.ttftP90Ms(),
-                        s.ttftMedianMs() / single.ttftMedianMs());
+                        s.ttftMedianMs() / single.ttftMedianMs(), s.tokensPerCpuSecond(),
+                        s.tokensPerCpuSecond() / single.tokensPerCpuSecond());
             }
         }
         List<Outcome> burst = Collections.synchronizedList(new ArrayList<>());
@@ -125,6 +144,7 @@ public class ServingBench {
         long[] starts = new long[streams];
         long[] ends = new long[streams];
         List<Future<?>> done = new ArrayList<>();
+        double cpuBefore = serverCpuSeconds();
         long origin = System.nanoTime();
         for (int s = 0; s < streams; s++) {
             int stream = s;
@@ -144,6 +164,7 @@ public class ServingBench {
         for (Future<?> f : done) {
             f.get();
         }
+        double cpu = serverCpuSeconds() - cpuBefore;
         pool.shutdown();
         long from = java.util.Arrays.stream(starts).max().orElse(origin);
         long to = java.util.Arrays.stream(ends).min().orElse(origin);
@@ -156,7 +177,7 @@ public class ServingBench {
         }
         List<Double> ttft = outcomes.stream().map(Outcome::ttftMs).sorted().toList();
         return new Scenario(tokens / ((to - from) / 1e9), ttft.get(ttft.size() / 2),
-                ttft.get((int) Math.ceil(ttft.size() * 0.9) - 1));
+                ttft.get((int) Math.ceil(ttft.size() * 0.9) - 1), outcomes.stream().mapToInt(Outcome::tokens).sum() / cpu);
     }
 
     /** One streamed greedy completion: its completion tokens and the time to its first chunk. */

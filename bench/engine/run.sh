@@ -77,5 +77,5 @@ echo
 echo "== continuous batching (model-server, streamed greedy completions, 160-token prompt, 96-160 new tokens)"
 echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 java --enable-native-access=ALL-UNNAMED -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  -cp "$ENGINE_CP" "$ROOT/bench/engine/ServingBench.java" "http://127.0.0.1:$PORT/" "$WORK/serving"
+  -cp "$ENGINE_CP" "$ROOT/bench/engine/ServingBench.java" "http://127.0.0.1:$PORT/" "$WORK/serving" "$SERVER"
 echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -335,19 +335,22 @@ public final class LlamaModel implements AutoCloseable {
                     + " rows with one cache and one adapter (or null) each, got " + n);
         }
         for (KvCache cache : caches) {
-            if (cache == null) {
-                continue; // the copied row of a single sequence
-            }
-            if (cache.length() < 1 || cache.length() + 1 > config.maxPositionEmbeddings()) {
+            if (cache == null || cache.length() < 1 || cache.length() + 1 > config.maxPositionEmbeddings()) {
                 throw new IllegalArgumentException("a decoding step needs a prefilled cache with room for one more position");
             }
         }
         if (n == 1) {
             // Two rows take the kernels of a few rows (see above) at once; the second, a copy of
             // the first that writes no cache, comes out equal to it and is dropped.
-            return java.util.Arrays.copyOf(forwardDecode(new int[] {tokens[0], tokens[0]},
+            return java.util.Arrays.copyOf(decodeRows(new int[] {tokens[0], tokens[0]},
                     new KvCache[] {caches[0], null}, new LoraAdapter[] {adapters[0], adapters[0]}), 1);
         }
+        return decodeRows(tokens, caches, adapters);
+    }
+
+    /** {@link #forwardDecode} of 2 or more rows; a null cache marks the copy of the row before it. */
+    private float[][] decodeRows(int[] tokens, KvCache[] caches, LoraAdapter[] adapters) {
+        int n = tokens.length;
         // Rows of one adapter next to each other (stable), so that each adapter's rows are one slice.
         List<LoraAdapter> distinct = new ArrayList<>();
         for (LoraAdapter a : adapters) {
