@@ -70,6 +70,8 @@ public final class LlamaModel implements AutoCloseable {
             return true;
         }
     };
+    /** Each adapter's transposed LoRA matrices per module (see {@link #transposedLora}); weak, as adapters come and go. */
+    private final Map<LoraAdapter, Map<String, NDArray[]>> transposedLora = new java.util.WeakHashMap<>();
     /** Room for the modules of a few adapter combinations (the model has 7 LoRA modules per layer). */
     private static final int STACKED_LORA_ENTRIES = 128;
     /** Query positions per attention block (see {@link #attention}); tests vary it. */
@@ -351,13 +353,16 @@ public final class LlamaModel implements AutoCloseable {
     /** {@link #forwardDecode} of 2 or more rows; a null cache marks the copy of the row before it. */
     private float[][] decodeRows(int[] tokens, KvCache[] caches, LoraAdapter[] adapters) {
         int n = tokens.length;
-        // Rows of one adapter next to each other (stable), so that each adapter's rows are one slice.
+        // Rows of one adapter next to each other (stable), so that each adapter's rows are one slice;
+        // adapters in a fixed order, so that the same adapters reuse their stacked LoRA matrices
+        // whatever the order of the requests.
         List<LoraAdapter> distinct = new ArrayList<>();
         for (LoraAdapter a : adapters) {
             if (!distinct.contains(a)) {
                 distinct.add(a);
             }
         }
+        distinct.sort(java.util.Comparator.comparingInt(a -> a == null ? Integer.MIN_VALUE : System.identityHashCode(a)));
         int[] order = new int[n];
         long[] counts = new long[distinct.size()];
         int filled = 0;
@@ -654,9 +659,9 @@ public final class LlamaModel implements AutoCloseable {
             NDList aT = new NDList(adapters.size());
             NDList bT = new NDList(adapters.size());
             for (LoraAdapter a : adapters) {
-                NDArray[] ab = a.module(module);
-                aT.add(ab[0].transpose());
-                bT.add(ab[1].mul(scalar(weightScale * a.config().scaling())).transpose());
+                NDArray[] t = transposedLora(a, module, weightScale);
+                aT.add(t[0]);
+                bT.add(t[1]);
             }
             NDArray[] stacked = {NDArrays.stack(aT), NDArrays.stack(bT)};
             for (NDArray arr : stacked) {
@@ -665,6 +670,26 @@ public final class LlamaModel implements AutoCloseable {
             }
             stackedLora.put(key, stacked);
             return stacked;
+        }
+    }
+
+    /**
+     * An adapter's {@code A^T} and scaled {@code B^T} for a module, contiguous, made once and kept
+     * with the adapter's own arrays (freed when it is closed).
+     */
+    private NDArray[] transposedLora(LoraAdapter adapter, String module, double weightScale) {
+        synchronized (transposedLora) {
+            Map<String, NDArray[]> perModule = transposedLora.computeIfAbsent(adapter, a -> new java.util.HashMap<>());
+            return perModule.computeIfAbsent(module + "|" + weightScale, k -> {
+                NDArray[] ab = adapter.module(module);
+                NDArray[] t = {ab[0].transpose().duplicate(),
+                    ab[1].mul(scalar(weightScale * adapter.config().scaling())).transpose().duplicate()};
+                for (NDArray arr : t) {
+                    NDScope.unregister(arr);
+                    arr.attach(ab[0].getManager());
+                }
+                return t;
+            });
         }
     }
 
