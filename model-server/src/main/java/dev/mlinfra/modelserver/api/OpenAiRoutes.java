@@ -69,7 +69,7 @@ public class OpenAiRoutes {
         try {
             action.run();
         } catch (ClientGoneException e) {
-            // Nobody is left to answer; the generation service has logged the stop.
+            // Nobody is left to answer; the batch scheduler has logged the stop.
         } catch (ApiException e) {
             error(ctx, e);
         } catch (IllegalArgumentException e) {
