@@ -20,7 +20,8 @@ import java.util.Random;
 /**
  * Engine benchmark: matmul peak of this machine through DJL/PyTorch, training throughput and
  * achieved GFLOP/s of the scout and maverick miniatures (as a fraction of that peak), and
- * generation speed (time to first token for a 160-token prompt, decode tokens/s with a KV cache).
+ * generation speed (time to first token for a 160-token prompt, decode tokens/s with a KV cache,
+ * and batched decoding steps of 1, 4 and 8 sequences on one or 4 adapters).
  * Besides the square-matrix peak, each training line is compared with the peak at the model's own
  * shapes: the matrix products one training step runs (projections of 4,096 token rows at hidden
  * 256, each expert's slice of the tokens, the attention blocks, their backward products), each
@@ -290,5 +291,65 @@ public class EngineBench {
         JniUtils.setGradMode(grad);
         System.out.printf("  generation: first token after %.1f ms (160-token prompt), decode %.0f tokens/s (KV cache)%n",
                 bestTtft, bestDecode);
+        batchedDecoding(model, prompt);
+    }
+
+    /**
+     * Decoding steps of {@link LlamaModel#forwardDecode} (what model-server's continuous batching
+     * runs) with 1, 4 and 8 sequences of 160-token contexts, all on one LoRA adapter and spread
+     * over 4 adapters (r=16 on every projection, embed_tokens and lm_head saved): tokens/s of the
+     * step alone, without prefill, sampling or HTTP, and the ratio to one sequence.
+     */
+    static void batchedDecoding(LlamaModel model, int[] prompt) {
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        LoraAdapter[] adapters = new LoraAdapter[4];
+        for (int i = 0; i < adapters.length; i++) {
+            adapters[i] = LoraAdapter.create(model, new LoraConfig(16, 32, 0, null, List.of("embed_tokens", "lm_head")), i);
+        }
+        try {
+            for (boolean spread : new boolean[] {false, true}) {
+                double single = 0;
+                StringBuilder line = new StringBuilder(spread ? "  batched decoding, 4 adapters: " : "  batched decoding, one adapter:");
+                for (int n : new int[] {1, 4, 8}) {
+                    KvCache[] caches = new KvCache[n];
+                    LoraAdapter[] rows = new LoraAdapter[n];
+                    int[] tokens = new int[n];
+                    double best = 0;
+                    try {
+                        for (int r = 0; r < n; r++) {
+                            caches[r] = new KvCache(model.config().numHiddenLayers());
+                            rows[r] = adapters[spread ? r % adapters.length : 0];
+                            model.forwardCached(prompt, caches[r], rows[r]);
+                            tokens[r] = 'a' + r;
+                        }
+                        for (int run = 0; run < 3; run++) {
+                            int steps = 32;
+                            long start = System.nanoTime();
+                            for (int i = 0; i < steps; i++) {
+                                model.forwardDecode(tokens, caches, rows);
+                            }
+                            best = Math.max(best, (double) n * steps / ((System.nanoTime() - start) / 1e9));
+                        }
+                    } finally {
+                        for (KvCache c : caches) {
+                            if (c != null) {
+                                c.close();
+                            }
+                        }
+                    }
+                    if (n == 1) {
+                        single = best;
+                    }
+                    line.append(String.format(" %d rows %.0f tokens/s (%.2fx);", n, best, best / single));
+                }
+                System.out.println(line);
+            }
+        } finally {
+            for (LoraAdapter a : adapters) {
+                a.close();
+            }
+            JniUtils.setGradMode(grad);
+        }
     }
 }

@@ -3,7 +3,9 @@
 #  - matmul peak of this machine through DJL/PyTorch,
 #  - training tokens/s and achieved GFLOP/s (fraction of that peak) for scout and maverick,
 #  - time to first token (160-token prompt) and decode tokens/s,
-#  - peak RSS of a trainer process and of a model-server process.
+#  - peak RSS of a trainer process and of a model-server process,
+#  - continuous batching of that model-server: aggregate tokens/s and time to first token with 1, 4
+#    and 8 concurrent streams, on one adapter and on 4 adapters (ServingBench.java).
 # Usage: bench/engine/run.sh [--skip-build]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -70,3 +72,10 @@ for i in 1 2 3; do
     | python3 -c 'import json,sys; u=json.load(sys.stdin)["usage"]; print("  completion: %d prompt + %d generated tokens" % (u["prompt_tokens"], u["completion_tokens"]))'
 done
 echo "  model-server peak RSS: $(peak_rss $SERVER) MiB"
+
+echo
+echo "== continuous batching (model-server, streamed greedy completions, 160-token prompt, 96-160 new tokens)"
+echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+java --enable-native-access=ALL-UNNAMED -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  -cp "$ENGINE_CP" "$ROOT/bench/engine/ServingBench.java" "http://127.0.0.1:$PORT/" "$WORK/serving" "$SERVER"
+echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -54,6 +54,26 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray ropeSin;
     private final Map<Double, NDArray> scalars = new ConcurrentHashMap<>();
     private final Map<Integer, NDArray> blockMasks = new ConcurrentHashMap<>();
+    /**
+     * Stacked LoRA matrices of the adapters that decode together, per module (see
+     * {@link #decodeLora}); the least recently used are closed beyond {@link #STACKED_LORA_ENTRIES}.
+     */
+    private final Map<List<Object>, NDArray[]> stackedLora = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<Object>, NDArray[]> eldest) {
+            if (size() <= STACKED_LORA_ENTRIES) {
+                return false;
+            }
+            for (NDArray arr : eldest.getValue()) {
+                arr.close();
+            }
+            return true;
+        }
+    };
+    /** Each adapter's transposed LoRA matrices per module (see {@link #transposedLora}); weak, as adapters come and go. */
+    private final Map<LoraAdapter, Map<String, NDArray[]>> transposedLora = new java.util.WeakHashMap<>();
+    /** Room for the modules of a few adapter combinations (the model has 7 LoRA modules per layer). */
+    private static final int STACKED_LORA_ENTRIES = 128;
     /** Query positions per attention block (see {@link #attention}); tests vary it. */
     int queryBlock = DEFAULT_QUERY_BLOCK;
 
@@ -287,6 +307,408 @@ public final class LlamaModel implements AutoCloseable {
             NDArray last = x.get(new NDIndex("-1:, :"));
             return head(last, adapter).toType(DataType.FLOAT32, false).toFloatArray();
         }
+    }
+
+    /**
+     * One decoding step for several sequences at once: appends {@code tokens[i]} to
+     * {@code caches[i]} and returns each sequence's next-token logits ({@code [rows][vocab]}, in
+     * the order given). Every row may have its own adapter (or none).
+     *
+     * <p>Rows are processed grouped by adapter: every base projection is one matrix product over
+     * all rows; the LoRA updates of all adapters are one pair of batched products (each adapter's
+     * rows one matrix of the batch, see {@link #decodeLora}); an adapter's replaced embeddings and
+     * output head (PEFT {@code modules_to_save}) run over that adapter's rows. Attention runs per
+     * row against the row's own cache; rotary embeddings, norms and MoE routing are row-wise.
+     *
+     * <p>A row's logits do not depend on the other rows: this is exact, not approximate, because
+     * every matrix product runs with between 2 and {@link #MAX_DECODE_ROWS} rows, and PyTorch's CPU
+     * BLAS computes each row of such products (plain or batched) with the same kernel and
+     * summation order whatever the row count. A single-row product takes another kernel
+     * (matrix-vector) whose last bits differ, and products of more rows another blocking, hence
+     * the bounds. So a single sequence is decoded as two equal rows, an adapter's single row is
+     * padded by repeating it, and an expert's single row is padded with a zero row.
+     * {@code BatchedDecodeTest} checks this bit for bit. (The logits match {@link #forwardCached}
+     * only up to float rounding: that pass folds updates into its products differently.)
+     */
+    public float[][] forwardDecode(int[] tokens, KvCache[] caches, LoraAdapter[] adapters) {
+        int n = tokens.length;
+        if (n < 1 || n > MAX_DECODE_ROWS || caches.length != n || adapters.length != n) {
+            throw new IllegalArgumentException("a decoding step takes 1 to " + MAX_DECODE_ROWS
+                    + " rows with one cache and one adapter (or null) each, got " + n);
+        }
+        for (KvCache cache : caches) {
+            if (cache == null || cache.length() < 1 || cache.length() + 1 > config.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("a decoding step needs a prefilled cache with room for one more position");
+            }
+        }
+        if (n == 1) {
+            // Two rows take the kernels of a few rows (see above) at once; the second, a copy of
+            // the first that writes no cache, comes out equal to it and is dropped.
+            return java.util.Arrays.copyOf(decodeRows(new int[] {tokens[0], tokens[0]},
+                    new KvCache[] {caches[0], null}, new LoraAdapter[] {adapters[0], adapters[0]}), 1);
+        }
+        return decodeRows(tokens, caches, adapters);
+    }
+
+    /** {@link #forwardDecode} of 2 or more rows; a null cache marks the copy of the row before it. */
+    private float[][] decodeRows(int[] tokens, KvCache[] caches, LoraAdapter[] adapters) {
+        int n = tokens.length;
+        // Rows of one adapter next to each other (stable), so that each adapter's rows are one slice;
+        // adapters in a fixed order, so that the same adapters reuse their stacked LoRA matrices
+        // whatever the order of the requests.
+        List<LoraAdapter> distinct = new ArrayList<>();
+        for (LoraAdapter a : adapters) {
+            if (!distinct.contains(a)) {
+                distinct.add(a);
+            }
+        }
+        distinct.sort(java.util.Comparator.comparingInt(a -> a == null ? Integer.MIN_VALUE : System.identityHashCode(a)));
+        int[] order = new int[n];
+        long[] counts = new long[distinct.size()];
+        int filled = 0;
+        for (int g = 0; g < distinct.size(); g++) {
+            for (int i = 0; i < n; i++) {
+                if (adapters[i] == distinct.get(g)) {
+                    order[filled++] = i;
+                    counts[g]++;
+                }
+            }
+        }
+        RowGroups groups = new RowGroups(distinct, counts);
+        KvCache[] ordered = new KvCache[n];
+        long[] ids = new long[n];
+        long[] positions = new long[n];
+        for (int r = 0; r < n; r++) {
+            ordered[r] = caches[order[r]];
+            ids[r] = tokens[order[r]];
+            positions[r] = ordered[r] == null ? positions[0] : ordered[r].length();
+        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDList idGroups = groups.split(manager.create(ids));
+            NDList embedded = new NDList(idGroups.size());
+            for (int g = 0; g < idGroups.size(); g++) {
+                embedded.add(embed(idGroups.get(g), distinct.get(g)));
+            }
+            NDArray x = groups.join(embedded);
+            NDArray positionIndex = manager.create(positions);
+            for (int i = 0; i < config.numHiddenLayers(); i++) {
+                String p = "model.layers." + i + ".";
+                NDArray h = rmsNorm(x, weights.get(p + "input_layernorm.weight"));
+                x = decodeAttention(i, h, x, ordered, positionIndex, groups);
+                h = rmsNorm(x, weights.get(p + "post_attention_layernorm.weight"));
+                x = config.isMoeLayer(i)
+                        ? decodeMoe(p + "feed_forward.", h, x, groups)
+                        : decodeSwiglu(p + "feed_forward.", h, x, groups);
+            }
+            for (KvCache cache : ordered) {
+                if (cache != null) {
+                    cache.advance(1);
+                }
+            }
+            NDList normed = groups.split(rmsNorm(x, weights.get("model.norm.weight")));
+            NDList heads = new NDList(normed.size());
+            for (int g = 0; g < normed.size(); g++) {
+                LoraAdapter a = distinct.get(g);
+                NDArray w = config.tieWordEmbeddings() ? weightFor("model.embed_tokens.weight", a)
+                        : weightFor("lm_head.weight", a);
+                heads.add(rowLinear(normed.get(g), w, null));
+            }
+            float[] flat = groups.join(heads).toType(DataType.FLOAT32, false).toFloatArray();
+            int vocab = flat.length / n;
+            float[][] out = new float[n][];
+            for (int r = 0; r < n; r++) {
+                out[order[r]] = java.util.Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+            }
+            return out;
+        }
+    }
+
+    /** Most rows of one decoding step (see {@link #forwardDecode}). */
+    public static final int MAX_DECODE_ROWS = 8;
+
+    /** The rows of a decoding step, grouped by adapter: {@code counts[g]} rows of {@code adapters[g]}, in that order. */
+    private record RowGroups(List<LoraAdapter> adapters, long[] counts) {
+
+        /** The rows of {@code x} per group. */
+        NDList split(NDArray x) {
+            if (counts.length == 1) {
+                return new NDList(x);
+            }
+            long[] cuts = new long[counts.length - 1];
+            long at = 0;
+            for (int g = 0; g < cuts.length; g++) {
+                at += counts[g];
+                cuts[g] = at;
+            }
+            return x.split(cuts, 0);
+        }
+
+        NDArray join(NDList pieces) {
+            return pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces, 0);
+        }
+
+        /** The first row of group {@code g}. */
+        long start(int g) {
+            long at = 0;
+            for (int i = 0; i < g; i++) {
+                at += counts[i];
+            }
+            return at;
+        }
+    }
+
+    /**
+     * {@code residual} plus attention of one new position per row, each against its own cache
+     * (see {@link #attention}; the same operations as a single-row {@link #forwardCached}).
+     */
+    private NDArray decodeAttention(int layer, NDArray x, NDArray residual, KvCache[] caches, NDArray positions,
+            RowGroups groups) {
+        String p = "model.layers." + layer + ".self_attn.";
+        int n = caches.length;
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int d = config.headDim();
+        int group = heads / kvHeads;
+        boolean rope = config.usesRope(layer);
+        boolean qkNorm = rope && config.useQkNorm();
+        double scale = 1.0 / Math.sqrt(d);
+        NDArray q = decodeProject(x, p + "q_proj", groups, null, qkNorm ? 1.0 : scale).reshape(n, 1, heads, d);
+        NDArray k = decodeProject(x, p + "k_proj", groups, null, 1.0).reshape(n, 1, kvHeads, d);
+        NDArray v = decodeProject(x, p + "v_proj", groups, null, 1.0).reshape(n, 1, kvHeads, d);
+        if (rope) {
+            NDArray cos = ropeCos.get(new NDIndex("{}", positions)).reshape(n, 1, 1, d);
+            NDArray sin = ropeSin.get(new NDIndex("{}", positions)).reshape(n, 1, 1, d);
+            q = rope(q, cos, sin);
+            k = rope(k, cos, sin);
+            if (qkNorm) {
+                q = l2Norm(q).mul(scalar(scale));
+                k = l2Norm(k);
+            }
+        }
+        NDList keyRows = k.transpose(0, 2, 1, 3).split(n, 0);
+        NDList valueRows = v.transpose(0, 2, 1, 3).split(n, 0);
+        NDList queryRows = q.reshape(n, kvHeads, group, d).split(n, 0);
+        NDList contexts = new NDList(n);
+        for (int r = 0; r < n; r++) {
+            if (caches[r] == null) {
+                contexts.add(contexts.get(0)); // the copied row of a single sequence
+                continue;
+            }
+            NDArray keys = caches[r].append(layer, keyRows.get(r), valueRows.get(r))[0];
+            NDArray values = caches[r].values(layer);
+            int total = (int) keys.getShape().get(2);
+            NDArray scores = queryRows.get(r).reshape(kvHeads, group, d)
+                    .matMul(keys.transpose(0, 1, 3, 2).reshape(kvHeads, d, total));
+            NDArray probs = scores.softmax(-1);
+            scores.close();
+            contexts.add(probs.matMul(values.reshape(kvHeads, total, d)));
+            probs.close();
+        }
+        NDArray context = NDArrays.concat(contexts, 0).reshape(n, (long) heads * d);
+        return decodeProject(context, p + "o_proj", groups, residual, 1.0);
+    }
+
+    /** {@link #swiglu} over decoding rows. */
+    private NDArray decodeSwiglu(String prefix, NDArray x, NDArray residual, RowGroups groups) {
+        NDArray gate = decodeProject(x, prefix + "gate_proj", groups, null, 1.0);
+        NDArray up = decodeProject(x, prefix + "up_proj", groups, null, 1.0);
+        return decodeProject(silu(gate).mul(up), prefix + "down_proj", groups, residual, 1.0);
+    }
+
+    /** {@link #moe} over decoding rows: routing per row, one product per chosen expert over its rows. */
+    private NDArray decodeMoe(String prefix, NDArray x, NDArray residual, RowGroups groups) {
+        long hidden = x.getShape().get(1);
+        int n = (int) x.getShape().get(0);
+        int k = config.numExpertsPerTok();
+        NDArray logits = rowLinear(x, weights.get(prefix + "router.weight"), null);
+        NDList top = logits.topK(k, -1, true, true);
+        NDArray weightsTop = top.get(0).getNDArrayInternal().sigmoid();
+        long[] chosen = top.get(1).toLongArray();
+        // Slots grouped by expert, experts in ascending order (as moe sorts them).
+        Map<Long, List<Integer>> byExpert = new java.util.TreeMap<>();
+        for (int slot = 0; slot < chosen.length; slot++) {
+            byExpert.computeIfAbsent(chosen[slot], e -> new ArrayList<>()).add(slot);
+        }
+        long[] order = new long[n * k];
+        long[] inverse = new long[n * k];
+        long[] tokenOf = new long[n * k];
+        long[] cuts = new long[byExpert.size() - 1];
+        int pos = 0;
+        int piece = 0;
+        for (List<Integer> slots : byExpert.values()) {
+            if (piece > 0) {
+                cuts[piece - 1] = pos;
+            }
+            piece++;
+            for (int slot : slots) {
+                order[pos] = slot;
+                inverse[slot] = pos;
+                tokenOf[pos] = slot / k;
+                pos++;
+            }
+        }
+        NDManager m = x.getManager();
+        NDList sortedIn = x.get(new NDIndex("{}", m.create(tokenOf))).split(cuts, 0);
+        NDArray gateUp = weights.get(prefix + "experts.gate_up_proj");
+        NDArray down = weights.get(prefix + "experts.down_proj");
+        NDList outs = new NDList(byExpert.size());
+        int i = 0;
+        for (long e : byExpert.keySet()) {
+            NDList gu = rowMatMul(sortedIn.get(i++), gateUp.get(e)).split(2, 1);
+            outs.add(rowMatMul(silu(gu.get(0)).mul(gu.get(1)), down.get(e)));
+        }
+        NDArray sortedOut = outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs);
+        NDArray sortedWeights = weightsTop.reshape(-1).get(new NDIndex("{}", m.create(order))).reshape(-1, 1);
+        NDArray routed = sortedOut.mul(sortedWeights).get(new NDIndex("{}", m.create(inverse)));
+        if (k > 1) {
+            routed = routed.reshape(n, k, hidden).sum(new int[] {1});
+        }
+        return decodeSwiglu(prefix + "shared_expert.", x, residual.add(routed), groups);
+    }
+
+    /**
+     * {@link #project} over decoding rows: the base product over all rows, then the LoRA updates
+     * of all adapters at once (see {@link #decodeLora}).
+     */
+    private NDArray decodeProject(NDArray x, String module, RowGroups groups, NDArray bias, double scale) {
+        NDArray w = weights.get(module + ".weight");
+        boolean scaleOutput = scale != 1.0 && bias == null && x.getShape().get(0) < w.getShape().get(1);
+        double weightScale = scaleOutput ? 1.0 : scale;
+        NDArray y = rowLinear(x, weightScale == 1.0 ? w : w.mul(scalar(weightScale)), bias);
+        y = decodeLora(x, y, module, groups, weightScale);
+        return scaleOutput ? y.mul(scalar(scale)) : y;
+    }
+
+    /**
+     * {@code y} plus each row's LoRA update {@code x A^T (s B)^T} for the module, for every adapter
+     * in the step in one pair of batched products: the rows of each adapter form one matrix of the
+     * batch, padded by repeating a row to the same height (at least 2, see {@link #forwardDecode}),
+     * and the adapters' {@code A^T} and scaled {@code B^T} are stacked (and kept while the same
+     * adapters decode together). Adapters of different ranks take one pair of products per rank.
+     * Rows without an update for the module keep their values of {@code y} as they are.
+     */
+    private NDArray decodeLora(NDArray x, NDArray y, String module, RowGroups groups, double weightScale) {
+        Map<Long, List<Integer>> byRank = new java.util.TreeMap<>();
+        for (int g = 0; g < groups.adapters().size(); g++) {
+            LoraAdapter a = groups.adapters().get(g);
+            NDArray[] ab = a == null ? null : a.module(module);
+            if (ab != null) {
+                byRank.computeIfAbsent(ab[0].getShape().get(0), r -> new ArrayList<>()).add(g);
+            }
+        }
+        int n = (int) x.getShape().get(0);
+        long in = x.getShape().get(1);
+        long out = y.getShape().get(1);
+        long[] counts = groups.counts();
+        for (List<Integer> adapted : byRank.values()) {
+            long height = 2;
+            for (int g : adapted) {
+                height = Math.max(height, counts[g]);
+            }
+            boolean asIs = adapted.size() == counts.length;
+            for (int g : adapted) {
+                asIs &= counts[g] == height;
+            }
+            List<LoraAdapter> adapters = new ArrayList<>(adapted.size());
+            adapted.forEach(g -> adapters.add(groups.adapters().get(g)));
+            NDArray[] stacked = stackedLora(adapters, module, weightScale);
+            NDArray xs = x;
+            NDArray ys = y;
+            NDArray back = null;
+            if (!asIs) {
+                long[] padded = new long[(int) (adapted.size() * height)];
+                long[] backRows = new long[n];
+                for (int r = 0; r < n; r++) {
+                    backRows[r] = r;
+                }
+                for (int i = 0; i < adapted.size(); i++) {
+                    int g = adapted.get(i);
+                    long start = groups.start(g);
+                    for (int j = 0; j < height; j++) {
+                        padded[(int) (i * height + j)] = start + Math.min(j, counts[g] - 1);
+                    }
+                    for (int j = 0; j < counts[g]; j++) {
+                        backRows[(int) (start + j)] = n + i * height + j;
+                    }
+                }
+                NDArray index = manager.create(padded);
+                xs = x.get(new NDIndex("{}", index));
+                ys = y.get(new NDIndex("{}", index));
+                back = manager.create(backRows);
+            }
+            NDArray update = xs.reshape(adapted.size(), height, in).matMul(stacked[0]).matMul(stacked[1])
+                    .reshape(adapted.size() * height, out);
+            NDArray updated = ys.add(update);
+            y = back == null ? updated : y.concat(updated, 0).get(new NDIndex("{}", back));
+        }
+        return y;
+    }
+
+    /** Stacked {@code A^T} {@code [G, in, r]} and scaled {@code B^T} {@code [G, r, out]} of adapters for a module. */
+    private NDArray[] stackedLora(List<LoraAdapter> adapters, String module, double weightScale) {
+        List<Object> key = new ArrayList<>(adapters.size() + 2);
+        key.add(module);
+        key.add(weightScale);
+        key.addAll(adapters);
+        synchronized (stackedLora) {
+            NDArray[] cached = stackedLora.get(key);
+            if (cached != null) {
+                return cached;
+            }
+            NDList aT = new NDList(adapters.size());
+            NDList bT = new NDList(adapters.size());
+            for (LoraAdapter a : adapters) {
+                NDArray[] t = transposedLora(a, module, weightScale);
+                aT.add(t[0]);
+                bT.add(t[1]);
+            }
+            NDArray[] stacked = {NDArrays.stack(aT), NDArrays.stack(bT)};
+            for (NDArray arr : stacked) {
+                NDScope.unregister(arr);
+                arr.attach(manager);
+            }
+            stackedLora.put(key, stacked);
+            return stacked;
+        }
+    }
+
+    /**
+     * An adapter's {@code A^T} and scaled {@code B^T} for a module, contiguous, made once and kept
+     * with the adapter's own arrays (freed when it is closed).
+     */
+    private NDArray[] transposedLora(LoraAdapter adapter, String module, double weightScale) {
+        synchronized (transposedLora) {
+            Map<String, NDArray[]> perModule = transposedLora.computeIfAbsent(adapter, a -> new java.util.HashMap<>());
+            return perModule.computeIfAbsent(module + "|" + weightScale, k -> {
+                NDArray[] ab = adapter.module(module);
+                NDArray[] t = {ab[0].transpose().duplicate(),
+                    ab[1].mul(scalar(weightScale * adapter.config().scaling())).transpose().duplicate()};
+                for (NDArray arr : t) {
+                    NDScope.unregister(arr);
+                    arr.attach(ab[0].getManager());
+                }
+                return t;
+            });
+        }
+    }
+
+    /** {@link #linear} with a single row padded to two, so that it takes the kernel of a few rows. */
+    private NDArray rowLinear(NDArray x, NDArray w, NDArray bias) {
+        if (x.getShape().get(0) != 1) {
+            return linear(x, w, bias);
+        }
+        NDArray padded = x.concat(x.zerosLike(), 0);
+        NDArray paddedBias = bias == null ? null : bias.concat(bias.zerosLike(), 0);
+        return linear(padded, w, paddedBias).get(new NDIndex("0:1"));
+    }
+
+    /** {@code x W} (W {@code [in, out]}) with a single row padded to two, as {@link #rowLinear}. */
+    private static NDArray rowMatMul(NDArray x, NDArray w) {
+        if (x.getShape().get(0) != 1) {
+            return x.matMul(w);
+        }
+        return x.concat(x.zerosLike(), 0).matMul(w).get(new NDIndex("0:1"));
     }
 
     /** A base weight, or the adapter's fully trained replacement of it. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.engine.generate.GenerationResult;
 import dev.mlinfra.modelserver.config.ModelServerConfig;
+import dev.mlinfra.modelserver.service.BatchScheduler;
 import dev.mlinfra.modelserver.service.ClientGoneException;
 import dev.mlinfra.modelserver.service.GenerationRequest;
 import dev.mlinfra.modelserver.service.GenerationService;
@@ -25,8 +26,9 @@ import org.jboss.logging.Logger;
 /**
  * The subset of the vLLM/OpenAI server API that mlinfra's inference service uses:
  * completions and chat completions (plain or streamed as server-sent events), the model list,
- * dynamic LoRA adapter loading, health and version. Generation runs on worker threads, never on
- * the event loop.
+ * dynamic LoRA adapter loading, health and version. Requests wait for their generation on worker
+ * threads, never on the event loop; the generation itself runs in the continuous batch of the
+ * {@link BatchScheduler}.
  */
 @ApplicationScoped
 public class OpenAiRoutes {
@@ -34,6 +36,8 @@ public class OpenAiRoutes {
     private static final Logger LOG = Logger.getLogger(OpenAiRoutes.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_BODY = 4L * 1024 * 1024;
+    /** What a 503 (queue full) asks clients to wait: requests leave the batch within seconds. */
+    private static final String RETRY_AFTER_SECONDS = "1";
 
     private final GenerationService generation;
     private final ModelRegistry registry;
@@ -65,7 +69,7 @@ public class OpenAiRoutes {
         try {
             action.run();
         } catch (ClientGoneException e) {
-            // Nobody is left to answer; the generation service has logged the stop.
+            // Nobody is left to answer; the batch scheduler has logged the stop.
         } catch (ApiException e) {
             error(ctx, e);
         } catch (IllegalArgumentException e) {
@@ -86,6 +90,9 @@ public class OpenAiRoutes {
                 response.end();
             }
             return;
+        }
+        if (e.status() == 503) {
+            response.putHeader("retry-after", RETRY_AFTER_SECONDS);
         }
         response.setStatusCode(e.status()).putHeader("content-type", "application/json").end(errorJson(e));
     }
@@ -113,8 +120,10 @@ public class OpenAiRoutes {
         String model = generation.servedName(request.model());
         // Closed once the client hangs up (connection closed, or its HTTP/2 stream reset): stops the generation.
         HttpServerResponse response = ctx.response();
+        // Queued before anything is written, so that a full queue answers 503 to streams too.
+        BatchScheduler.Job job = generation.submit(request, response::closed);
         if (!request.stream()) {
-            GenerationResult r = generation.generate(request, null, response::closed);
+            GenerationResult r = job.await(null);
             ObjectNode out = envelope(id, chat ? "chat.completion" : "text_completion", created, model);
             ObjectNode choice = out.putArray("choices").addObject();
             choice.put("index", 0);
@@ -144,7 +153,7 @@ public class OpenAiRoutes {
             c.putNull("finish_reason");
             send(response, first);
         }
-        GenerationResult r = generation.generate(request, text -> {
+        GenerationResult r = job.await(text -> {
             ObjectNode chunk = envelope(id, object, created, model);
             ObjectNode c = chunk.putArray("choices").addObject();
             c.put("index", 0);
@@ -156,7 +165,7 @@ public class OpenAiRoutes {
             c.putNull("logprobs");
             c.putNull("finish_reason");
             send(response, chunk);
-        }, response::closed);
+        });
         ObjectNode last = envelope(id, object, created, model);
         ObjectNode c = last.putArray("choices").addObject();
         c.put("index", 0);

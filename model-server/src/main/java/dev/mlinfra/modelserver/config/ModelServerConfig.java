@@ -35,4 +35,15 @@ public interface ModelServerConfig {
     /** Tokens generated when a request gives no max_tokens (vLLM's completions default is 16). */
     @WithDefault("16")
     int defaultMaxTokens();
+
+    /**
+     * Requests decoded together in one continuous batch (vLLM's {@code max_num_seqs}); more wait.
+     * A decoding step runs at most 8 rows per forward pass, so beyond 8 a step takes several passes.
+     */
+    @WithDefault("8")
+    int maxNumSeqs();
+
+    /** Requests that may wait for a place in the batch; one more is refused with 503 until one leaves. */
+    @WithDefault("32")
+    int maxWaitingRequests();
 }

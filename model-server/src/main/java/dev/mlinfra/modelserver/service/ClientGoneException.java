@@ -2,7 +2,7 @@ package dev.mlinfra.modelserver.service;
 
 /**
  * A generation stopped, or never started, because its client went away: there is nobody left to
- * answer. {@link GenerationService} has already logged it.
+ * answer. {@link BatchScheduler} has already logged it.
  */
 public final class ClientGoneException extends RuntimeException {
 

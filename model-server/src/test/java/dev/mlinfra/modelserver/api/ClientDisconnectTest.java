@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.http.TestHTTPResource;
+import dev.mlinfra.modelserver.config.ModelServerConfig;
 import io.quarkus.test.junit.QuarkusTest;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
+import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,8 +30,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Clients that hang up: their generation stops at the next token, or never starts when they left
- * while queued. Generations run one at a time, so a request answered after the hang-up proves the
- * abandoned generation has ended; the server's log line says how many tokens it had produced.
+ * while queued (behind a batch filled with endless generations); the server's log line says how
+ * many tokens an abandoned generation had produced.
  */
 @QuarkusTest
 class ClientDisconnectTest {
@@ -52,6 +49,9 @@ class ClientDisconnectTest {
 
     @TestHTTPResource("/")
     URI server;
+
+    @Inject
+    ModelServerConfig config;
 
     private static Map<String, Object> endlessCompletion() {
         Map<String, Object> body = new LinkedHashMap<>();
@@ -109,59 +109,31 @@ class ClientDisconnectTest {
     @Test
     void aRequestWhoseClientLeftWhileQueuedNeverRuns() throws Exception {
         try (LogCapture logs = new LogCapture()) {
-            RawStream running = new RawStream(server, "/v1/completions", endlessCompletion());
-            try (running) {
-                running.nextEvent();
-                // A streamed chat answers its first chunk (the assistant role) before queueing for
-                // generation, so this one is waiting behind the running completion when it hangs up.
+            List<RawStream> running = new ArrayList<>();
+            try {
+                // Each answers its first text once it generates: together they fill the batch.
+                for (int i = 0; i < config.maxNumSeqs(); i++) {
+                    running.add(new RawStream(server, "/v1/completions", endlessCompletion()));
+                    running.get(i).nextEvent();
+                }
+                // A streamed chat answers its first chunk (the assistant role) once it is queued,
+                // so this one is waiting behind the running completions when it hangs up.
                 try (RawStream queued = new RawStream(server, "/v1/chat/completions", endlessChat())) {
                     JsonNode role = queued.nextEvent();
                     assertEquals("assistant", role.path("choices").path(0).path("delta").path("role").asText());
+                }
+            } finally {
+                for (RawStream r : running) {
+                    r.close();
                 }
             }
 
             shortCompletion();
 
             assertEquals(1, logs.await(SKIPPED, 1).size(), "the queued request never ran: " + logs.messages());
-            assertEquals(1, logs.await(STOPPED, 1).size(), "only the running one generated: " + logs.messages());
+            assertEquals(config.maxNumSeqs(), logs.await(STOPPED, config.maxNumSeqs()).size(),
+                    "only the running ones generated: " + logs.messages());
             assertEquals(List.of(), logs.errors(), "a hang-up is not an error");
-        }
-    }
-
-    /** A streamed request over a plain socket, so that the test can hang up in the middle of it. */
-    private static final class RawStream implements AutoCloseable {
-        private final Socket socket;
-        private final BufferedReader in;
-
-        RawStream(URI server, String path, Map<String, Object> body) throws Exception {
-            socket = new Socket(server.getHost(), server.getPort());
-            socket.setSoTimeout(60_000);
-            byte[] json = JSON.writeValueAsBytes(body);
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST " + path + " HTTP/1.1\r\nHost: " + server.getHost() + ":" + server.getPort()
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + json.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(json);
-            out.flush();
-            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            String status = in.readLine();
-            assertEquals("HTTP/1.1 200 OK", status);
-        }
-
-        /** The next server-sent event's JSON. */
-        JsonNode nextEvent() throws Exception {
-            String line;
-            while ((line = in.readLine()) != null) {
-                if (line.startsWith("data: ")) {
-                    return JSON.readTree(line.substring("data: ".length()));
-                }
-            }
-            throw new AssertionError("the stream ended without an event");
-        }
-
-        @Override
-        public void close() throws Exception {
-            socket.close();
         }
     }
 

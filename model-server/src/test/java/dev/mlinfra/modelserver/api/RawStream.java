@@ -1,0 +1,51 @@
+package dev.mlinfra.modelserver.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** A streamed request over a plain socket, so that the test can hang up in the middle of it. */
+final class RawStream implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Socket socket;
+    private final BufferedReader in;
+
+    RawStream(URI server, String path, Map<String, Object> body) throws Exception {
+        socket = new Socket(server.getHost(), server.getPort());
+        socket.setSoTimeout(60_000);
+        byte[] json = JSON.writeValueAsBytes(body);
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: " + server.getHost() + ":" + server.getPort()
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + json.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(json);
+        out.flush();
+        in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        String status = in.readLine();
+        assertEquals("HTTP/1.1 200 OK", status);
+    }
+
+    /** The next server-sent event's JSON. */
+    JsonNode nextEvent() throws Exception {
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.startsWith("data: ")) {
+                return JSON.readTree(line.substring("data: ".length()));
+            }
+        }
+        throw new AssertionError("the stream ended without an event");
+    }
+
+    @Override
+    public void close() throws Exception {
+        socket.close();
+    }
+}
