@@ -9,7 +9,9 @@
 #  - prints the held-out metrics of both bases and both fine-tunes (the trainer's own evaluation:
 #    eval_loss, accuracy, macro f1, trajectory_similarity, answer_format) and checks the targets:
 #    the pretrained fine-tune reaches accuracy >= 0.6, trajectory_similarity >= 0.25 and the
-#    answer format in >= 90% of the held-out records.
+#    answer format in >= 90% of the held-out records,
+#  - then the same two fine-tunes with BENCH_LONG_EPOCHS (default 6; 0 skips them) epochs, to show
+#    where more steps of the same spec take each base.
 # Usage: bench/engine/quality.sh [--skip-build]   (BENCH_MODEL=maverick for the other miniature)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -21,6 +23,7 @@ mkdir -p "$WORK"
 export OMP_WAIT_POLICY=PASSIVE
 export MLINFRA_DJL_CACHE_DIR="$ROOT/.mlinfra/djl"
 MODEL=${BENCH_MODEL:-scout}
+LONG_EPOCHS=${BENCH_LONG_EPOCHS:-6}
 
 if [ "${1:-}" != "--skip-build" ]; then
   ./mvnw -B -q -pl llm-engine -am install -DskipTests
@@ -34,29 +37,36 @@ python3 bench/engine/quality_dataset.py "$WORK/issues.jsonl" 300 90210
 engine init-base --model "$MODEL" --models-dir "$WORK/pretrained" >/dev/null
 engine init-base --model "$MODEL" --init seeded --models-dir "$WORK/seeded" >/dev/null
 
-for base in pretrained seeded; do
-  cat > "$WORK/$base.json" <<JSON
-{"job_id": "quality-$base", "model_type": "$MODEL", "dataset": {"location": "$WORK/issues.jsonl"},
- "config": {"learning_rate": 0.002, "batch_size": 8, "epochs": 2, "use_lora": true, "lora_r": 8, "lora_alpha": 16,
+RUNS=("seeded 2" "pretrained 2")
+[ "$LONG_EPOCHS" -gt 0 ] && RUNS+=("seeded $LONG_EPOCHS" "pretrained $LONG_EPOCHS")
+for run in "${RUNS[@]}"; do
+  read -r base epochs <<<"$run"
+  name="$base-$epochs"
+  cat > "$WORK/$name.json" <<JSON
+{"job_id": "quality-$name", "model_type": "$MODEL", "dataset": {"location": "$WORK/issues.jsonl"},
+ "config": {"learning_rate": 0.002, "batch_size": 8, "epochs": $epochs, "use_lora": true, "lora_r": 8, "lora_alpha": 16,
             "lora_dropout": 0.05, "seed": 42, "max_seq_len": 384, "validation_fraction": 0.2, "max_new_tokens": 128,
             "eval_base": true, "checkpoint_every": 0},
- "output": "$WORK/$base-out", "base_model_dir": "$WORK/$base"}
+ "output": "$WORK/$name-out", "base_model_dir": "$WORK/$base"}
 JSON
   start=$(date +%s)
-  engine train --spec "$WORK/$base.json" > "$WORK/$base.jsonl" 2> "$WORK/$base.log" \
-    || { echo "fine-tune from the $base base failed:"; tail -5 "$WORK/$base.log"; exit 1; }
-  echo "== fine-tune from the $base base: $(( $(date +%s) - start )) s (training and evaluation)"
+  engine train --spec "$WORK/$name.json" > "$WORK/$name.jsonl" 2> "$WORK/$name.log" \
+    || { echo "fine-tune from the $base base failed:"; tail -5 "$WORK/$name.log"; exit 1; }
+  echo "== fine-tune from the $base base, $epochs epochs: $(( $(date +%s) - start )) s (training and evaluation)"
 done
 
-python3 - "$WORK" <<'PY'
+python3 - "$WORK" "$LONG_EPOCHS" <<'PY'
 import json, os, sys
-work = sys.argv[1]
+work, long_epochs = sys.argv[1], int(sys.argv[2])
 rows = []
-for base in ("seeded", "pretrained"):
-    m = json.load(open(os.path.join(work, base + "-out", "eval", "metrics.json")))
-    steps = [json.loads(l) for l in open(os.path.join(work, base + ".jsonl")) if '"event":"step"' in l]
-    rows.append((base + " base", m["base"], None))
-    rows.append((base + " base + LoRA", m, steps))
+for epochs in [2] + ([long_epochs] if long_epochs > 0 else []):
+    for base in ("seeded", "pretrained"):
+        name = "%s-%d" % (base, epochs)
+        m = json.load(open(os.path.join(work, name + "-out", "eval", "metrics.json")))
+        steps = [json.loads(l) for l in open(os.path.join(work, name + ".jsonl")) if '"event":"step"' in l]
+        if epochs == 2:
+            rows.append((base + " base", m["base"], None))
+        rows.append((base + " base + LoRA, %d epochs" % epochs, m, steps))
 cols = ("eval_loss", "accuracy", "f1", "trajectory_similarity", "answer_format")
 print()
 print("| model (%d held-out records) | %s | train loss |" % (rows[1][1]["num_examples"], " | ".join(cols)))
@@ -66,11 +76,11 @@ for name, m, steps in rows:
     print("| %s | %s | %s |" % (name, " | ".join("%.3f" % m[c] for c in cols), loss))
 print()
 for name, m, _ in rows:
-    if name.endswith("LoRA"):
+    if "LoRA" in name:
         print("%s, first held-out answers:" % name)
         for s in m.get("samples", [])[:2]:
             print("  [%s] %s -> %r" % (s["reference_type"], s["issue_title"], s["output"][:160]))
-best = rows[3][1]
+best = rows[3][1]  # the pretrained base's fine-tune with the issue's spec (2 epochs)
 checks = [("accuracy >= 0.6", best["accuracy"] >= 0.6),
           ("trajectory_similarity >= 0.25", best["trajectory_similarity"] >= 0.25),
           ("answer format in >= 90%", best["answer_format"] >= 0.9)]

@@ -108,6 +108,8 @@ class BackPressureTest {
                 s.close();
             }
         }
+        // The queued requests leave once the loop sees their clients gone, which may be after the running ones left.
+        ServerMetrics.await(server, 0, WAITING);
         ServerMetrics idle = ServerMetrics.await(server, 0, RUNNING);
         assertEquals(0, idle.value(RUNNING));
         assertEquals(0, idle.value(WAITING));
