@@ -69,8 +69,8 @@ public class OidcSignIn {
         this.authenticator = authenticator;
         if (this.config.enabled()) {
             LOG.infof("Bearer JWTs are verified as sign-in tokens of the OIDC tenants configured under quarkus.oidc;"
-                    + " team claim '%s', scopes claim '%s'%s", this.config.teamClaim(), this.config.scopesClaim(),
-                    this.config.providers().isEmpty() ? "" : " (providers with their own: " + this.config.providers().keySet() + ")");
+                    + " team claim '%s', scopes claim '%s'; providers with a mapping of their own: %s",
+                    this.config.teamClaim(), this.config.scopesClaim(), this.config.providers().keySet());
         }
     }
 
@@ -140,13 +140,18 @@ public class OidcSignIn {
     }
 
     /**
-     * The string values of the claim at {@code path} ('/' between nested names): a string (split at
-     * whitespace when {@code spaceSeparated}, as OAuth's {@code scope}), or the strings of an array.
+     * The string values of the claim named {@code path}, or else at {@code path} ('/' between nested
+     * names): a string (split at whitespace when {@code spaceSeparated}, as OAuth's {@code scope}), or
+     * the strings of an array.
      */
     static List<String> values(JsonObject token, String path, boolean spaceSeparated) {
-        Object value = token;
-        for (String name : path.split("/")) {
-            value = value instanceof JsonObject object ? object.getValue(name) : null;
+        // a claim named like a URL (https://example.com/team, as some providers require) is one name
+        Object value = token.getValue(path);
+        if (value == null) {
+            value = token;
+            for (String name : path.split("/")) {
+                value = value instanceof JsonObject object ? object.getValue(name) : null;
+            }
         }
         List<String> values = new ArrayList<>();
         if (value instanceof String s) {

@@ -102,25 +102,39 @@ public interface GatewayConfig {
      * {@code providers.<tenant>} sets it for one.
      */
     interface Oidc {
-        /** Whether a Bearer value that is a JWT rather than an API key is verified as an OIDC token; off: it is refused like an unknown key. */
+        /**
+         * Whether a Bearer value that is a JWT rather than an API key is verified as a token of the
+         * providers under {@code quarkus.oidc}; off: it is refused like an unknown key.
+         */
         @WithDefault("false")
         boolean enabled();
 
         /**
          * Claim that names the caller's team: a string, or an array (such as {@code groups}) of which the first
-         * value with {@link #teamPrefix()} counts; '/' walks into nested objects ({@code realm_access/roles}).
+         * value with {@link #teamPrefix()} counts; '/' walks into nested objects ({@code realm_access/roles})
+         * unless a claim has the whole name (a URL such as {@code https://example.com/team}).
          */
         @WithDefault("team")
         String teamClaim();
 
-        /** Only team-claim values that start with this prefix name a team, without it ('mlinfra-' turns group 'mlinfra-vision' into team 'vision'); unset: every value. */
+        /**
+         * Only team-claim values that start with this prefix name a team, without it ('mlinfra-' turns
+         * group 'mlinfra-vision' into team 'vision'); unset: every value.
+         */
         Optional<String> teamPrefix();
 
-        /** Claim that carries the caller's scopes: a space-separated string (OAuth's {@code scope}) or an array; '/' walks into nested objects. */
+        /**
+         * Claim that carries the caller's scopes: a space-separated string (OAuth's {@code scope}) or an
+         * array; '/' as in the team claim.
+         */
         @WithDefault("scope")
         String scopesClaim();
 
-        /** Only scopes-claim values that start with this prefix are mlinfra scopes, without it ('mlinfra:write' grants 'write'); unset: the values as they are. Values other than read, write and admin are ignored. */
+        /**
+         * Only scopes-claim values that start with this prefix are mlinfra scopes, without it
+         * ('mlinfra:write' grants 'write'); unset: the values as they are. Values other than read, write
+         * and admin are ignored.
+         */
         Optional<String> scopePrefix();
 
         /** Claim mapping of one provider, by its quarkus-oidc tenant id, where it differs from the keys above. */

@@ -121,8 +121,9 @@ public class GatewayFilter {
 
     private void authorized(RoutingContext ctx, Route route, Identity identity) {
         if (!identity.hasScope(route.scope())) {
-            refuse(ctx, route, ErrorCode.FORBIDDEN, (OidcSignIn.signedIn(identity) ? "This sign-in token" : "This API key")
-                    + " lacks the '" + route.scope() + "' scope needed for " + ctx.request().method() + " " + ctx.normalizedPath());
+            String caller = OidcSignIn.signedIn(identity) ? "This sign-in token" : "This API key";
+            refuse(ctx, route, ErrorCode.FORBIDDEN, caller + " lacks the '" + route.scope() + "' scope needed for "
+                    + ctx.request().method() + " " + ctx.normalizedPath());
             return;
         }
         long now = System.currentTimeMillis();

@@ -53,6 +53,16 @@ class OidcSignInTest {
     }
 
     @Test
+    void aClaimNamedLikeAUrlIsOneClaimNotAPath() {
+        var mapping = new OidcSignIn.Claims("https://mlinfra.example.com/team", Optional.empty(),
+                "https://mlinfra.example.com/scopes", Optional.empty());
+        Identity identity = signedIn(Map.of("sub", "f", "https://mlinfra.example.com/team", "vision",
+                "https://mlinfra.example.com/scopes", List.of("write")), mapping);
+        assertEquals("vision", identity.team());
+        assertEquals(Set.of("write"), identity.scopes());
+    }
+
+    @Test
     void noTeamIsA403ThatSaysWhichClaimToFix() {
         var missing = refused(Map.of("sub", "d", "scope", "read"), DEFAULTS);
         assertEquals(ErrorCode.FORBIDDEN, missing.code());
