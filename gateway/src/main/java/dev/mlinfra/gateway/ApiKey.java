@@ -8,6 +8,7 @@ import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
@@ -15,6 +16,9 @@ import org.hibernate.type.SqlTypes;
 @Entity
 @Table(name = "api_key")
 public class ApiKey extends PanacheEntityBase {
+
+    /** A team's name, whether given to a key or read from a sign-in token's claim. */
+    public static final Pattern TEAM_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     /** The public part of the key ({@code mlk_<key id>_<secret>}). */
     @Id

@@ -6,15 +6,21 @@ import java.util.Locale;
  * The API key a request presents: in {@code x-api-key} (the contract) or as
  * {@code Authorization: Bearer <key>} (what the OpenAI SDKs send). Either header will do; both
  * are accepted when they hold the same key, and refused when they differ, since the gateway
- * cannot tell which one the caller meant to act as.
+ * cannot tell which one the caller meant to act as. Where sign-in with an OpenID Connect provider
+ * is on, a Bearer value shaped like a JWT (and not like one of our keys) is a token to verify instead.
  */
 public sealed interface PresentedKey {
 
     String API_KEY_HEADER = "x-api-key";
     String BEARER = "bearer";
+    String KEY_PREFIX = "mlk_";
 
     /** A key to authenticate (its format is checked there, so a Bearer JWT is just an invalid key). */
     record Key(String value) implements PresentedKey {
+    }
+
+    /** A Bearer JWT alone (no x-api-key), to verify as a token of an OpenID Connect provider. */
+    record BearerToken(String value) implements PresentedKey {
     }
 
     /** No key to authenticate; the reason is the 401's message and never repeats what was sent. */
@@ -22,6 +28,11 @@ public sealed interface PresentedKey {
     }
 
     static PresentedKey of(String apiKeyHeader, String authorizationHeader) {
+        return of(apiKeyHeader, authorizationHeader, false);
+    }
+
+    /** @param tokensAccepted whether a Bearer JWT is a sign-in token (else it is an invalid key like any other) */
+    static PresentedKey of(String apiKeyHeader, String authorizationHeader, boolean tokensAccepted) {
         String header = nonBlank(apiKeyHeader);
         String bearer = null;
         String authorization = nonBlank(authorizationHeader);
@@ -40,12 +51,32 @@ public sealed interface PresentedKey {
             return new Refused("The x-api-key header and the Authorization: Bearer token hold different keys;"
                     + " send one API key, in either header or the same in both");
         }
+        if (tokensAccepted && header == null && bearer != null && isJwt(bearer)) {
+            return new BearerToken(bearer);
+        }
         String key = header != null ? header : bearer;
         if (key == null) {
             return new Refused("Missing API key: every request needs one, in the x-api-key header or as"
                     + " 'Authorization: Bearer <key>'");
         }
         return new Key(key);
+    }
+
+    /** Three base64url parts (a JWS in compact form); our keys ({@code mlk_...}) never are. */
+    static boolean isJwt(String value) {
+        if (value.startsWith(KEY_PREFIX)) {
+            return false;
+        }
+        int dots = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                return false;
+            }
+        }
+        return dots == 2;
     }
 
     private static String nonBlank(String value) {

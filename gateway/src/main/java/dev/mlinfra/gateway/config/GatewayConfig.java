@@ -21,6 +21,9 @@ public interface GatewayConfig {
 
     OpenApi openapi();
 
+    /** Sign-in with Bearer JWTs of external OpenID Connect providers (docs/IDENTITY.md). */
+    Oidc oidc();
+
     interface Backend {
         /** Base URL of the service, e.g. http://127.0.0.1:8082. */
         String url();
@@ -90,5 +93,66 @@ public interface GatewayConfig {
         /** Time a service has to answer with its document. */
         @WithDefault("PT5S")
         Duration fetchTimeout();
+    }
+
+    /**
+     * How a Bearer JWT of an external OpenID Connect provider becomes a caller. quarkus-oidc verifies
+     * the token (one tenant per provider, {@code quarkus.oidc.<tenant>.*}, picked by the token's issuer);
+     * these keys say which claims name the team and the scopes. Each key applies to every provider unless
+     * {@code providers.<tenant>} sets it for one.
+     */
+    interface Oidc {
+        /**
+         * Whether a Bearer value that is a JWT rather than an API key is verified as a token of the
+         * providers under {@code quarkus.oidc}; off: it is refused like an unknown key.
+         */
+        @WithDefault("false")
+        boolean enabled();
+
+        /**
+         * Claim that names the caller's team: a string, or an array (such as {@code groups}) of which the first
+         * value with {@link #teamPrefix()} counts; '/' walks into nested objects ({@code realm_access/roles})
+         * unless a claim has the whole name (a URL such as {@code https://example.com/team}).
+         */
+        @WithDefault("team")
+        String teamClaim();
+
+        /**
+         * Only team-claim values that start with this prefix name a team, without it ('mlinfra-' turns
+         * group 'mlinfra-vision' into team 'vision'); unset: every value.
+         */
+        Optional<String> teamPrefix();
+
+        /**
+         * Claim that carries the caller's scopes: a space-separated string (OAuth's {@code scope}) or an
+         * array; '/' as in the team claim.
+         */
+        @WithDefault("scope")
+        String scopesClaim();
+
+        /**
+         * Only scopes-claim values that start with this prefix are mlinfra scopes, without it
+         * ('mlinfra:write' grants 'write'); unset: the values as they are. Values other than read, write
+         * and admin are ignored.
+         */
+        Optional<String> scopePrefix();
+
+        /** Claim mapping of one provider, by its quarkus-oidc tenant id, where it differs from the keys above. */
+        Map<String, OidcProvider> providers();
+    }
+
+    /** The claim mapping of one provider; an unset key takes the value of {@code mlinfra.gateway.oidc.*}. */
+    interface OidcProvider {
+        /** This provider's team claim. */
+        Optional<String> teamClaim();
+
+        /** This provider's team prefix. */
+        Optional<String> teamPrefix();
+
+        /** This provider's scopes claim. */
+        Optional<String> scopesClaim();
+
+        /** This provider's scope prefix. */
+        Optional<String> scopePrefix();
     }
 }

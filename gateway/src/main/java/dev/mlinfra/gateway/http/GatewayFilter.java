@@ -5,6 +5,7 @@ import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.gateway.auth.Authenticator;
+import dev.mlinfra.gateway.auth.OidcSignIn;
 import dev.mlinfra.gateway.auth.PresentedKey;
 import dev.mlinfra.gateway.auth.TokenMint;
 import dev.mlinfra.gateway.error.ErrorResponses;
@@ -25,7 +26,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The gateway's request path: route, authenticate the API key ({@code x-api-key} or
- * {@code Authorization: Bearer}), check the scope, count the request against its area's limit,
+ * {@code Authorization: Bearer}) or the sign-in token of an OpenID Connect provider (a Bearer JWT,
+ * where enabled), check the scope, count the request against its area's limit,
  * then either hand it to the gateway's own endpoints (/v1/admin) or stream it to its service.
  * {@code /q/openapi} is the whole API's document, merged here from the services' own.
  * Refusals take the error shape of the route (OpenAI's on /v1/openai).
@@ -38,14 +40,16 @@ public class GatewayFilter {
     static final int PRIORITY = 500;
 
     private final Authenticator authenticator;
+    private final OidcSignIn signIn;
     private final RateLimiter rateLimiter;
     private final TokenMint tokens;
     private final ServiceProxy proxy;
     private final ApiDocumentEndpoint documents;
 
-    public GatewayFilter(Authenticator authenticator, RateLimiter rateLimiter, TokenMint tokens, ServiceProxy proxy,
-            ApiDocumentEndpoint documents) {
+    public GatewayFilter(Authenticator authenticator, OidcSignIn signIn, RateLimiter rateLimiter, TokenMint tokens,
+            ServiceProxy proxy, ApiDocumentEndpoint documents) {
         this.authenticator = authenticator;
+        this.signIn = signIn;
         this.rateLimiter = rateLimiter;
         this.tokens = tokens;
         this.proxy = proxy;
@@ -74,9 +78,13 @@ public class GatewayFilter {
             return;
         }
         PresentedKey presented = PresentedKey.of(ctx.request().getHeader(PresentedKey.API_KEY_HEADER),
-                ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+                ctx.request().getHeader(HttpHeaders.AUTHORIZATION), signIn.enabled());
         if (presented instanceof PresentedKey.Refused refused) {
             refuse(ctx, route.get(), ErrorCode.UNAUTHORIZED, refused.reason());
+            return;
+        }
+        if (presented instanceof PresentedKey.BearerToken) {
+            signIn(ctx, route.get());
             return;
         }
         String key = ((PresentedKey.Key) presented).value();
@@ -96,9 +104,25 @@ public class GatewayFilter {
                 });
     }
 
+    private void signIn(RoutingContext ctx, Route route) {
+        ctx.request().pause();
+        signIn.signIn(ctx).subscribe().with(
+                outcome -> {
+                    switch (outcome) {
+                        case OidcSignIn.Outcome.SignedIn in -> authorized(ctx, route, in.identity());
+                        case OidcSignIn.Outcome.Refused refused -> refuse(ctx, route, refused.code(), refused.reason());
+                    }
+                },
+                failure -> {
+                    LOG.errorf("Cannot verify a sign-in token: %s: %s", failure.getClass().getName(), failure.getMessage());
+                    refuse(ctx, route, ErrorCode.SERVICE_UNAVAILABLE, "Sign-in is unavailable right now; retry later");
+                });
+    }
+
     private void authorized(RoutingContext ctx, Route route, Identity identity) {
         if (!identity.hasScope(route.scope())) {
-            refuse(ctx, route, ErrorCode.FORBIDDEN, "This API key lacks the '" + route.scope() + "' scope needed for "
+            String caller = OidcSignIn.signedIn(identity) ? "This sign-in token" : "This API key";
+            refuse(ctx, route, ErrorCode.FORBIDDEN, caller + " lacks the '" + route.scope() + "' scope needed for "
                     + ctx.request().method() + " " + ctx.normalizedPath());
             return;
         }

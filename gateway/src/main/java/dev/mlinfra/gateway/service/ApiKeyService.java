@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /** Creates, lists, revokes and re-limits API keys, and makes the first admin key of a new installation. */
@@ -32,7 +31,6 @@ public class ApiKeyService {
 
     private static final Logger LOG = Logger.getLogger(ApiKeyService.class);
     static final String BOOTSTRAP_TEAM = "default";
-    private static final Pattern TEAM = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     private static final int MAX_NAME = 100;
 
     /** A key as created: the only moment its secret exists outside the client. */
@@ -54,7 +52,7 @@ public class ApiKeyService {
 
     @WithTransaction
     public Uni<Created> create(String team, Set<String> scopes, String name, Identity creator) {
-        if (team == null || !TEAM.matcher(team).matches()) {
+        if (team == null || !ApiKey.TEAM_NAME.matcher(team).matches()) {
             throw ApiException.badRequest("Invalid field 'team': expected 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit");
         }
         if (scopes == null || scopes.isEmpty()) {

@@ -68,4 +68,30 @@ class PresentedKeyTest {
         assertFalse(refusal(PresentedKey.of(null, KEY)).contains(KEY));
         assertEquals(KEY, key(PresentedKey.of(KEY, "Basic dXNlcjpwYXNz")));
     }
+
+    private static final String JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl";
+
+    @Test
+    void whereSignInIsOnABearerJwtAloneIsATokenToVerify() {
+        assertEquals(JWT, assertInstanceOf(PresentedKey.BearerToken.class, PresentedKey.of(null, "Bearer " + JWT, true)).value());
+        assertEquals(JWT, assertInstanceOf(PresentedKey.BearerToken.class, PresentedKey.of(null, "bearer  " + JWT, true)).value());
+        // sign-in off: a JWT is a key like any other, refused later as invalid
+        assertEquals(JWT, key(PresentedKey.of(null, "Bearer " + JWT, false)));
+    }
+
+    @Test
+    void ourKeysAndOtherBearerValuesStayKeysWhereSignInIsOn() {
+        assertEquals(KEY, key(PresentedKey.of(null, "Bearer " + KEY, true)));
+        assertEquals("sk-abc", key(PresentedKey.of(null, "Bearer sk-abc", true)));
+        assertEquals("a.b", key(PresentedKey.of(null, "Bearer a.b", true)));
+        assertEquals("mlk_a.b.c", key(PresentedKey.of(null, "Bearer mlk_a.b.c", true)));
+        assertEquals("a+b.c.d", key(PresentedKey.of(null, "Bearer a+b.c.d", true)));
+    }
+
+    @Test
+    void aJwtNextToAnXApiKeyIsTwoDifferentCredentials() {
+        String reason = refusal(PresentedKey.of(KEY, "Bearer " + JWT, true));
+        assertTrue(reason.contains("different keys"), reason);
+        assertFalse(reason.contains(JWT));
+    }
 }
