@@ -14,13 +14,13 @@
 # Installs wrk and nginx with apt-get when they are missing; builds what is missing or stale.
 #
 # Settings (environment): BENCH_DURATION (each measured case, default 20s), BENCH_WARMUP (each
-# case, default 10s), BENCH_SINGLE_DURATION (each one-connection latency case, default 10s),
-# BENCH_CONNECTIONS (default 64), BENCH_THREADS (default 2), BENCH_PATH (default
-# /v1/infrastructure/metrics?metric=cpu&period=1h), BENCH_GATEWAY_OPTS (extra JVM options of the gateway, e.g.
-# -Dquarkus.vertx.event-loops-pool-size=1 to compare a setting), BENCH_BASELINE_REF (a git
-# revision whose gateway is measured too; built in a temporary worktree), BENCH_GATEWAY_VARIANTS
-# (';'-separated sets of JVM options: this gateway once more with each, e.g.
-# '-Dquarkus.vertx.event-loops-pool-size=2;-Dquarkus.vertx.event-loops-pool-size=4'),
+# case, default 10s; in seconds), BENCH_WARMUP_MAX (default 120: the longest warm-up of a gateway,
+# in seconds, while its JIT compilers are still busy), BENCH_SINGLE_DURATION (each one-connection
+# latency case, default 10s), BENCH_CONNECTIONS (default 64), BENCH_THREADS (default 2),
+# BENCH_PATH (default /v1/infrastructure/metrics?metric=cpu&period=1h), BENCH_GATEWAY_OPTS (extra
+# JVM options of the gateway), BENCH_BASELINE_REF (a git revision whose gateway is measured too;
+# built in a temporary worktree), BENCH_GATEWAY_VARIANTS (';'-separated sets of JVM options: this
+# gateway once more with each, e.g. '-Dquarkus.vertx.event-loops-pool-size=1;-Dquarkus.log.console.async=true'),
 # BENCH_UNCACHED_AUTH=1, BENCH_ROUNDS (default 1: how often the measurement under load is
 # repeated, every path in turn).
 set -euo pipefail
@@ -30,6 +30,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/bench/lib.sh"
 DURATION=${BENCH_DURATION:-20s}
 WARMUP=${BENCH_WARMUP:-10s}
+WARMUP_MAX=${BENCH_WARMUP_MAX:-120}
 SINGLE_DURATION=${BENCH_SINGLE_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
@@ -160,6 +161,26 @@ measure() { measure_with "$THREADS" "$CONNECTIONS" "$@"; }
 # Without queueing: one connection, one request at a time; shows the latency each hop adds.
 measure_single() { measure_with 1 1 "$@"; }
 
+# Warms gateway PID (at URL, with wrk's options after it) and the service behind it under load, in
+# slices of 5 s after a first WARMUP, until a slice in which the gateway's JIT compilers used at
+# most 2 % of a core, or WARMUP_MAX seconds have passed; prints how long it took. On a busy
+# machine the compilers are still at work long after a fixed warm-up, and their CPU would count
+# against the gateway.
+warm_gateway() {
+  local pid=$1 url=$2 before after waited
+  shift 2
+  measure "$pid" "$url" "$WARMUP" "$@" >/dev/null
+  waited=${WARMUP%s}
+  while [ "$waited" -lt "$WARMUP_MAX" ]; do
+    before=$(compiler_ticks "$pid")
+    measure "$pid" "$url" 5s "$@" >/dev/null
+    after=$(compiler_ticks "$pid")
+    waited=$((waited + 5))
+    [ $((after - before)) -le $((CLK_TCK * 5 / 50)) ] && break
+  done
+  echo "$waited"
+}
+
 # Builds the gateway of BASELINE_REF in a worktree under WORK (package only: the local Maven
 # repository keeps this checkout's artifacts) and prints the path of its quarkus-run.jar.
 build_baseline() {
@@ -279,10 +300,11 @@ main() {
   done
   case "$d" in 2??) ;; *) die "the service does not answer the request with a success ($d): $(cat "$WORK/direct.body")" ;; esac
 
-  say "warming up ($WARMUP each, twice that through each gateway: it warms both JVMs)"
+  say "warming up ($WARMUP each; each gateway, which warms both JVMs, until its JIT compilers have settled)"
+  local warmed
   for ((i = 0; i < ${#names[@]}; i++)); do
-    measure "${gateway_pids[i]}" "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$WARMUP" "${gateway_hdr[@]}" >/dev/null
-    measure "${gateway_pids[i]}" "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$WARMUP" "${gateway_hdr[@]}" >/dev/null
+    warmed=$(warm_gateway "${gateway_pids[i]}" "http://127.0.0.1:${ports[i]}$TARGET_PATH" "${gateway_hdr[@]}")
+    say "  ${names[i]}: ${warmed} s"
   done
   measure "" "$direct_url" "$WARMUP" "${direct_hdr[@]}" >/dev/null
   measure "$nginx_pid" "$nginx_url" "$WARMUP" >/dev/null
