@@ -200,6 +200,19 @@ cleanup() {
   exit "$status"
 }
 
+# CPU ticks that the JIT compiler threads (C1, C2) of process PID have used so far.
+compiler_ticks() {
+  local task sum=0 ticks
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      "C1 Compiler"* | "C2 Compiler"*)
+        ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$task/stat" 2>/dev/null || echo 0)
+        sum=$((sum + ticks)) ;;
+    esac
+  done
+  echo "$sum"
+}
+
 # Reads wrk's output (with --latency) and prints "requests_per_second p50_ms p99_ms non_2xx socket_errors".
 wrk_summary() {
   awk '

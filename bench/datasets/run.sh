@@ -273,19 +273,6 @@ plain_multipart_upload() {
   echo "$seconds $code ${used##* } -"
 }
 
-# CPU ticks that the JIT compiler threads (C1, C2) of process PID have used so far.
-compiler_ticks() {
-  local task sum=0 ticks
-  for task in /proc/"$1"/task/*; do
-    case "$(cat "$task/comm" 2>/dev/null)" in
-      "C1 Compiler"* | "C2 Compiler"*)
-        ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$task/stat" 2>/dev/null || echo 0)
-        sum=$((sum + ticks)) ;;
-    esac
-  done
-  echo "$sum"
-}
-
 # Waits until no JIT compiler thread of the gateway, dataset-service or the object store used CPU
 # for a second (at most a minute); prints how long that took.
 await_idle_compilers() {

@@ -23,10 +23,12 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.ConnectException;
 import java.net.URI;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
@@ -47,7 +49,7 @@ public class ServiceProxy {
      * caller's API key ({@code x-api-key} or {@code Authorization: Bearer}); the identity token
      * stands for it.
      */
-    private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
+    private static final Set<String> NOT_FORWARDED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
             "x-api-key", "authorization", IdentityTokens.HEADER, "x-request-id", "expect");
 
@@ -122,7 +124,7 @@ public class ServiceProxy {
                 .setConnectTimeout(connectTimeoutMillis);
         MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
         for (Map.Entry<String, String> h : req.headers()) {
-            if (!NOT_FORWARDED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+            if (!NOT_FORWARDED.contains(h.getKey())) {
                 headers.add(h.getKey(), h.getValue());
             }
         }
@@ -216,7 +218,7 @@ public class ServiceProxy {
         response.setStatusCode(upstream.statusCode());
         response.setStatusMessage(upstream.statusMessage());
         for (Map.Entry<String, String> h : upstream.headers()) {
-            if (!NOT_FORWARDED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+            if (!NOT_FORWARDED.contains(h.getKey())) {
                 response.headers().add(h.getKey(), h.getValue());
             }
         }
@@ -264,6 +266,13 @@ public class ServiceProxy {
     private static void reject(RoutingContext ctx, ErrorStyle errors, ErrorCode code, String message) {
         ctx.request().resume();
         ErrorResponses.end(ctx, errors, code, message);
+    }
+
+    /** Header names compared without regard to case, and without a lower-cased copy of each name per request. */
+    private static Set<String> caseInsensitive(String... names) {
+        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        set.addAll(List.of(names));
+        return Collections.unmodifiableSet(set);
     }
 
     private static long parseLength(String value) {
