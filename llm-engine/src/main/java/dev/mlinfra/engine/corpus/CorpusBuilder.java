@@ -3,6 +3,7 @@ package dev.mlinfra.engine.corpus;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlinfra.engine.artifact.Checksums;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,11 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,7 +105,7 @@ public final class CorpusBuilder {
         }
         Map<String, Object> stats = new LinkedHashMap<>();
         stats.put("corpus", CORPUS);
-        stats.put("sha256", sha256(corpus));
+        stats.put("sha256", Checksums.sha256(corpus));
         stats.put("train_documents", totals[0]);
         stats.put("train_bytes", totals[1]);
         stats.put("heldout_documents", totals[2]);
@@ -119,7 +117,7 @@ public final class CorpusBuilder {
 
     /** One document in {@code heldout_every}, chosen by its text's hash: the same ones whatever comes before them. */
     boolean heldout(String doc) {
-        byte[] h = digest().digest(doc.getBytes(StandardCharsets.UTF_8));
+        byte[] h = Checksums.sha256().digest(doc.getBytes(StandardCharsets.UTF_8));
         long v = ((h[0] & 0xffL) << 24) | ((h[1] & 0xffL) << 16) | ((h[2] & 0xffL) << 8) | (h[3] & 0xffL);
         return v % manifest.heldoutEvery() == 0;
     }
@@ -128,7 +126,7 @@ public final class CorpusBuilder {
     Path fetch(CorpusManifest.Source source) throws IOException {
         Files.createDirectories(cache);
         Path file = cache.resolve(source.sha256());
-        if (Files.isRegularFile(file) && sha256(file).equals(source.sha256())) {
+        if (Files.isRegularFile(file) && Checksums.sha256(file).equals(source.sha256())) {
             return file;
         }
         LOG.info("downloading {} ({}) from {}", source.name(), source.coordinates(), source.url());
@@ -147,7 +145,7 @@ public final class CorpusBuilder {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while downloading " + source.url(), e);
         }
-        String actual = sha256(part);
+        String actual = Checksums.sha256(part);
         if (!actual.equals(source.sha256())) {
             Files.deleteIfExists(part);
             throw new IOException(source.coordinates() + " from " + source.url() + " has SHA-256 " + actual
@@ -164,24 +162,5 @@ public final class CorpusBuilder {
     private static boolean matches(List<PathMatcher> matchers, String name) {
         Path p = Path.of(name);
         return matchers.stream().anyMatch(m -> m.matches(p));
-    }
-
-    public static String sha256(Path file) throws IOException {
-        MessageDigest d = digest();
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n = in.read(buf); n > 0; n = in.read(buf)) {
-                d.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(d.digest());
-    }
-
-    private static MessageDigest digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

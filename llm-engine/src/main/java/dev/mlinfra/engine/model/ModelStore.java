@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.engine.artifact.ArtifactStore;
+import dev.mlinfra.engine.artifact.Checksums;
 import dev.mlinfra.engine.data.PromptTemplateFile;
 import dev.mlinfra.engine.safetensors.Safetensors;
 import dev.mlinfra.engine.safetensors.Tensor;
@@ -108,7 +109,7 @@ public final class ModelStore {
             }
             Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
         }
-        String actual = sha256(part);
+        String actual = Checksums.sha256(part);
         if (!actual.equals(config.mlinfraBaseSha256())) {
             Files.deleteIfExists(part);
             throw new IOException("the bundled " + modelType + " base weights have SHA-256 " + actual + ", but its config.json"
@@ -135,20 +136,6 @@ public final class ModelStore {
     private static boolean holds(Path dir, ModelConfig config) throws IOException {
         return Files.isRegularFile(dir.resolve(WEIGHTS)) && Files.isRegularFile(dir.resolve(CONFIG))
                 && ModelConfig.read(dir.resolve(CONFIG)).equals(config);
-    }
-
-    /** Hex SHA-256 of a file. */
-    public static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n = in.read(buf); n > 0; n = in.read(buf)) {
-                d.update(buf, 0, n);
-            }
-            return java.util.HexFormat.of().formatHex(d.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Loads config.json, tokenizer.json and model.safetensors from a local directory. */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.mlinfra.engine.EngineRuntime;
+import dev.mlinfra.engine.artifact.Checksums;
 import dev.mlinfra.engine.corpus.CorpusBuilder;
 import dev.mlinfra.engine.data.PromptTemplate.Example;
 import dev.mlinfra.engine.model.LlamaModel;
@@ -139,7 +140,7 @@ public final class Pretrainer {
             model.weights().forEach((name, w) -> stored.put(name, Tensor.ofBf16(w.getShape().getShape(), w.toFloatArray())));
             Path weights = s.output().resolve(ModelStore.WEIGHTS);
             Safetensors.write(weights, stored, Map.of("format", "pt", ModelStore.BASE, s.baseName()));
-            String sha = ModelStore.sha256(weights);
+            String sha = Checksums.sha256(weights);
             ModelConfig config = ModelConfig.builtin(s.modelType()).withBase(s.baseName(), sha);
             config.write(s.output().resolve(ModelStore.CONFIG));
             tokenizer.write(s.output().resolve(ModelStore.TOKENIZER));
@@ -154,7 +155,7 @@ public final class Pretrainer {
             recipe.put("model_type", s.modelType());
             recipe.put("command", s.command());
             recipe.put("seed", s.seed());
-            recipe.put("corpus_manifest_sha256", ModelStore.sha256(s.manifest()));
+            recipe.put("corpus_manifest_sha256", Checksums.sha256(s.manifest()));
             recipe.put("corpus_sha256", stats.path("sha256").asText());
             recipe.put("corpus_train_bytes", trainBytes);
             recipe.put("corpus_heldout_bytes", stats.path("heldout_bytes").asLong());

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.engine.TestEngine;
+import dev.mlinfra.engine.artifact.Checksums;
 import dev.mlinfra.engine.artifact.LocalArtifactStore;
 import dev.mlinfra.engine.tokenizer.ByteTokenizer;
 import java.io.InputStream;
@@ -66,7 +67,7 @@ class BaseModelTest {
         try (NDManager m = NDManager.newBaseManager();
              ModelStore.Loaded pretrained = ModelStore.loadBase("scout", tmp.resolve("a"), m)) {
             assertEquals(ModelConfig.builtin("scout"), pretrained.config());
-            assertEquals(ModelConfig.builtin("scout").mlinfraBaseSha256(), ModelStore.sha256(tmp.resolve("a/scout/model.safetensors")));
+            assertEquals(ModelConfig.builtin("scout").mlinfraBaseSha256(), Checksums.sha256(tmp.resolve("a/scout/model.safetensors")));
         }
         ModelStore.writeSeededBase("scout", tmp.resolve("b").resolve("scout"));
         try (NDManager m = NDManager.newBaseManager(); ModelStore.Loaded seeded = ModelStore.loadBase("scout", tmp.resolve("b"), m)) {

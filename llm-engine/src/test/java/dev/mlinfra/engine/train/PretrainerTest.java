@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.engine.TestEngine;
+import dev.mlinfra.engine.artifact.Checksums;
 import dev.mlinfra.engine.corpus.CorpusBuilder;
 import dev.mlinfra.engine.model.ModelConfig;
 import dev.mlinfra.engine.model.ModelStore;
@@ -65,12 +66,12 @@ class PretrainerTest {
         assertTrue(tensors.values().stream().allMatch(t -> t.dtype() == DType.BF16), "stored as bfloat16");
         ModelConfig config = ModelConfig.read(out.resolve(ModelStore.CONFIG));
         assertEquals("pretrained-test", config.baseId());
-        assertEquals(ModelStore.sha256(out.resolve(ModelStore.WEIGHTS)), config.mlinfraBaseSha256());
+        assertEquals(Checksums.sha256(out.resolve(ModelStore.WEIGHTS)), config.mlinfraBaseSha256());
         assertEquals(ModelConfig.builtin("scout").withBase("pretrained-test", config.mlinfraBaseSha256()), config,
                 "the bundled architecture, named");
         JsonNode written = JSON.readTree(out.resolve(Pretrainer.RECIPE).toFile());
         assertEquals(config.mlinfraBaseSha256(), written.path("weights_sha256").asText());
-        assertEquals(ModelStore.sha256(manifest), written.path("corpus_manifest_sha256").asText());
+        assertEquals(Checksums.sha256(manifest), written.path("corpus_manifest_sha256").asText());
         assertEquals("abc", written.path("corpus_sha256").asText());
         try (NDManager m = NDManager.newBaseManager(); ModelStore.Loaded loaded = ModelStore.loadDirectory(out, m)) {
             assertEquals("pretrained-test", loaded.config().baseId());

@@ -320,7 +320,8 @@ public class BatchScheduler {
         }
     }
 
-    private ModelRegistry.Lease lease(String model) {
+    /** A lease on the served model a request names, or the API's 404 (500 when its adapter cannot be read). */
+    ModelRegistry.Lease lease(String model) {
         ModelRegistry.Lease lease;
         try {
             lease = registry.acquire(model);

@@ -24,16 +24,7 @@ public class GenerationService {
 
     /** The served name a request resolves to, or a 404. */
     public String servedName(String model) {
-        ModelRegistry.Lease lease;
-        try {
-            lease = registry.acquire(model);
-        } catch (IOException e) {
-            throw new ApiException(500, "InternalServerError", "adapter of `" + model + "` cannot be read", "model");
-        }
-        if (lease == null) {
-            throw ApiException.notFound("model", "The model `" + model + "` does not exist.");
-        }
-        try (lease) {
+        try (ModelRegistry.Lease lease = scheduler.lease(model)) {
             return lease.target().name();
         }
     }
