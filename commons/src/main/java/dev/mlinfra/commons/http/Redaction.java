@@ -55,7 +55,18 @@ public final class Redaction {
 
     /** A path (or any text bound for a log) with key-shaped values redacted. */
     public static String path(String path) {
-        return path == null ? null : API_KEY.matcher(path).replaceAll(MARKER);
+        return path == null || !mayHoldKey(path) ? path : API_KEY.matcher(path).replaceAll(MARKER);
+    }
+
+    /** Whether {@code text} has "mlk" in any case, where every key starts: most lines do not, and skip the pattern. */
+    private static boolean mayHoldKey(String text) {
+        for (int i = text.length() - 3; i >= 0; i--) {
+            char c = text.charAt(i);
+            if ((c == 'm' || c == 'M') && text.regionMatches(true, i + 1, "lk", 0, 2)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String parameter(String parameter) {
@@ -68,6 +79,9 @@ public final class Redaction {
     }
 
     private static String decode(String text) {
+        if (text.indexOf('%') < 0 && text.indexOf('+') < 0) {
+            return text;
+        }
         try {
             return URLDecoder.decode(text, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException malformed) {

@@ -1,6 +1,7 @@
 package dev.mlinfra.commons.http;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /** The request id every request carries through the platform, in headers and in log lines. */
@@ -20,6 +21,18 @@ public final class RequestIds {
         if (offered != null && ACCEPTABLE.matcher(offered).matches()) {
             return offered;
         }
-        return UUID.randomUUID().toString();
+        return randomId();
+    }
+
+    /**
+     * A random (version 4) UUID drawn from the thread's own generator. Request ids must be unique,
+     * not unguessable, so they do not need {@code UUID.randomUUID()}'s SecureRandom, whose lock the
+     * event loops share and which reads the kernel's random source as it goes: one per request.
+     */
+    static String randomId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+        long low = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+        return new UUID(high, low).toString();
     }
 }

@@ -9,6 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Turns a presented API key into an {@link Identity}. Stored keys are remembered for at most
@@ -21,8 +22,15 @@ public class Authenticator {
     /** Bounds the memory of remembered keys; past it the memory starts over. */
     private static final int MAX_REMEMBERED = 100_000;
 
-    /** A stored key as last read (null key: no such key), and when it was read. */
-    private record Remembered(ApiKey key, long readAtNanos) {
+    /**
+     * A stored key as last read (null key: no such key), the identity it stands for (null when
+     * none, or the key is revoked), and when it was read.
+     */
+    private record Remembered(ApiKey key, Identity identity, long readAtNanos) {
+
+        Remembered(ApiKey key, long readAtNanos) {
+            this(key, key == null || !key.active() ? null : new Identity(key.keyId, key.team, key.scopeSet()), readAtNanos);
+        }
     }
 
     private final ApiKeyRepository repository;
@@ -35,24 +43,38 @@ public class Authenticator {
     }
 
     /**
-     * The identity of a presented key, or empty when it is malformed, unknown or revoked.
-     * Answers without I/O when the key was read recently.
+     * Hands {@code then} the identity of a presented key, or empty when it is malformed, unknown
+     * or revoked; {@code failed} when the keys cannot be read. When the key was read recently (the
+     * common case) {@code then} runs at once, on the caller's thread, with no I/O and no
+     * {@link Uni} (whose context propagation cost more than the lookup); else when the read completes.
      */
-    public Uni<Optional<Identity>> authenticate(String presented) {
+    public void authenticate(String presented, Consumer<Optional<Identity>> then, Consumer<Throwable> failed) {
         Optional<String> keyId = ApiKeyFormat.keyId(presented);
         if (keyId.isEmpty()) {
-            return Uni.createFrom().item(Optional.empty());
+            then.accept(Optional.empty());
+            return;
         }
-        Remembered known = remembered.get(keyId.get());
-        if (known != null && System.nanoTime() - known.readAtNanos < ttlNanos) {
-            return Uni.createFrom().item(check(presented, known.key));
+        Remembered known = recent(keyId.get());
+        if (known != null) {
+            then.accept(check(presented, known));
+            return;
         }
-        return repository.findKey(keyId.get()).map(key -> {
+        read(presented, keyId.get()).subscribe().with(then, failed);
+    }
+
+    private Remembered recent(String keyId) {
+        Remembered known = remembered.get(keyId);
+        return known != null && System.nanoTime() - known.readAtNanos < ttlNanos ? known : null;
+    }
+
+    private Uni<Optional<Identity>> read(String presented, String keyId) {
+        return repository.findKey(keyId).map(key -> {
             if (remembered.size() >= MAX_REMEMBERED) {
                 remembered.clear();
             }
-            remembered.put(keyId.get(), new Remembered(key, System.nanoTime()));
-            return check(presented, key);
+            Remembered known = new Remembered(key, System.nanoTime());
+            remembered.put(keyId, known);
+            return check(presented, known);
         });
     }
 
@@ -69,10 +91,10 @@ public class Authenticator {
         remembered.remove(keyId);
     }
 
-    private static Optional<Identity> check(String presented, ApiKey key) {
-        if (key == null || !key.active() || !ApiKeyFormat.matches(presented, key.keyHash)) {
+    private static Optional<Identity> check(String presented, Remembered known) {
+        if (known.identity == null || !ApiKeyFormat.matches(presented, known.key.keyHash)) {
             return Optional.empty();
         }
-        return Optional.of(new Identity(key.keyId, key.team, key.scopeSet()));
+        return Optional.of(known.identity);
     }
 }

@@ -10,13 +10,11 @@ import dev.mlinfra.gateway.auth.PresentedKey;
 import dev.mlinfra.gateway.auth.TokenMint;
 import dev.mlinfra.gateway.error.ErrorResponses;
 import dev.mlinfra.gateway.proxy.ServiceProxy;
-import dev.mlinfra.gateway.ratelimit.RateDecision;
 import dev.mlinfra.gateway.ratelimit.RateLimitHeaders;
 import dev.mlinfra.gateway.ratelimit.RateLimiter;
 import dev.mlinfra.gateway.route.Route;
 import dev.mlinfra.gateway.route.RouteTable;
 import io.quarkus.vertx.http.runtime.filters.Filters;
-import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -89,7 +87,7 @@ public class GatewayFilter {
         }
         String key = ((PresentedKey.Key) presented).value();
         ctx.request().pause();
-        authenticator.authenticate(key).subscribe().with(
+        authenticator.authenticate(key,
                 identity -> {
                     if (identity.isEmpty()) {
                         refuse(ctx, route.get(), ErrorCode.UNAUTHORIZED, "Invalid or revoked API key");
@@ -126,20 +124,19 @@ public class GatewayFilter {
                     + ctx.request().method() + " " + ctx.normalizedPath());
             return;
         }
-        long now = System.currentTimeMillis();
-        Optional<Uni<RateDecision>> counted = rateLimiter.acquire(identity.keyId(), route.area(),
-                authenticator.rateLimits(identity.keyId()), now);
-        if (counted.isEmpty()) {
-            pass(ctx, route, identity);
-            return;
-        }
-        counted.get().subscribe().with(
+        rateLimiter.acquire(identity.keyId(), route.area(), authenticator.rateLimits(identity.keyId()),
+                System.currentTimeMillis(),
                 decision -> {
+                    if (decision == null) {
+                        pass(ctx, route, identity);
+                        return;
+                    }
                     long answeredAt = System.currentTimeMillis();
                     RateLimitHeaders.write(ctx.response(), decision, answeredAt);
                     if (!decision.allowed()) {
                         long retryAfter = decision.retryAfterSeconds(answeredAt);
-                        LOG.infof("Key %s (team %s) over the %s limit of %d", identity.keyId(), identity.team(),
+                        LOG.infof("%s (team %s) over the %s limit of %d", OidcSignIn.signedIn(identity)
+                                ? "Signed-in subject " + identity.keyId() : "Key " + identity.keyId(), identity.team(),
                                 route.area(), decision.limit());
                         refuse(ctx, route, ErrorCode.RATE_LIMIT_EXCEEDED, "Rate limit of " + decision.limit()
                                 + " requests per minute for the " + route.area() + " area exceeded; retry after "

@@ -20,6 +20,7 @@ public class InMemoryRateLimitStore implements RateLimitStore {
         return Uni.createFrom().item(acquireNow(bucket, policy, nowEpochMillis));
     }
 
+    @Override
     public RateDecision acquireNow(String bucket, RatePolicy policy, long nowEpochMillis) {
         long windowMillis = policy.window().toMillis();
         if (windows.size() > SWEEP_THRESHOLD) {

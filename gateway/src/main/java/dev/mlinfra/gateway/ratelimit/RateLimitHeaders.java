@@ -3,6 +3,7 @@ package dev.mlinfra.gateway.ratelimit;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * The rate-limit headers of a limited response: the contract's {@code X-RateLimit-*} and the
@@ -34,23 +35,27 @@ public final class RateLimitHeaders {
 
     /** Writes the headers of {@code decision} as of {@code nowEpochMillis}; a refusal gets {@code Retry-After} too. */
     public static void write(HttpServerResponse response, RateDecision decision, long nowEpochMillis) {
-        of(decision, nowEpochMillis).forEach(response::putHeader);
+        emit(decision, nowEpochMillis, response::putHeader);
     }
 
     /** The headers of {@code decision} as of {@code nowEpochMillis}, in the order they are sent. */
     static Map<String, String> of(RateDecision decision, long nowEpochMillis) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        emit(decision, nowEpochMillis, headers::put);
+        return headers;
+    }
+
+    private static void emit(RateDecision decision, long nowEpochMillis, BiConsumer<String, String> header) {
         RatePolicy policy = decision.policy();
         String name = sfString(policy.area());
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put(LIMIT, Integer.toString(decision.limit()));
-        headers.put(REMAINING, Integer.toString(decision.remaining()));
-        headers.put(RESET, Long.toString(decision.resetEpochSeconds()));
-        headers.put(POLICY, name + ";q=" + policy.limit() + ";w=" + windowSeconds(policy));
-        headers.put(RATE_LIMIT, name + ";r=" + decision.remaining() + ";t=" + decision.secondsToReset(nowEpochMillis));
+        header.accept(LIMIT, Integer.toString(decision.limit()));
+        header.accept(REMAINING, Integer.toString(decision.remaining()));
+        header.accept(RESET, Long.toString(decision.resetEpochSeconds()));
+        header.accept(POLICY, name + ";q=" + policy.limit() + ";w=" + windowSeconds(policy));
+        header.accept(RATE_LIMIT, name + ";r=" + decision.remaining() + ";t=" + decision.secondsToReset(nowEpochMillis));
         if (!decision.allowed()) {
-            headers.put(RETRY_AFTER, Long.toString(decision.retryAfterSeconds(nowEpochMillis)));
+            header.accept(RETRY_AFTER, Long.toString(decision.retryAfterSeconds(nowEpochMillis)));
         }
-        return headers;
     }
 
     /** The window in whole seconds (the draft has no sub-second windows), at least 1. */

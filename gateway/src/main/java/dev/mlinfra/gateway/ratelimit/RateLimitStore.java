@@ -11,4 +11,12 @@ public interface RateLimitStore {
 
     /** Counts one request in {@code bucket} and decides whether it may pass. */
     Uni<RateDecision> acquire(String bucket, RatePolicy policy, long nowEpochMillis);
+
+    /**
+     * {@link #acquire} when this store decides without I/O (in memory): the decision, made now;
+     * null when the store has to be asked through {@link #acquire}.
+     */
+    default RateDecision acquireNow(String bucket, RatePolicy policy, long nowEpochMillis) {
+        return null;
+    }
 }

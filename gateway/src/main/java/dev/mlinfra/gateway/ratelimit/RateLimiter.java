@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -56,11 +57,25 @@ public class RateLimiter {
     }
 
     /**
-     * The decision for one request of {@code keyId} in {@code area}, under the key's own limit for
-     * the area when {@code keyLimits} holds one; empty when the area has no limit.
+     * Counts one request of {@code keyId} in {@code area}, under the key's own limit for the area
+     * when {@code keyLimits} holds one, and hands {@code then} the decision (null when the area has
+     * no limit), or {@code failed} the store's failure. A store that decides in memory answers at
+     * once, on the caller's thread and without a {@link Uni}.
      */
-    public Optional<Uni<RateDecision>> acquire(String keyId, String area, Map<String, Integer> keyLimits, long nowEpochMillis) {
-        return policy(area, keyLimits).map(policy -> store.acquire(keyId + ":" + area, policy, nowEpochMillis));
+    public void acquire(String keyId, String area, Map<String, Integer> keyLimits, long nowEpochMillis,
+            Consumer<RateDecision> then, Consumer<Throwable> failed) {
+        Optional<RatePolicy> policy = policy(area, keyLimits);
+        if (policy.isEmpty()) {
+            then.accept(null);
+            return;
+        }
+        String bucket = keyId + ":" + area;
+        RateDecision now = store.acquireNow(bucket, policy.get(), nowEpochMillis);
+        if (now != null) {
+            then.accept(now);
+            return;
+        }
+        store.acquire(bucket, policy.get(), nowEpochMillis).subscribe().with(then, failed);
     }
 
     /** The policy of {@code area} for a key with {@code keyLimits}; empty when the area has no limit. */

@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** The headers a limited response carries, from one decision, in the draft's Structured Field syntax. */
@@ -68,6 +72,13 @@ class RateLimitHeadersTest {
         assertEquals(10, limiter.policy("training", Map.of("inference", 500)).orElseThrow().limit());
         assertEquals(Map.of("inference", 500, "training", 5),
                 limiter.effectiveLimits(Map.of("inference", 500, "training", 5, "gone", 7)));
-        assertEquals(true, limiter.acquire("k", "admin", Map.of("admin", 3), 0).isEmpty(), "an area without a limit stays unlimited");
+        List<RateDecision> decisions = new ArrayList<>();
+        limiter.acquire("k", "admin", Map.of("admin", 3), 0, decisions::add, Assertions::fail);
+        assertEquals(Collections.singletonList(null), decisions, "an area without a limit stays unlimited");
+        limiter.acquire("k", "inference", Map.of("inference", 2), 0, decisions::add, Assertions::fail);
+        limiter.acquire("k", "inference", Map.of("inference", 2), 1, decisions::add, Assertions::fail);
+        limiter.acquire("k", "inference", Map.of("inference", 2), 2, decisions::add, Assertions::fail);
+        assertEquals(List.of(true, true, false), decisions.subList(1, 4).stream().map(RateDecision::allowed).toList(),
+                "an in-memory store decides at once, under the key's own limit");
     }
 }
