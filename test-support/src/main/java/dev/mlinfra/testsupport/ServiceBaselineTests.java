@@ -4,9 +4,12 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.mlinfra.commons.identity.Identity;
+import dev.mlinfra.commons.identity.VerifiedTokens;
+import io.quarkus.arc.Arc;
 import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
 import java.security.KeyPair;
@@ -94,6 +97,28 @@ public abstract class ServiceBaselineTests {
                 .body("error.code", equalTo("unauthorized")).body("error.status", equalTo(401))
                 .extract().path("error.message");
         assertNotNull(message, why);
+    }
+
+    @Test
+    void verifiesEachTokenOnceAndRemembersItOnlyUntilItExpires() {
+        VerifiedTokens tokens = Arc.container().instance(VerifiedTokens.class).get();
+        String reader = TestIdentities.token("team-a", "read", "write");
+        String writer = TestIdentities.token("team-a", "write");
+        long before = tokens.verifications();
+        for (int i = 0; i < 3; i++) {
+            given().header("x-mlinfra-identity", reader).get(ownedPath()).then().statusCode(200);
+            // the remembered identity keeps its own scopes: still refused by the service's scope check
+            assertForbidden(given().header("x-mlinfra-identity", writer).get(ownedPath()).then());
+        }
+        assertEquals(before + 2, tokens.verifications(), "each token is verified on its first request only");
+
+        // Past its exp but within the clock skew SmallRye JWT allows: accepted, and verified on every request.
+        long now = Instant.now().getEpochSecond();
+        String lapsed = TestIdentities.builder(new Identity("test-team-a", "team-a", Set.of("read")))
+                .with(c -> c.issuedAt(now - 300).expiresAt(now - 5)).sign();
+        given().header("x-mlinfra-identity", lapsed).get(ownedPath()).then().statusCode(200);
+        given().header("x-mlinfra-identity", lapsed).get(ownedPath()).then().statusCode(200);
+        assertEquals(before + 4, tokens.verifications(), "an expired token is never answered from memory");
     }
 
     @Test

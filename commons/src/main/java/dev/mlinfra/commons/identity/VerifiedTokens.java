@@ -1,0 +1,97 @@
+package dev.mlinfra.commons.identity;
+
+import io.quarkus.arc.properties.IfBuildProperty;
+import io.quarkus.cache.Cache;
+import io.quarkus.cache.CacheName;
+import io.quarkus.cache.CaffeineCache;
+import io.quarkus.security.identity.AuthenticationRequestContext;
+import io.quarkus.security.identity.IdentityProvider;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.security.identity.request.TokenAuthenticationRequest;
+import io.quarkus.security.runtime.QuarkusSecurityIdentity;
+import io.quarkus.smallrye.jwt.runtime.auth.MpJwtValidator;
+import io.quarkus.vertx.http.runtime.security.HttpSecurityUtils;
+import io.smallrye.mutiny.Uni;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+/**
+ * Verifies each identity token once, not on every request that carries it. The gateway forwards
+ * one token per caller for minutes ({@code TokenMint}), and verifying it (an RSA signature, the
+ * claims) was a third of a service's CPU on a small request; where the key set is a JWKS URL,
+ * SmallRye JWT also verifies on a worker thread, so every request hopped off its event loop and
+ * back. A token verified once is remembered until it expires (cache {@value #CACHE}, whose
+ * expire-after-write is the tokens' lifetime); its later requests get the same identity at once, on
+ * the event loop. A token never verified goes to SmallRye JWT as before, so a token of an unknown or
+ * retired key, a forged or expired one is refused as before. A key retired while tokens it signed are
+ * still valid keeps them valid until they expire, which the rotation procedure waits for anyway
+ * (docs/IDENTITY.md).
+ */
+@ApplicationScoped
+@IfBuildProperty(name = "quarkus.smallrye-jwt.enabled", stringValue = "true", enableIfMissing = true)
+public class VerifiedTokens implements IdentityProvider<TokenAuthenticationRequest> {
+
+    static final String CACHE = "verified-identity-tokens";
+
+    private final MpJwtValidator validator;
+    private final CaffeineCache verified;
+    private final AtomicLong verifications = new AtomicLong();
+
+    public VerifiedTokens(MpJwtValidator validator, @CacheName(CACHE) Cache verified) {
+        this.validator = validator;
+        this.verified = verified.as(CaffeineCache.class);
+    }
+
+    @Override
+    public Class<TokenAuthenticationRequest> getRequestType() {
+        return TokenAuthenticationRequest.class;
+    }
+
+    /** Before SmallRye JWT's own provider, which this one asks for tokens it has not seen. */
+    @Override
+    public int priority() {
+        return validator.priority() + 1;
+    }
+
+    @Override
+    public Uni<SecurityIdentity> authenticate(TokenAuthenticationRequest request, AuthenticationRequestContext context) {
+        String token = request.getToken().getToken();
+        CompletableFuture<Object> known = verified.getIfPresent(token);
+        if (known != null && known.isDone() && !known.isCompletedExceptionally()
+                && known.join() instanceof JsonWebToken jwt && !expired(jwt)) {
+            return Uni.createFrom().item(identity(jwt, request));
+        }
+        return validator.authenticate(request, context).invoke(identity -> {
+            verifications.incrementAndGet();
+            if (identity != null && identity.getPrincipal() instanceof JsonWebToken jwt) {
+                verified.put(token, CompletableFuture.completedFuture(jwt));
+            }
+        });
+    }
+
+    /** How many tokens this service has verified (not answered from memory) since it started. */
+    public long verifications() {
+        return verifications.get();
+    }
+
+    private static boolean expired(JsonWebToken jwt) {
+        return jwt.getExpirationTime() * 1000 <= System.currentTimeMillis();
+    }
+
+    /** The identity SmallRye JWT builds for a verified token, for this request. */
+    private static SecurityIdentity identity(JsonWebToken jwt, TokenAuthenticationRequest request) {
+        QuarkusSecurityIdentity.Builder identity = QuarkusSecurityIdentity.builder()
+                .setPrincipal(jwt)
+                .addCredential(request.getToken())
+                .addRoles(jwt.getGroups())
+                .addAttribute("quarkus.user", jwt);
+        RoutingContext routingContext = HttpSecurityUtils.getRoutingContextAttribute(request);
+        if (routingContext != null) {
+            identity.addAttribute(RoutingContext.class.getName(), routingContext);
+        }
+        return identity.build();
+    }
+}
