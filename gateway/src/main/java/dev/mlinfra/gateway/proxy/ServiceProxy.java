@@ -36,13 +36,15 @@ import org.jboss.logging.Logger;
 /**
  * Streams a request to its service and the answer back: bodies flow chunk by chunk with back
  * pressure in both directions and are never held whole (so server-sent events arrive as they
- * are written). Forwards the caller's identity as a signed token instead of the API key, which
+ * are written), except an answer of known length up to 64 KiB, which leaves in one write. Forwards the caller's identity as a signed token instead of the API key, which
  * never reaches a service in either of the headers that can carry it.
  */
 @ApplicationScoped
 public class ServiceProxy {
 
     private static final Logger LOG = Logger.getLogger(ServiceProxy.class);
+    /** Answers of at most this many bytes, of known length, are relayed whole. */
+    private static final long WHOLE_ANSWER = 64 * 1024;
 
     /**
      * Connection-scoped headers (RFC 9110 7.6.1) and credentials that must not travel on: the
@@ -222,19 +224,42 @@ public class ServiceProxy {
                 response.headers().add(h.getKey(), h.getValue());
             }
         }
-        if (!upstream.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+        String length = upstream.headers().get(HttpHeaders.CONTENT_LENGTH);
+        if (length == null) {
             response.setChunked(true);
+        } else if (parseLength(length) <= WHOLE_ANSWER) {
+            // Small and of known length: read whole and sent with one write, instead of the head
+            // with the body and then the end, each flushed on its own.
+            upstream.body().onComplete(read -> {
+                if (read.failed()) {
+                    brokeOff(ctx, target, read.cause());
+                } else {
+                    response.end(read.result());
+                    answered(ctx, target, upstream, started);
+                }
+            });
+            return;
         }
         upstream.pipeTo(response).onComplete(done -> {
             if (done.failed()) {
-                LOG.warnf("Response of %s for %s %s broke off: %s", target.name, ctx.request().method(),
-                        ctx.request().path(), done.cause().toString());
-                response.reset();
-            } else if (LOG.isDebugEnabled()) {
-                LOG.debugf("%s %s -> %s %d in %d ms", ctx.request().method(), Redaction.path(ctx.request().path()), target.name,
-                        upstream.statusCode(), (System.nanoTime() - started) / 1_000_000);
+                brokeOff(ctx, target, done.cause());
+            } else {
+                answered(ctx, target, upstream, started);
             }
         });
+    }
+
+    private static void brokeOff(RoutingContext ctx, Target target, Throwable cause) {
+        LOG.warnf("Response of %s for %s %s broke off: %s", target.name, ctx.request().method(),
+                Redaction.path(ctx.request().path()), cause.toString());
+        ctx.response().reset();
+    }
+
+    private static void answered(RoutingContext ctx, Target target, HttpClientResponse upstream, long started) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debugf("%s %s -> %s %d in %d ms", ctx.request().method(), Redaction.path(ctx.request().path()), target.name,
+                    upstream.statusCode(), (System.nanoTime() - started) / 1_000_000);
+        }
     }
 
     private void backendFailed(RoutingContext ctx, ErrorStyle errors, Target target, Throwable cause) {
