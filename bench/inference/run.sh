@@ -19,7 +19,9 @@
 # Settings (environment): BENCH_DURATION (each wrk case in (a), default 15s), BENCH_SECONDS (each
 # path in (b), default 30), BENCH_CLIENTS (default 8), BENCH_STAGING_RUNS (default 5),
 # BENCH_ROUNDS (measured rounds in (a), default 2), BENCH_WARMUP (seconds of one-token load on the
-# gateway path and on the model server before (a), default 120), BENCH_PARTS (which parts, default abc).
+# gateway path and on the model server before (a), default 120), BENCH_PARTS (which parts, default abc),
+# BENCH_INFERENCE_OPTS and BENCH_GATEWAY_OPTS (extra JVM options of inference-service and of the gateway,
+# e.g. a flight recording).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -32,6 +34,8 @@ STAGING_RUNS=${BENCH_STAGING_RUNS:-5}
 ROUNDS=${BENCH_ROUNDS:-2}
 WARMUP=${BENCH_WARMUP:-120}
 PARTS=${BENCH_PARTS:-abc}
+INFERENCE_OPTS=${BENCH_INFERENCE_OPTS:-}
+GATEWAY_OPTS=${BENCH_GATEWAY_OPTS:-}
 START_TIMEOUT=180
 JOB_CONFIG='{"learning_rate": 0.004, "batch_size": 4, "max_steps": 20, "max_seq_len": 256, "max_eval_records": 1, "max_new_tokens": 4, "eval_base": false, "seed": 7}'
 INPUT='{"repository": "argoproj/argo-cd", "issue_title": "Application stuck in OutOfSync", "issue_description": "After upgrading every app shows OutOfSync although nothing changed."}'
@@ -111,14 +115,16 @@ main() {
     "-Dquarkus.rest-client.training.url=http://127.0.0.1:$p_training" \
     -jar "$ROOT/registry-service/target/quarkus-app/quarkus-run.jar"
   mapfile -t opts < <(app_options inference)
+  # shellcheck disable=SC2086 # the extra options are a space-separated list
   background inference-service java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=$p_inference" \
     "-Dmlinfra.inference.local.model-server-jar=$ROOT/model-server/target/quarkus-app/quarkus-run.jar" \
     "-Dmlinfra.inference.local.work-dir=$WORK/serving" "-Dmlinfra.inference.local.engine-data-dir=$WORK/engine" \
-    -jar "$ROOT/inference-service/target/quarkus-app/quarkus-run.jar"
+    $INFERENCE_OPTS -jar "$ROOT/inference-service/target/quarkus-app/quarkus-run.jar"
   local key_id
   key_id=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
   API_KEY="mlk_${key_id}_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
   mapfile -t opts < <(app_options gateway)
+  # shellcheck disable=SC2086 # the extra options are a space-separated list
   MLINFRA_BOOTSTRAP_API_KEY=$API_KEY background gateway java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=$GATEWAY_PORT" \
     "-Dmlinfra.identity.current-key=bench" \
     "-Dmlinfra.identity.keys.bench.public-key-location=$WORK/keys/identity-public.pem" \
@@ -130,7 +136,7 @@ main() {
     "-Dmlinfra.gateway.services.inference.url=http://127.0.0.1:$p_inference" \
     "-Dmlinfra.gateway.rate-limit.limits.training=100000000" "-Dmlinfra.gateway.rate-limit.limits.data=100000000" \
     "-Dmlinfra.gateway.rate-limit.limits.model=100000000" "-Dmlinfra.gateway.rate-limit.limits.inference=100000000" \
-    -jar "$ROOT/gateway/target/quarkus-app/quarkus-run.jar"
+    $GATEWAY_OPTS -jar "$ROOT/gateway/target/quarkus-app/quarkus-run.jar"
   wait_ready dataset-service "$p_datasets" "${PIDS[1]}"
   wait_ready infra-service "$p_infra" "${PIDS[2]}"
   wait_ready training-service "$p_training" "${PIDS[3]}"
