@@ -6,10 +6,14 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.GeneratedValue;
 import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
+import jakarta.persistence.PostPersist;
+import jakarta.persistence.PostRemove;
+import jakarta.persistence.PostUpdate;
 import jakarta.persistence.Table;
 import jakarta.persistence.Transient;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
@@ -71,4 +75,21 @@ public class Deployment extends PanacheEntityBase {
     /** The adapter of the version this deployment served before the change being applied, to unload once it is committed. */
     @Transient
     public String replacedServedName;
+
+    private static final AtomicLong CHANGES = new AtomicLong();
+
+    /**
+     * How many deployment writes this replica has flushed: a lookup remembered before a write is
+     * not used after it (DeploymentService.servable).
+     */
+    public static long changes() {
+        return CHANGES.get();
+    }
+
+    @PostPersist
+    @PostUpdate
+    @PostRemove
+    void changed() {
+        CHANGES.incrementAndGet();
+    }
 }

@@ -63,7 +63,7 @@ public class InferenceService {
 
     /** The model's ready deployment, or the ApiException that says why it cannot answer now. */
     public Uni<Target> target(String team, String modelId) {
-        return deployments.find(team, modelId).map(d -> {
+        return deployments.servable(team, modelId).map(d -> {
             if (d == null) {
                 throw ApiException.notFound("Model '" + modelId + "' not found: no model of that id is registered for your team");
             }
