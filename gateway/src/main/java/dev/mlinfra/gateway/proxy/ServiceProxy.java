@@ -1,6 +1,7 @@
 package dev.mlinfra.gateway.proxy;
 
 import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.http.EventLoopHttpClients;
 import dev.mlinfra.commons.http.Redaction;
 import dev.mlinfra.commons.http.RequestIds;
 import dev.mlinfra.commons.identity.IdentityTokens;
@@ -10,7 +11,6 @@ import dev.mlinfra.gateway.route.ErrorStyle;
 import dev.mlinfra.gateway.route.Route;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
@@ -59,13 +58,8 @@ public class ServiceProxy {
     }
 
     private final Map<String, Target> targets = new HashMap<>();
-    private final Vertx vertx;
-    private final HttpClientOptions clientOptions;
-    /**
-     * One client per event-loop thread: a pooled connection then belongs to the loop that
-     * serves the request, and a proxied request never hops between threads.
-     */
-    private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
+    /** One client per event loop: a proxied request never hops between threads. */
+    private final EventLoopHttpClients clients;
     private final long maxBody;
     private final long maxUpload;
     private final long connectTimeoutMillis;
@@ -84,22 +78,17 @@ public class ServiceProxy {
         this.connectTimeoutMillis = config.proxy().connectTimeout().toMillis();
         this.responseTimeoutMillis = config.proxy().responseTimeout().toMillis();
         this.uploadResponseTimeoutMillis = config.proxy().uploadResponseTimeout().toMillis();
-        this.vertx = vertx;
-        this.clientOptions = new HttpClientOptions()
+        this.clients = new EventLoopHttpClients(vertx, new HttpClientOptions()
                 .setKeepAlive(true)
                 .setMaxPoolSize(config.proxy().maxConnectionsPerService())
                 .setConnectTimeout((int) connectTimeoutMillis)
                 .setDecompressionSupported(false)
-                .setTcpNoDelay(true);
+                .setTcpNoDelay(true));
     }
 
     @PreDestroy
     void close() {
-        clients.values().forEach(HttpClient::close);
-    }
-
-    private HttpClient client() {
-        return clients.computeIfAbsent(Thread.currentThread(), t -> vertx.createHttpClient(clientOptions));
+        clients.close();
     }
 
     public void forward(RoutingContext ctx, Route route, String identityToken) {
@@ -143,7 +132,7 @@ public class ServiceProxy {
         options.setHeaders(headers);
         long started = System.nanoTime();
 
-        client().request(options).onComplete(opened -> {
+        clients.get().request(options).onComplete(opened -> {
             if (opened.failed()) {
                 backendFailed(ctx, route.errors(), target, opened.cause());
                 return;

@@ -3,6 +3,7 @@ package dev.mlinfra.inference.backend;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlinfra.commons.http.EventLoopHttpClients;
 import dev.mlinfra.inference.backend.BackendException.Kind;
 import dev.mlinfra.inference.config.InferenceConfig;
 import io.smallrye.mutiny.Multi;
@@ -10,7 +11,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -44,7 +44,7 @@ public class OpenAiProtocol {
     private static final Logger LOG = Logger.getLogger(OpenAiProtocol.class);
     private static final int ADMIN_ATTEMPTS = 3;
 
-    private final HttpClient client;
+    private final EventLoopHttpClients clients;
     private final InferenceConfig.Calls config;
     private final ObjectMapper json;
     private final Map<String, Circuit> circuits = new ConcurrentHashMap<>();
@@ -52,7 +52,7 @@ public class OpenAiProtocol {
     public OpenAiProtocol(Vertx vertx, InferenceConfig config, ObjectMapper json) {
         this.config = config.calls();
         this.json = json;
-        this.client = vertx.createHttpClient(new HttpClientOptions()
+        this.clients = new EventLoopHttpClients(vertx, new HttpClientOptions()
                 .setConnectTimeout((int) this.config.connectTimeout().toMillis())
                 .setMaxPoolSize(64)
                 .setKeepAlive(true));
@@ -60,7 +60,7 @@ public class OpenAiProtocol {
 
     @PreDestroy
     void close() {
-        client.close();
+        clients.close();
     }
 
     /**
@@ -106,7 +106,7 @@ public class OpenAiProtocol {
             }
             AtomicBoolean done = new AtomicBoolean();
             RequestOptions options = options(server, HttpMethod.POST, path, config.generationTimeout());
-            client.request(options).onComplete(requested -> {
+            clients.get().request(options).onComplete(requested -> {
                 if (requested.failed()) {
                     emitter.fail(failure(server, circuit, requested.cause()));
                     return;
@@ -169,7 +169,7 @@ public class OpenAiProtocol {
                 emitter.fail(openCircuit(server));
                 return;
             }
-            client.request(options(server, method, path, timeout))
+            clients.get().request(options(server, method, path, timeout))
                     .compose(request -> {
                         if (body == null) {
                             return request.send();
