@@ -31,7 +31,6 @@ class BackPressureTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Greedy decoding of this prompt never meets an end token. */
-    private static final String ENDLESS_PROMPT = "Write a long story.";
     private static final String RUNNING = "mlinfra_modelserver_num_requests_running";
     private static final String WAITING = "mlinfra_modelserver_num_requests_waiting";
     private static final String REQUESTS = "mlinfra_modelserver_requests_total";
@@ -45,18 +44,9 @@ class BackPressureTest {
     @Inject
     ModelServerConfig config;
 
-    private static Map<String, Object> endlessCompletion() {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("prompt", ENDLESS_PROMPT);
-        body.put("max_tokens", 1500);
-        body.put("temperature", 0);
-        body.put("stream", true);
-        return body;
-    }
-
     private static Map<String, Object> body(boolean stream, int maxTokens) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("messages", List.of(Map.of("role", "user", "content", ENDLESS_PROMPT)));
+        body.put("messages", List.of(Map.of("role", "user", "content", RawStream.ENDLESS_PROMPT)));
         body.put("max_tokens", maxTokens);
         body.put("temperature", 0);
         body.put("stream", stream);
@@ -78,7 +68,7 @@ class BackPressureTest {
         try {
             // A completion answers its first text once it generates: these fill the batch.
             for (int i = 0; i < config.maxNumSeqs(); i++) {
-                RawStream running = new RawStream(server, "/v1/completions", endlessCompletion());
+                RawStream running = new RawStream(server, "/v1/completions", RawStream.endlessCompletion());
                 streams.add(running);
                 running.nextEvent();
             }

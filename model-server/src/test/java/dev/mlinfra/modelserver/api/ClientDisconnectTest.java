@@ -40,7 +40,6 @@ class ClientDisconnectTest {
     /** The seeded scout base's context. */
     private static final int CONTEXT = 1024;
     /** Greedy decoding of this prompt never meets an end token: it generates until the context is full. */
-    private static final String ENDLESS_PROMPT = "Write a long story.";
     private static final Pattern STOPPED = Pattern.compile("stopped generation on \\S+ after (\\d+) tokens");
     private static final Pattern SKIPPED = Pattern.compile("skipped generation on \\S+ .*queued");
 
@@ -53,18 +52,9 @@ class ClientDisconnectTest {
     @Inject
     ModelServerConfig config;
 
-    private static Map<String, Object> endlessCompletion() {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("prompt", ENDLESS_PROMPT);
-        body.put("max_tokens", 1500);
-        body.put("temperature", 0);
-        body.put("stream", true);
-        return body;
-    }
-
     private static Map<String, Object> endlessChat() {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("messages", List.of(Map.of("role", "user", "content", ENDLESS_PROMPT)));
+        body.put("messages", List.of(Map.of("role", "user", "content", RawStream.ENDLESS_PROMPT)));
         body.put("max_tokens", 1500);
         body.put("temperature", 0);
         body.put("stream", true);
@@ -73,7 +63,7 @@ class ClientDisconnectTest {
 
     /** A short completion, answered only once every generation queued before it has ended. */
     private JsonNode shortCompletion() throws Exception {
-        Map<String, Object> body = Map.of("prompt", ENDLESS_PROMPT, "max_tokens", 4, "temperature", 0);
+        Map<String, Object> body = Map.of("prompt", RawStream.ENDLESS_PROMPT, "max_tokens", 4, "temperature", 0);
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(server.resolve("/v1/completions"))
                 .timeout(Duration.ofMinutes(2))
                 .header("content-type", "application/json")
@@ -86,7 +76,7 @@ class ClientDisconnectTest {
     @Test
     void aClientThatHangsUpStopsItsStreamedGeneration() throws Exception {
         try (LogCapture logs = new LogCapture()) {
-            try (RawStream stream = new RawStream(server, "/v1/completions", endlessCompletion())) {
+            try (RawStream stream = new RawStream(server, "/v1/completions", RawStream.endlessCompletion())) {
                 JsonNode first = stream.nextEvent();
                 assertEquals("text_completion", first.path("object").asText());
                 assertTrue(first.path("choices").path(0).path("finish_reason").isNull(), "still generating");
@@ -99,7 +89,7 @@ class ClientDisconnectTest {
             List<Integer> stopped = logs.await(STOPPED, 1).stream()
                     .map(m -> Integer.parseInt(m.group(1))).toList();
             assertEquals(1, stopped.size(), "one generation was stopped: " + logs.messages());
-            int budget = CONTEXT - (ENDLESS_PROMPT.length() + 1);
+            int budget = CONTEXT - (RawStream.ENDLESS_PROMPT.length() + 1);
             assertTrue(stopped.get(0) < budget,
                     "stopped before generating its " + budget + " tokens, after " + stopped.get(0));
             assertEquals(List.of(), logs.errors(), "a hang-up is not an error");
@@ -113,7 +103,7 @@ class ClientDisconnectTest {
             try {
                 // Each answers its first text once it generates: together they fill the batch.
                 for (int i = 0; i < config.maxNumSeqs(); i++) {
-                    running.add(new RawStream(server, "/v1/completions", endlessCompletion()));
+                    running.add(new RawStream(server, "/v1/completions", RawStream.endlessCompletion()));
                     running.get(i).nextEvent();
                 }
                 // A streamed chat answers its first chunk (the assistant role) once it is queued,

@@ -36,7 +36,6 @@ class ContinuousBatchingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BASE = "llama4-scout-mini";
     /** Greedy decoding of this prompt never meets an end token. */
-    private static final String ENDLESS_PROMPT = "Write a long story.";
     private static final List<String> PROMPTS = List.of(
             PromptTemplate.promptText("argoproj/argo-cd", "Sync fails after upgrade", "Every sync fails since v2.9."),
             PromptTemplate.promptText("kubernetes/kubernetes", "Pod stuck in CrashLoopBackOff", "Logs are empty."),
@@ -150,7 +149,7 @@ class ContinuousBatchingTest {
     void aRequestJoinsWhileAnotherDecodesAndLeavesBeforeIt() throws Exception {
         Map<String, Object> longOne = new LinkedHashMap<>();
         longOne.put("model", BASE);
-        longOne.put("prompt", ENDLESS_PROMPT);
+        longOne.put("prompt", RawStream.ENDLESS_PROMPT);
         longOne.put("max_tokens", 600);
         longOne.put("temperature", 0);
         String longAlone = complete(longOne);

@@ -10,10 +10,13 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** A streamed request over a plain socket, so that the test can hang up in the middle of it. */
 final class RawStream implements AutoCloseable {
+    /** A prompt the model answers at length: with a high max_tokens, a generation that runs until it is stopped. */
+    static final String ENDLESS_PROMPT = "Write a long story.";
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Socket socket;
     private final BufferedReader in;
@@ -31,6 +34,16 @@ final class RawStream implements AutoCloseable {
         in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
         String status = in.readLine();
         assertEquals("HTTP/1.1 200 OK", status);
+    }
+
+    /** A streamed completion of {@link #ENDLESS_PROMPT} that runs for 1,500 tokens, longer than any test waits. */
+    static Map<String, Object> endlessCompletion() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("prompt", ENDLESS_PROMPT);
+        body.put("max_tokens", 1500);
+        body.put("temperature", 0);
+        body.put("stream", true);
+        return body;
     }
 
     /** The next server-sent event's JSON. */
