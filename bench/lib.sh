@@ -230,3 +230,27 @@ wrk_summary() {
     END { printf "%.0f %.3f %.3f %d %s\n", rps, p50, p99, non2xx, (errors == "" ? "none" : errors) }
   '
 }
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# CPU time (clock ticks, user + system) that the processes PID... and their descendants have used.
+cpu_ticks() {
+  local -a queue=("$@")
+  local total=0 pid
+  while [ "${#queue[@]}" -gt 0 ]; do
+    pid=${queue[0]}
+    queue=("${queue[@]:1}")
+    [ -n "$pid" ] || continue
+    total=$((total + $(own_cpu_ticks "$pid")))
+    mapfile -t -O "${#queue[@]}" queue < <(pgrep -P "$pid" || true)
+  done
+  echo "$total"
+}
+
+# CPU time (clock ticks, user + system) of process PID alone, without its children.
+own_cpu_ticks() {
+  local ticks
+  # fields 14 and 15 (utime, stime), counted after the ')' that ends the command's name
+  ticks=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+  echo "${ticks:-0}"
+}

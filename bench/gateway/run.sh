@@ -48,7 +48,6 @@ WORK=
 GATEWAY_PORT=
 SERVICE_PID=
 DEVSTACK_PID=
-CLK_TCK=$(getconf CLK_TCK)
 LOAD_AT_START=
 declare -a PIDS=()
 
@@ -117,22 +116,6 @@ EOF
 
 # ---------------------------------------------------------------------------------------------
 # Measuring
-
-# CPU time (clock ticks, user + system) that the processes PID... and their descendants have used.
-cpu_ticks() {
-  local -a queue=("$@")
-  local total=0 pid ticks
-  while [ "${#queue[@]}" -gt 0 ]; do
-    pid=${queue[0]}
-    queue=("${queue[@]:1}")
-    [ -n "$pid" ] || continue
-    # fields 14 and 15 (utime, stime), counted after the ')' that ends the command's name
-    ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }')
-    total=$((total + ${ticks:-0}))
-    mapfile -t -O "${#queue[@]}" queue < <(pgrep -P "$pid" || true)
-  done
-  echo "$total"
-}
 
 # Runs wrk with THREADS and CONNECTIONS for DURATION against URL (then wrk's own options, e.g.
 # headers) and prints "requests_per_second p50_ms p99_ms non_2xx socket_errors requests

@@ -78,6 +78,19 @@ PY
   wrk_summary <<<"$out"
 }
 
+# CPU clock ticks used so far by the gateway, inference-service (without its children) and the
+# model servers it started, as "gateway inference-service model-servers".
+platform_cpu_ticks() {
+  local gateway=${PIDS[6]} inference=${PIDS[5]} servers=0 pid
+  for pid in $(pgrep -P "$inference" || true); do
+    servers=$((servers + $(cpu_ticks "$pid")))
+  done
+  echo "$(cpu_ticks "$gateway") $(own_cpu_ticks "$inference") $servers"
+}
+
+# How many requests the last wrk run in WORK/wrk.log completed.
+wrk_requests() { awk '/ requests in / { n = $1 } END { print n + 0 }' "$WORK/wrk.log"; }
+
 main() {
   ensure_tools
   "$ROOT/mlinfra" build
@@ -204,13 +217,19 @@ print(re.sub(r"\{([a-z_]+)\}", lambda m: values[m.group(1)] if m.group(1) in t["
   say ""
   say "(a) max_tokens 1, one connection, wrk -d$DURATION, $(date -u +%Y-%m-%d), $(nproc) cores; each path warmed by one"
   say "    unreported run first, then measured in turn ($ROUNDS rounds; the table shows the last)"
-  local direct_a service_a platform_a identity round
+  local direct_a service_a platform_a identity round cpu_before cpu_after cpu_a
   identity="x-mlinfra-identity: $(mint_identity_token "$key_id")"
   for round in $(seq 0 "$ROUNDS"); do
     direct_a=$(wrk_post "$server/v1/completions" "$direct_one" 1)
     service_a=$(wrk_post "http://127.0.0.1:$p_inference/v1/inference" "$platform_one" 1 "$identity")
+    cpu_before=$(platform_cpu_ticks)
     platform_a=$(wrk_post "http://127.0.0.1:$GATEWAY_PORT/v1/inference" "$platform_one" 1 "x-api-key: $API_KEY")
+    cpu_after=$(platform_cpu_ticks)
+    cpu_a=$(awk -v b="$cpu_before" -v a="$cpu_after" -v r="$(wrk_requests)" -v hz="$CLK_TCK" 'BEGIN {
+      split(b, B, " "); split(a, A, " "); f = 1000 / hz / (r > 0 ? r : 1)
+      printf "gateway %.3f, inference-service %.3f, model server %.3f", (A[1] - B[1]) * f, (A[2] - B[2]) * f, (A[3] - B[3]) * f }')
     [ "$round" -gt 0 ] && say "    round $round: p50 direct ${direct_a#* }, inference-service ${service_a#* }, gateway ${platform_a#* }" | cut -c1-200
+    [ "$round" -gt 0 ] && say "      CPU ms per request through the gateway: $cpu_a"
   done
   say ""
   say "| path | requests/s | p50 (ms) | p99 (ms) | non-2xx |"
