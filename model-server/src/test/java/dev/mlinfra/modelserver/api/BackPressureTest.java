@@ -30,7 +30,6 @@ import org.junit.jupiter.api.Test;
 class BackPressureTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Greedy decoding of this prompt never meets an end token. */
     private static final String RUNNING = "mlinfra_modelserver_num_requests_running";
     private static final String WAITING = "mlinfra_modelserver_num_requests_waiting";
     private static final String REQUESTS = "mlinfra_modelserver_requests_total";

@@ -39,7 +39,6 @@ class ClientDisconnectTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The seeded scout base's context. */
     private static final int CONTEXT = 1024;
-    /** Greedy decoding of this prompt never meets an end token: it generates until the context is full. */
     private static final Pattern STOPPED = Pattern.compile("stopped generation on \\S+ after (\\d+) tokens");
     private static final Pattern SKIPPED = Pattern.compile("skipped generation on \\S+ .*queued");
 

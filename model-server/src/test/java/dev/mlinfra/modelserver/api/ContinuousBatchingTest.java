@@ -35,7 +35,6 @@ class ContinuousBatchingTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BASE = "llama4-scout-mini";
-    /** Greedy decoding of this prompt never meets an end token. */
     private static final List<String> PROMPTS = List.of(
             PromptTemplate.promptText("argoproj/argo-cd", "Sync fails after upgrade", "Every sync fails since v2.9."),
             PromptTemplate.promptText("kubernetes/kubernetes", "Pod stuck in CrashLoopBackOff", "Logs are empty."),

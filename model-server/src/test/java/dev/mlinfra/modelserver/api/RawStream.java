@@ -15,7 +15,7 @@ import java.util.Map;
 
 /** A streamed request over a plain socket, so that the test can hang up in the middle of it. */
 final class RawStream implements AutoCloseable {
-    /** A prompt the model answers at length: with a high max_tokens, a generation that runs until it is stopped. */
+    /** Greedy decoding of this prompt never meets an end token: it generates until the context is full. */
     static final String ENDLESS_PROMPT = "Write a long story.";
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Socket socket;
