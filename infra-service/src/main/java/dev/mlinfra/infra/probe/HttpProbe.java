@@ -57,7 +57,10 @@ public class HttpProbe {
                         .compose(response -> response.body().map(body -> new Answer(response.statusCode(),
                                 response.getHeader("Server"), body.toString(), (System.nanoTime() - started) / 1_000_000)))
                         .toCompletionStage())
-                .ifNoItem().after(timeout).failWith(() -> new TimeoutException("did not answer within " + timeout.toMillis() + " ms"));
+                .ifNoItem().after(timeout).failWith(() -> new TimeoutException("did not answer within " + timeout.toMillis() + " ms"))
+                // The request's own idle timeout (the same time) may fire first: the same reason either way.
+                .onFailure(e -> e instanceof TimeoutException || e.getCause() instanceof TimeoutException)
+                .transform(e -> new TimeoutException("did not answer within " + timeout.toMillis() + " ms"));
     }
 
     /** A JSON body as a tree; an empty object when it is none. */
