@@ -112,13 +112,20 @@ public abstract class ServiceBaselineTests {
         }
         assertEquals(before + 2, tokens.verifications(), "each token is verified on its first request only");
 
+        // A token that names no team is refused, when it is remembered too.
+        String teamless = TestIdentities.builder(new Identity("test-team-a", "team-a", Set.of("read")))
+                .with(c -> c.remove("team")).sign();
+        assertRefused(teamless, "no team");
+        assertRefused(teamless, "no team, remembered");
+        assertEquals(before + 3, tokens.verifications(), "a token without a team is verified once too");
+
         // Past its exp but within the clock skew SmallRye JWT allows: accepted, and verified on every request.
         long now = Instant.now().getEpochSecond();
         String lapsed = TestIdentities.builder(new Identity("test-team-a", "team-a", Set.of("read")))
                 .with(c -> c.issuedAt(now - 300).expiresAt(now - 5)).sign();
         given().header("x-mlinfra-identity", lapsed).get(ownedPath()).then().statusCode(200);
         given().header("x-mlinfra-identity", lapsed).get(ownedPath()).then().statusCode(200);
-        assertEquals(before + 4, tokens.verifications(), "an expired token is never answered from memory");
+        assertEquals(before + 5, tokens.verifications(), "an expired token is never answered from memory");
     }
 
     @Test

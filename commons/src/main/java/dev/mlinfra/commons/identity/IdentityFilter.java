@@ -53,7 +53,7 @@ public class IdentityFilter {
 
     private void apply(RoutingContext ctx) {
         String path = ctx.normalizedPath();
-        if (GUARDED_PREFIXES.stream().noneMatch(path::startsWith) && !path.equals("/v1")) {
+        if (!guarded(path)) {
             ctx.next();
             return;
         }
@@ -74,9 +74,22 @@ public class IdentityFilter {
                 failure -> refuse(ctx, failure.getMessage()));
     }
 
+    private static boolean guarded(String path) {
+        for (String prefix : GUARDED_PREFIXES) {
+            if (path.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return path.equals("/v1");
+    }
+
+    /** The caller of a verified token: the one {@link VerifiedTokens} remembered with it, or read from its claims. */
     static Optional<Identity> identityOf(SecurityIdentity verified) {
         if (verified == null || verified.isAnonymous() || !(verified.getPrincipal() instanceof JsonWebToken jwt)) {
             return Optional.empty();
+        }
+        if (verified.getAttribute(IdentityTokens.CONTEXT_KEY) instanceof Identity remembered) {
+            return Optional.of(remembered);
         }
         Object claim = jwt.getClaim(IdentityTokens.CLAIM_TEAM);
         String team = claim instanceof JsonString json ? json.getString() : claim instanceof String text ? text : null;

@@ -14,6 +14,7 @@ import io.quarkus.vertx.http.runtime.security.HttpSecurityUtils;
 import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.jwt.JsonWebToken;
@@ -25,7 +26,8 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
  * SmallRye JWT also verifies on a worker thread, so every request hopped off its event loop and
  * back. A token verified once is remembered until it expires (cache {@value #CACHE}, whose
  * expire-after-write is the tokens' lifetime); its later requests get the same identity at once, on
- * the event loop. A token never verified goes to SmallRye JWT as before, so a token of an unknown or
+ * the event loop, with the caller's {@link Identity} that its claims gave the first time (reading a
+ * custom claim from SmallRye JWT's principal throws and catches an exception inside it). A token never verified goes to SmallRye JWT as before, so a token of an unknown or
  * retired key, a forged or expired one is refused as before. A key retired while tokens it signed are
  * still valid keeps them valid until they expire, which the rotation procedure waits for anyway
  * (docs/IDENTITY.md).
@@ -61,13 +63,14 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
         String token = request.getToken().getToken();
         CompletableFuture<Object> known = verified.getIfPresent(token);
         if (known != null && known.isDone() && !known.isCompletedExceptionally()
-                && known.join() instanceof JsonWebToken jwt && !expired(jwt)) {
-            return Uni.createFrom().item(identity(jwt, request));
+                && known.join() instanceof Verified v && v.expiresAtMillis() > System.currentTimeMillis()) {
+            return Uni.createFrom().item(v.identity(request));
         }
         return validator.authenticate(request, context).invoke(identity -> {
             verifications.incrementAndGet();
             if (identity != null && identity.getPrincipal() instanceof JsonWebToken jwt) {
-                verified.put(token, CompletableFuture.completedFuture(jwt));
+                verified.put(token, CompletableFuture.completedFuture(new Verified(jwt, Set.copyOf(identity.getRoles()),
+                        IdentityFilter.identityOf(identity).orElse(null), jwt.getExpirationTime() * 1000)));
             }
         });
     }
@@ -77,21 +80,28 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
         return verifications.get();
     }
 
-    private static boolean expired(JsonWebToken jwt) {
-        return jwt.getExpirationTime() * 1000 <= System.currentTimeMillis();
-    }
+    /**
+     * A verified token with what its requests need, read from its claims once: its roles, the
+     * caller's {@link Identity} (null when the token names no team, which {@link IdentityFilter}
+     * refuses) and when it expires.
+     */
+    private record Verified(JsonWebToken jwt, Set<String> roles, Identity caller, long expiresAtMillis) {
 
-    /** The identity SmallRye JWT builds for a verified token, for this request. */
-    private static SecurityIdentity identity(JsonWebToken jwt, TokenAuthenticationRequest request) {
-        QuarkusSecurityIdentity.Builder identity = QuarkusSecurityIdentity.builder()
-                .setPrincipal(jwt)
-                .addCredential(request.getToken())
-                .addRoles(jwt.getGroups())
-                .addAttribute("quarkus.user", jwt);
-        RoutingContext routingContext = HttpSecurityUtils.getRoutingContextAttribute(request);
-        if (routingContext != null) {
-            identity.addAttribute(RoutingContext.class.getName(), routingContext);
+        /** The identity SmallRye JWT builds for a verified token, for this request, with the caller's {@link Identity}. */
+        SecurityIdentity identity(TokenAuthenticationRequest request) {
+            QuarkusSecurityIdentity.Builder identity = QuarkusSecurityIdentity.builder()
+                    .setPrincipal(jwt)
+                    .addCredential(request.getToken())
+                    .addRoles(roles)
+                    .addAttribute("quarkus.user", jwt);
+            if (caller != null) {
+                identity.addAttribute(IdentityTokens.CONTEXT_KEY, caller);
+            }
+            RoutingContext routingContext = HttpSecurityUtils.getRoutingContextAttribute(request);
+            if (routingContext != null) {
+                identity.addAttribute(RoutingContext.class.getName(), routingContext);
+            }
+            return identity.build();
         }
-        return identity.build();
     }
 }
