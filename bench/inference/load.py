@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Load for bench/inference: (b) tokens per second with N concurrent clients, (c) the time from a
-stage change to staging until the first successful inference.
+"""Load for bench/inference: (a) the latency of several paths measured in turn, (b) tokens per
+second with N concurrent clients, (c) the time from a stage change to staging until the first
+successful inference.
 
+  load.py turns SECONDS NAME URL BODY_JSON HEADER_OR_EMPTY [NAME URL BODY_JSON HEADER_OR_EMPTY ...]
+      -> prints "NAME requests p50_ms p99_ms errors" per path
   load.py tokens URL KEY_OR_EMPTY BODY_JSON SECONDS CLIENTS   -> prints "requests tokens seconds errors"
   load.py staging GATEWAY KEY MODEL INFERENCE_BODY_JSON RUNS  -> prints one time (s) per run
 """
+import http.client
 import json
 import sys
 import threading
@@ -62,6 +66,51 @@ def tokens(url, key, body, seconds, clients):
     print(totals["requests"], totals["tokens"], f"{elapsed:.2f}", totals["errors"])
 
 
+def turns(seconds, paths):
+    """One request per path in turn, on one kept-alive connection each, for SECONDS: every path
+    sees the same moments of the machine (a JIT compilation, a busy neighbour), which sequential
+    runs of each path do not. Each round starts at the next path, so none always follows another."""
+    import urllib.parse
+    targets = []
+    for name, url, body, header in paths:
+        parsed = urllib.parse.urlsplit(url)
+        headers = {"Content-Type": "application/json"}
+        if header:
+            field, value = header.split(":", 1)
+            headers[field.strip()] = value.strip()
+        targets.append({"name": name, "host": parsed.hostname, "port": parsed.port, "path": parsed.path,
+                        "body": body.encode(), "headers": headers, "times": [], "errors": 0, "conn": None})
+
+    def once(t):
+        if t["conn"] is None:
+            t["conn"] = http.client.HTTPConnection(t["host"], t["port"], timeout=120)
+        started = time.perf_counter_ns()
+        try:
+            t["conn"].request("POST", t["path"], body=t["body"], headers=t["headers"])
+            response = t["conn"].getresponse()
+            response.read()
+            ok = response.status == 200
+        except (OSError, http.client.HTTPException):
+            t["conn"].close()
+            t["conn"] = None
+            ok = False
+        if ok:
+            t["times"].append((time.perf_counter_ns() - started) / 1e6)
+        else:
+            t["errors"] += 1
+
+    stop_at = time.monotonic() + seconds
+    first = 0
+    while time.monotonic() < stop_at:
+        for i in range(len(targets)):
+            once(targets[(first + i) % len(targets)])
+        first = (first + 1) % len(targets)
+    for t in targets:
+        times = sorted(t["times"]) or [0.0]
+        p = lambda q: times[min(len(times) - 1, int(q * len(times)))]  # noqa: E731
+        print(t["name"], len(t["times"]), f"{p(0.5):.3f}", f"{p(0.99):.3f}", t["errors"])
+
+
 def stage(gateway, key, model, to):
     post(f"{gateway}/v1/models/{model}/stage", json.dumps({"stage": to}).encode(), key)
 
@@ -93,7 +142,12 @@ def staging(gateway, key, model, body, runs):
 
 if __name__ == "__main__":
     mode = sys.argv[1]
-    if mode == "tokens":
+    if mode == "turns":
+        args = sys.argv[3:]
+        if len(args) % 4:
+            raise SystemExit(__doc__)
+        turns(float(sys.argv[2]), [args[i:i + 4] for i in range(0, len(args), 4)])
+    elif mode == "tokens":
         tokens(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6]))
     elif mode == "staging":
         staging(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
