@@ -41,12 +41,21 @@ public final class ApiKeyFormat {
         return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
-    public static byte[] hash(String key) {
+    /**
+     * One SHA-256 digest per thread: every request checks its key, and looking the algorithm up
+     * among the security providers cost more than hashing the key.
+     */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+
+    public static byte[] hash(String key) {
+        // digest() resets the digest for the next use
+        return SHA_256.get().digest(key.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Constant-time comparison of a presented key with a stored hash. */
