@@ -35,7 +35,7 @@ CLIENTS=${BENCH_CLIENTS:-8}
 STAGING_RUNS=${BENCH_STAGING_RUNS:-5}
 ROUNDS=${BENCH_ROUNDS:-2}
 WARMUP=${BENCH_WARMUP:-180}
-WARMUP_CONNECTIONS=${BENCH_WARMUP_CONNECTIONS:-4}
+WARMUP_CONNECTIONS=${BENCH_WARMUP_CONNECTIONS:-1}
 PARTS=${BENCH_PARTS:-abc}
 INFERENCE_OPTS=${BENCH_INFERENCE_OPTS:-}
 GATEWAY_OPTS=${BENCH_GATEWAY_OPTS:-}
@@ -208,9 +208,9 @@ print(re.sub(r"\{([a-z_]+)\}", lambda m: values[m.group(1)] if m.group(1) in t["
   python3 "$ROOT/bench/inference/load.py" tokens "http://127.0.0.1:$GATEWAY_PORT/v1/inference" "$API_KEY" "$platform_many" 5 "$CLIENTS" >/dev/null
   python3 "$ROOT/bench/inference/load.py" tokens "$server/v1/completions" "" "$direct_many" 5 "$CLIENTS" >/dev/null
   if [[ $PARTS == *a* ]] && [ "$WARMUP" -gt 0 ]; then
-    # The JIT compiles a request path after thousands of requests; at one connection a one-token
-    # generation allows ~30 a second, so the warm-up uses several connections (the model server
-    # batches them) on the gateway path, which runs through inference-service and the model server.
+    # The JIT compiles a request path after thousands of requests, and a one-token generation
+    # allows ~30 a second (more connections did not raise that: one prefill runs at a time), so
+    # the warm-up takes minutes. The gateway path runs through inference-service and the model server.
     say "warming up the one-token path through the gateway for ${WARMUP}s with $WARMUP_CONNECTIONS connections (BENCH_WARMUP, BENCH_WARMUP_CONNECTIONS)"
     local rps
     read -r rps _ <<<"$(wrk_post "http://127.0.0.1:$GATEWAY_PORT/v1/inference" "$platform_one" "$WARMUP_CONNECTIONS" "x-api-key: $API_KEY")"
