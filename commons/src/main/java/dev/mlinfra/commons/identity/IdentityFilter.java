@@ -9,6 +9,7 @@ import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.json.JsonString;
 import java.util.HashSet;
 import java.util.List;
@@ -39,10 +40,13 @@ public class IdentityFilter {
 
     private final IdentityConfig config;
     private final IdentityProviderManager identities;
+    /** Where SmallRye JWT verifies tokens: the tokens verified before (none where it is off). */
+    private final VerifiedTokens verifiedTokens;
 
-    public IdentityFilter(IdentityConfig config, IdentityProviderManager identities) {
+    public IdentityFilter(IdentityConfig config, IdentityProviderManager identities, Instance<VerifiedTokens> verifiedTokens) {
         this.config = config;
         this.identities = identities;
+        this.verifiedTokens = verifiedTokens.isResolvable() ? verifiedTokens.get() : null;
     }
 
     void register(@Observes Filters filters) {
@@ -57,21 +61,30 @@ public class IdentityFilter {
             ctx.next();
             return;
         }
-        if (ctx.request().getHeader(IdentityTokens.HEADER) == null) {
+        String token = ctx.request().getHeader(IdentityTokens.HEADER);
+        if (token == null) {
             refuse(ctx, "no identity token");
             return;
         }
+        SecurityIdentity remembered = verifiedTokens == null ? null : verifiedTokens.rememberedIdentity(token, ctx);
+        if (remembered != null) {
+            // Verified before: the request's identity at once, as Quarkus' own authentication would have set it.
+            accept(ctx, QuarkusHttpUser.setIdentity(remembered, ctx));
+            return;
+        }
         QuarkusHttpUser.getSecurityIdentity(ctx, identities).subscribe().with(
-                verified -> {
-                    Optional<Identity> identity = identityOf(verified);
-                    if (identity.isEmpty()) {
-                        refuse(ctx, "the token names no team");
-                        return;
-                    }
-                    ctx.put(IdentityTokens.CONTEXT_KEY, identity.get());
-                    ctx.next();
-                },
+                verified -> accept(ctx, verified),
                 failure -> refuse(ctx, failure.getMessage()));
+    }
+
+    private static void accept(RoutingContext ctx, SecurityIdentity verified) {
+        Optional<Identity> identity = identityOf(verified);
+        if (identity.isEmpty()) {
+            refuse(ctx, "the token names no team");
+            return;
+        }
+        ctx.put(IdentityTokens.CONTEXT_KEY, identity.get());
+        ctx.next();
     }
 
     private static boolean guarded(String path) {

@@ -7,6 +7,7 @@ import io.quarkus.cache.CaffeineCache;
 import io.quarkus.security.identity.AuthenticationRequestContext;
 import io.quarkus.security.identity.IdentityProvider;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.security.credential.TokenCredential;
 import io.quarkus.security.identity.request.TokenAuthenticationRequest;
 import io.quarkus.security.runtime.QuarkusSecurityIdentity;
 import io.quarkus.smallrye.jwt.runtime.auth.MpJwtValidator;
@@ -27,8 +28,9 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
  * back. A token verified once is remembered until it expires (cache {@value #CACHE}, whose
  * expire-after-write is the tokens' lifetime); its later requests get the same identity at once, on
  * the event loop, with the caller's {@link Identity} that its claims gave the first time (reading a
- * custom claim from SmallRye JWT's principal throws and catches an exception inside it). A token never verified goes to SmallRye JWT as before, so a token of an unknown or
- * retired key, a forged or expired one is refused as before. A key retired while tokens it signed are
+ * custom claim from SmallRye JWT's principal throws and catches an exception inside it). A token
+ * never verified goes to SmallRye JWT as before, so a token of an unknown or retired key, a forged or
+ * expired one is refused as before. A key retired while tokens it signed are
  * still valid keeps them valid until they expire, which the rotation procedure waits for anyway
  * (docs/IDENTITY.md).
  */
@@ -61,10 +63,9 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
     @Override
     public Uni<SecurityIdentity> authenticate(TokenAuthenticationRequest request, AuthenticationRequestContext context) {
         String token = request.getToken().getToken();
-        CompletableFuture<Object> known = verified.getIfPresent(token);
-        if (known != null && known.isDone() && !known.isCompletedExceptionally()
-                && known.join() instanceof Verified v && v.expiresAtMillis() > System.currentTimeMillis()) {
-            return Uni.createFrom().item(v.identity(request));
+        Verified known = remembered(token);
+        if (known != null) {
+            return Uni.createFrom().item(known.identity(request.getToken(), HttpSecurityUtils.getRoutingContextAttribute(request)));
         }
         return validator.authenticate(request, context).invoke(identity -> {
             verifications.incrementAndGet();
@@ -73,6 +74,22 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
                         IdentityFilter.identityOf(identity).orElse(null), jwt.getExpirationTime() * 1000)));
             }
         });
+    }
+
+    /**
+     * The identity of a token verified before and not expired, for this request, without an
+     * authentication round (mechanism, provider manager, {@link Uni}); null when the token has to be
+     * verified. {@link IdentityFilter} asks this first.
+     */
+    SecurityIdentity rememberedIdentity(String token, RoutingContext request) {
+        Verified known = remembered(token);
+        return known == null ? null : known.identity(new TokenCredential(token, "bearer"), request);
+    }
+
+    private Verified remembered(String token) {
+        CompletableFuture<Object> known = verified.getIfPresent(token);
+        return known != null && known.isDone() && !known.isCompletedExceptionally()
+                && known.join() instanceof Verified v && v.expiresAtMillis() > System.currentTimeMillis() ? v : null;
     }
 
     /** How many tokens this service has verified (not answered from memory) since it started. */
@@ -88,16 +105,15 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
     private record Verified(JsonWebToken jwt, Set<String> roles, Identity caller, long expiresAtMillis) {
 
         /** The identity SmallRye JWT builds for a verified token, for this request, with the caller's {@link Identity}. */
-        SecurityIdentity identity(TokenAuthenticationRequest request) {
+        SecurityIdentity identity(TokenCredential credential, RoutingContext routingContext) {
             QuarkusSecurityIdentity.Builder identity = QuarkusSecurityIdentity.builder()
                     .setPrincipal(jwt)
-                    .addCredential(request.getToken())
+                    .addCredential(credential)
                     .addRoles(roles)
                     .addAttribute("quarkus.user", jwt);
             if (caller != null) {
                 identity.addAttribute(IdentityTokens.CONTEXT_KEY, caller);
             }
-            RoutingContext routingContext = HttpSecurityUtils.getRoutingContextAttribute(request);
             if (routingContext != null) {
                 identity.addAttribute(RoutingContext.class.getName(), routingContext);
             }
