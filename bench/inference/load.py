@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -70,7 +71,6 @@ def turns(seconds, paths):
     """One request per path in turn, on one kept-alive connection each, for SECONDS: every path
     sees the same moments of the machine (a JIT compilation, a busy neighbour), which sequential
     runs of each path do not. Each round starts at the next path, so none always follows another."""
-    import urllib.parse
     targets = []
     for name, url, body, header in paths:
         parsed = urllib.parse.urlsplit(url)
@@ -107,8 +107,8 @@ def turns(seconds, paths):
         first = (first + 1) % len(targets)
     for t in targets:
         times = sorted(t["times"]) or [0.0]
-        p = lambda q: times[min(len(times) - 1, int(q * len(times)))]  # noqa: E731
-        print(t["name"], len(t["times"]), f"{p(0.5):.3f}", f"{p(0.99):.3f}", t["errors"])
+        p50, p99 = (times[min(len(times) - 1, int(q * len(times)))] for q in (0.5, 0.99))
+        print(t["name"], len(t["times"]), f"{p50:.3f}", f"{p99:.3f}", t["errors"])
 
 
 def stage(gateway, key, model, to):

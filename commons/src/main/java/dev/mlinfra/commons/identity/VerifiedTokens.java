@@ -4,10 +4,10 @@ import io.quarkus.arc.properties.IfBuildProperty;
 import io.quarkus.cache.Cache;
 import io.quarkus.cache.CacheName;
 import io.quarkus.cache.CaffeineCache;
+import io.quarkus.security.credential.TokenCredential;
 import io.quarkus.security.identity.AuthenticationRequestContext;
 import io.quarkus.security.identity.IdentityProvider;
 import io.quarkus.security.identity.SecurityIdentity;
-import io.quarkus.security.credential.TokenCredential;
 import io.quarkus.security.identity.request.TokenAuthenticationRequest;
 import io.quarkus.security.runtime.QuarkusSecurityIdentity;
 import io.quarkus.smallrye.jwt.runtime.auth.MpJwtValidator;
@@ -30,9 +30,8 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
  * the event loop, with the caller's {@link Identity} that its claims gave the first time (reading a
  * custom claim from SmallRye JWT's principal throws and catches an exception inside it). A token
  * never verified goes to SmallRye JWT as before, so a token of an unknown or retired key, a forged or
- * expired one is refused as before. A key retired while tokens it signed are
- * still valid keeps them valid until they expire, which the rotation procedure waits for anyway
- * (docs/IDENTITY.md).
+ * expired one is refused as before. A key retired while tokens it signed are still valid keeps them
+ * valid until they expire, which the rotation procedure waits for anyway (docs/IDENTITY.md).
  */
 @ApplicationScoped
 @IfBuildProperty(name = "quarkus.smallrye-jwt.enabled", stringValue = "true", enableIfMissing = true)
