@@ -247,10 +247,7 @@ public class DeploymentService {
         Optional<URI> server = backend.server(d.modelType);
         if (d.state == DeploymentState.READY) {
             // its stage may have changed: pinned in production, on demand otherwise
-            return server.map(url -> protocol.loadAdapter(url, d.servedName, d.artifact, pinned(d)).onFailure().recoverWithItem(e -> {
-                LOG.warnf("Could not update %s on the %s server: %s", d.servedName, d.modelType, e.getMessage());
-                return null;
-            })).orElse(Uni.createFrom().voidItem());
+            return server.map(url -> loadAgain(url, d, "update")).orElse(Uni.createFrom().voidItem());
         }
         if (server.isEmpty()) {
             LOG.debugf("The %s server is not ready; %s waits for it", d.modelType, d.servedName);
@@ -275,15 +272,43 @@ public class DeploymentService {
                         LOG.infof("Deploying %s waits: %s", d.servedName, e.getMessage());
                         return Uni.createFrom().voidItem();
                     }
-                    return failed(d.id, version, e instanceof BackendException b
-                            ? "the serving backend refused the adapter at " + d.artifact + ": " + b.getMessage()
-                            : e.getMessage());
+                    return failed(d.id, version, DeploymentState.DEPLOYING, e instanceof BackendException b ? refusal(d, b) : e.getMessage());
                 });
     }
 
-    private Uni<Void> failed(Long id, String version, String reason) {
+    /**
+     * A ready version's adapter loaded on its server again (the server restarted, or the version's
+     * stage changed its pinning). A server that refuses it (a 4xx: e.g. the adapter was trained on
+     * another base model than the server now runs) fails the deployment with the server's reason,
+     * so requests get a 409 that says why instead of the server's refusal; any other failure is
+     * logged, and the next request loads the adapter again.
+     */
+    private Uni<Void> loadAgain(URI url, Deployment d, String what) {
+        return protocol.loadAdapter(url, d.servedName, d.artifact, pinned(d)).onFailure().recoverWithUni(e -> {
+            if (e instanceof BackendException b && b.kind() == BackendException.Kind.REJECTED) {
+                return refused(d, b);
+            }
+            LOG.warnf("Could not %s %s on the %s server: %s", what, d.servedName, d.modelType, e.getMessage());
+            return Uni.createFrom().voidItem();
+        });
+    }
+
+    /** The server refused a ready version's adapter: the deployment fails with the server's reason. */
+    public Uni<Void> refused(Deployment d, BackendException refusal) {
+        return failed(d.id, d.version, DeploymentState.READY, refusal(d, refusal)).onFailure().recoverWithItem(e -> {
+            LOG.warnf("Could not record that %s cannot serve: %s", d.servedName, e.getMessage());
+            return null;
+        });
+    }
+
+    /** Why a deployment failed when the server refused its adapter. */
+    public static String refusal(Deployment d, BackendException b) {
+        return "the serving backend refused the adapter at " + d.artifact + ": " + b.getMessage();
+    }
+
+    private Uni<Void> failed(Long id, String version, DeploymentState from, String reason) {
         return Panache.withTransaction(() -> Deployment.<Deployment>findById(id, LockModeType.PESSIMISTIC_WRITE).flatMap(d -> {
-            if (d == null || d.state != DeploymentState.DEPLOYING || !version.equals(d.version)) {
+            if (d == null || d.state != from || !version.equals(d.version)) {
                 return Uni.createFrom().voidItem();
             }
             LOG.warnf("Version %s of model %s of team %s cannot be deployed: %s", version, d.modelId, d.team, reason);
@@ -332,10 +357,7 @@ public class DeploymentService {
                         backend.name(), List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
                 .flatMap(all -> Multi.createFrom().iterable(all)
                         .onItem().transformToUniAndConcatenate(d -> d.state == DeploymentState.READY
-                                ? protocol.loadAdapter(url, d.servedName, d.artifact, pinned(d)).onFailure().recoverWithItem(e -> {
-                                    LOG.warnf("Could not load %s again on the %s server: %s", d.servedName, modelType, e.getMessage());
-                                    return null;
-                                })
+                                ? loadAgain(url, d, "load again")
                                 : deploy(d))
                         .collect().last())
                 .invoke(() -> LOG.infof("The %s server is ready; its adapters are loaded", modelType))

@@ -69,8 +69,7 @@ public class InferenceService {
             }
             return switch (d.state) {
                 case REMOVED -> throw ApiException.conflict("Model '" + modelId + "' cannot serve: " + d.reason);
-                case FAILED -> throw ApiException.conflict("Model '" + modelId + "' cannot serve: version " + d.version
-                        + " could not be deployed: " + d.reason);
+                case FAILED -> throw notDeployed(modelId, d.version, d.reason);
                 case DEPLOYING -> throw ApiException.unavailable("Model '" + modelId + "' version " + d.version
                         + " is being deployed; retry in a few seconds", config.retryAfterSeconds());
                 case READY -> new Target(d, deployments.backend().server(d.modelType).orElseThrow(() -> ApiException.unavailable(
@@ -225,10 +224,22 @@ public class InferenceService {
                         .transformToMultiAndConcatenate(v -> protocol.stream(t.server(), path, body)));
     }
 
+    /** Loads the adapter again; a server that refuses it fails the deployment, and the request gets the 409 that says why. */
     private Uni<Boolean> reload(Target t) {
         Deployment d = t.deployment();
         LOG.infof("The %s server does not know %s (it restarted); loading it again", d.modelType, d.servedName);
-        return protocol.loadAdapter(t.server(), d.servedName, d.artifact, DeploymentService.pinned(d)).replaceWith(true);
+        return protocol.loadAdapter(t.server(), d.servedName, d.artifact, DeploymentService.pinned(d)).replaceWith(true)
+                .onFailure(InferenceService::refused).recoverWithUni(e -> deployments.refused(d, (BackendException) e)
+                        .chain(() -> Uni.createFrom().<Boolean>failure(
+                                notDeployed(d.modelId, d.version, DeploymentService.refusal(d, (BackendException) e)))));
+    }
+
+    private static ApiException notDeployed(String modelId, String version, String reason) {
+        return ApiException.conflict("Model '" + modelId + "' cannot serve: version " + version + " could not be deployed: " + reason);
+    }
+
+    private static boolean refused(Throwable e) {
+        return e instanceof BackendException b && b.kind() == BackendException.Kind.REJECTED;
     }
 
     private static boolean unknownAdapter(Throwable e) {

@@ -276,6 +276,14 @@ class InferenceApiTest {
     @Test
     @Order(8)
     void aCrashedModelServerIsRestartedAndTheModelAnswersAgain() throws Exception {
+        // A second model, whose adapter the restarted server will refuse: as if fine-tuned from an
+        // older base model than the one the server runs now.
+        String stale = ServingFixtures.newModelId();
+        String staleArtifact = fixtures.adapter(TEAM, "train-" + stale, 31, true);
+        fixtures.registered(TEAM, stale, "v1.0.0", "production", staleArtifact);
+        ServingFixtures.awaitState(TEAM, stale, "ready");
+        fixtures.fineTunedFrom(TEAM, "train-" + stale, "seeded-init-v2");
+
         long pid = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getLong("servers[0].pid");
         ProcessHandle server = ProcessHandle.of(pid).orElseThrow();
         server.destroyForcibly();
@@ -288,6 +296,14 @@ class InferenceApiTest {
                 .post("/v1/inference").statusCode() == 200, () -> as(TEAM).get("/internal/v1/inference/servers").asString());
         as(TEAM).get("/internal/v1/inference/servers").then().body("servers[0].restarts", greaterThan(0))
                 .body("servers[0].state", equalTo("ready")).body("servers[0].last_exit", containsString("signal 9"));
+
+        // The stale model cannot serve: its deployment failed with the server's reason, and a request gets a
+        // 409 that says why (not the server's 400 about a request that was fine).
+        ServingFixtures.awaitState(TEAM, stale, "failed");
+        as(TEAM).get("/v1/deployments/" + stale).then().body("reason", containsString("refused the adapter"))
+                .body("reason", containsString("seeded-init-v2"));
+        as(TEAM).contentType(ContentType.JSON).body(request(stale, GREEDY)).post("/v1/inference").then().statusCode(409)
+                .body("error.code", equalTo("conflict")).body("error.message", containsString("fine-tune it again"));
     }
 
     @Test

@@ -98,6 +98,20 @@ final class ServingFixtures {
         return store.uri(prefix);
     }
 
+    /**
+     * Rewrites the config of an adapter written by {@link #adapter} as if it had been fine-tuned from
+     * another base model than the servers run: a server refuses to load it from then on.
+     */
+    void fineTunedFrom(String team, String job, String base) throws Exception {
+        String key = "training/" + team + "/" + job + "/adapter/" + ModelStore.ADAPTER_CONFIG;
+        com.fasterxml.jackson.databind.node.ObjectNode config;
+        try (java.io.InputStream in = store.get(key)) {
+            config = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(in);
+        }
+        config.put(ModelStore.BASE, base);
+        put(key, json.writeValueAsBytes(config));
+    }
+
     private void put(String key, byte[] bytes) {
         store.put(key, new ByteArrayInputStream(bytes), bytes.length, "application/octet-stream");
     }
