@@ -321,12 +321,13 @@ public final class LlamaModel implements AutoCloseable {
      * row against the row's own cache; rotary embeddings, norms and MoE routing are row-wise.
      *
      * <p>A row's logits do not depend on the other rows: this is exact, not approximate, because
-     * every matrix product runs with between 2 and {@link #MAX_DECODE_ROWS} rows, and PyTorch's CPU
-     * BLAS computes each row of such products (plain or batched) with the same kernel and
-     * summation order whatever the row count. A single-row product takes another kernel
-     * (matrix-vector) whose last bits differ, and products of more rows another blocking, hence
-     * the bounds. So a single sequence is decoded as two equal rows, an adapter's single row is
-     * padded by repeating it, and an expert's single row is padded with a zero row.
+     * every matrix product of a step runs with exactly {@link #MAX_DECODE_ROWS} rows (the base
+     * projections, the router, the experts' and the output head's products padded with zero rows;
+     * each adapter's rows of the batched LoRA products padded by repeating one), and PyTorch's CPU
+     * BLAS computes each row of a product of a given shape with the same kernel and summation
+     * order, whatever the other rows hold. The kernel it picks depends on the number of rows, in
+     * a way that differs between processors (on one with AVX-512, products of 2 and of 7 rows
+     * differed in the last bits of a row), so the row count is fixed rather than bounded.
      * {@code BatchedDecodeTest} checks this bit for bit. (The logits match {@link #forwardCached}
      * only up to float rounding: that pass folds updates into its products differently.)
      */
@@ -341,16 +342,10 @@ public final class LlamaModel implements AutoCloseable {
                 throw new IllegalArgumentException("a decoding step needs a prefilled cache with room for one more position");
             }
         }
-        if (n == 1) {
-            // Two rows take the kernels of a few rows (see above) at once; the second, a copy of
-            // the first that writes no cache, comes out equal to it and is dropped.
-            return java.util.Arrays.copyOf(decodeRows(new int[] {tokens[0], tokens[0]},
-                    new KvCache[] {caches[0], null}, new LoraAdapter[] {adapters[0], adapters[0]}), 1);
-        }
         return decodeRows(tokens, caches, adapters);
     }
 
-    /** {@link #forwardDecode} of 2 or more rows; a null cache marks the copy of the row before it. */
+    /** {@link #forwardDecode} after its checks. */
     private float[][] decodeRows(int[] tokens, KvCache[] caches, LoraAdapter[] adapters) {
         int n = tokens.length;
         // Rows of one adapter next to each other (stable), so that each adapter's rows are one slice;
@@ -381,7 +376,7 @@ public final class LlamaModel implements AutoCloseable {
         for (int r = 0; r < n; r++) {
             ordered[r] = caches[order[r]];
             ids[r] = tokens[order[r]];
-            positions[r] = ordered[r] == null ? positions[0] : ordered[r].length();
+            positions[r] = ordered[r].length();
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
@@ -402,9 +397,7 @@ public final class LlamaModel implements AutoCloseable {
                         : decodeSwiglu(p + "feed_forward.", h, x, groups);
             }
             for (KvCache cache : ordered) {
-                if (cache != null) {
-                    cache.advance(1);
-                }
+                cache.advance(1);
             }
             NDList normed = groups.split(rmsNorm(x, weights.get("model.norm.weight")));
             NDList heads = new NDList(normed.size());
@@ -491,10 +484,6 @@ public final class LlamaModel implements AutoCloseable {
         NDList queryRows = q.reshape(n, kvHeads, group, d).split(n, 0);
         NDList contexts = new NDList(n);
         for (int r = 0; r < n; r++) {
-            if (caches[r] == null) {
-                contexts.add(contexts.get(0)); // the copied row of a single sequence
-                continue;
-            }
             NDArray keys = caches[r].append(layer, keyRows.get(r), valueRows.get(r))[0];
             NDArray values = caches[r].values(layer);
             int total = (int) keys.getShape().get(2);
@@ -583,7 +572,7 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * {@code y} plus each row's LoRA update {@code x A^T (s B)^T} for the module, for every adapter
      * in the step in one pair of batched products: the rows of each adapter form one matrix of the
-     * batch, padded by repeating a row to the same height (at least 2, see {@link #forwardDecode}),
+     * batch, padded by repeating a row to {@link #MAX_DECODE_ROWS} (see {@link #forwardDecode}),
      * and the adapters' {@code A^T} and scaled {@code B^T} are stacked (and kept while the same
      * adapters decode together). Adapters of different ranks take one pair of products per rank.
      * Rows without an update for the module keep their values of {@code y} as they are.
@@ -602,10 +591,7 @@ public final class LlamaModel implements AutoCloseable {
         long out = y.getShape().get(1);
         long[] counts = groups.counts();
         for (List<Integer> adapted : byRank.values()) {
-            long height = 2;
-            for (int g : adapted) {
-                height = Math.max(height, counts[g]);
-            }
+            long height = MAX_DECODE_ROWS;
             boolean asIs = adapted.size() == counts.length;
             for (int g : adapted) {
                 asIs &= counts[g] == height;
@@ -693,22 +679,30 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** {@link #linear} with a single row padded to two, so that it takes the kernel of a few rows. */
-    private NDArray rowLinear(NDArray x, NDArray w, NDArray bias) {
-        if (x.getShape().get(0) != 1) {
+    /** {@link #linear} of a decoding step's rows, padded with zero rows to {@link #MAX_DECODE_ROWS} (see {@link #forwardDecode}). */
+    private static NDArray rowLinear(NDArray x, NDArray w, NDArray bias) {
+        long rows = x.getShape().get(0);
+        if (rows == MAX_DECODE_ROWS) {
             return linear(x, w, bias);
         }
-        NDArray padded = x.concat(x.zerosLike(), 0);
-        NDArray paddedBias = bias == null ? null : bias.concat(bias.zerosLike(), 0);
-        return linear(padded, w, paddedBias).get(new NDIndex("0:1"));
+        NDArray paddedBias = bias == null || bias.getShape().dimension() < 2 ? bias : padRows(bias);
+        return linear(padRows(x), w, paddedBias).get(new NDIndex("0:{}", rows));
     }
 
-    /** {@code x W} (W {@code [in, out]}) with a single row padded to two, as {@link #rowLinear}. */
+    /** {@code x W} (W {@code [in, out]}) of a decoding step's rows, padded as {@link #rowLinear}. */
     private static NDArray rowMatMul(NDArray x, NDArray w) {
-        if (x.getShape().get(0) != 1) {
+        long rows = x.getShape().get(0);
+        if (rows == MAX_DECODE_ROWS) {
             return x.matMul(w);
         }
-        return x.concat(x.zerosLike(), 0).matMul(w).get(new NDIndex("0:1"));
+        return padRows(x).matMul(w).get(new NDIndex("0:{}", rows));
+    }
+
+    /** Rows {@code [n, width]} followed by zero rows up to {@link #MAX_DECODE_ROWS}. */
+    private static NDArray padRows(NDArray x) {
+        long rows = x.getShape().get(0);
+        return x.concat(x.getManager().zeros(new ai.djl.ndarray.types.Shape(MAX_DECODE_ROWS - rows, x.getShape().get(1)),
+                x.getDataType(), x.getDevice()), 0);
     }
 
     /** A base weight, or the adapter's fully trained replacement of it. */
