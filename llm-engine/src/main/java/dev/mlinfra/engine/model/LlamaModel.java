@@ -321,13 +321,15 @@ public final class LlamaModel implements AutoCloseable {
      * row against the row's own cache; rotary embeddings, norms and MoE routing are row-wise.
      *
      * <p>A row's logits do not depend on the other rows: this is exact, not approximate, because
-     * every matrix product of a step runs with exactly {@link #MAX_DECODE_ROWS} rows (the base
-     * projections, the router, the experts' and the output head's products padded with zero rows;
-     * each adapter's rows of the batched LoRA products padded by repeating one), and PyTorch's CPU
+     * every matrix product of a step runs with exactly {@link #MAX_DECODE_ROWS} rows, and PyTorch's CPU
      * BLAS computes each row of a product of a given shape with the same kernel and summation
      * order, whatever the other rows hold. The kernel it picks depends on the number of rows, in
      * a way that differs between processors (on one with AVX-512, products of 2 and of 7 rows
-     * differed in the last bits of a row), so the row count is fixed rather than bounded.
+     * differed in the last bits of a row), so the row count is fixed rather than bounded: the step
+     * pads its rows with zero rows to that count once, after the embeddings, and runs the base
+     * projections and norms over all of them; the padding rows attend to nothing and are routed
+     * to no expert. Products over fewer rows are padded on their own: an expert's rows and, where
+     * several adapters share the step, each adapter's rows (repeating one) and output head.
      * {@code BatchedDecodeTest} checks this bit for bit. (The logits match {@link #forwardCached}
      * only up to float rounding: that pass folds updates into its products differently.)
      */
@@ -385,8 +387,10 @@ public final class LlamaModel implements AutoCloseable {
             for (int g = 0; g < idGroups.size(); g++) {
                 embedded.add(embed(idGroups.get(g), distinct.get(g)));
             }
-            NDArray x = groups.join(embedded);
-            NDArray positionIndex = manager.create(positions);
+            // From here on the step has MAX_DECODE_ROWS rows: the real ones, then zero rows that
+            // no row-wise operation mixes into them and that attention and the experts skip.
+            NDArray x = padRows(groups.join(embedded));
+            NDArray positionIndex = manager.create(java.util.Arrays.copyOf(positions, MAX_DECODE_ROWS));
             for (int i = 0; i < config.numHiddenLayers(); i++) {
                 String p = "model.layers." + i + ".";
                 NDArray h = rmsNorm(x, weights.get(p + "input_layernorm.weight"));
@@ -399,15 +403,28 @@ public final class LlamaModel implements AutoCloseable {
             for (KvCache cache : ordered) {
                 cache.advance(1);
             }
-            NDList normed = groups.split(rmsNorm(x, weights.get("model.norm.weight")));
-            NDList heads = new NDList(normed.size());
-            for (int g = 0; g < normed.size(); g++) {
-                LoraAdapter a = distinct.get(g);
-                NDArray w = config.tieWordEmbeddings() ? weightFor("model.embed_tokens.weight", a)
-                        : weightFor("lm_head.weight", a);
-                heads.add(rowLinear(normed.get(g), w, null));
+            NDArray normedRows = rmsNorm(x, weights.get("model.norm.weight"));
+            NDArray logits;
+            if (distinct.size() == 1) {
+                logits = linear(normedRows, headWeight(distinct.get(0)), null).get(new NDIndex("0:{}", n));
+            } else {
+                // each adapter's rows padded to MAX_DECODE_ROWS by repeating one, through its own head
+                List<Integer> all = new ArrayList<>();
+                long[] pick = new long[n];
+                for (int g = 0; g < distinct.size(); g++) {
+                    all.add(g);
+                    for (int j = 0; j < counts[g]; j++) {
+                        pick[(int) (groups.start(g) + j)] = (long) g * MAX_DECODE_ROWS + j;
+                    }
+                }
+                NDList normed = normedRows.get(new NDIndex("{}", manager.create(groups.padded(all)))).split(distinct.size(), 0);
+                NDList heads = new NDList(normed.size());
+                for (int g = 0; g < normed.size(); g++) {
+                    heads.add(linear(normed.get(g), headWeight(distinct.get(g)), null));
+                }
+                logits = NDArrays.concat(heads, 0).get(new NDIndex("{}", manager.create(pick)));
             }
-            float[] flat = groups.join(heads).toType(DataType.FLOAT32, false).toFloatArray();
+            float[] flat = logits.toType(DataType.FLOAT32, false).toFloatArray();
             int vocab = flat.length / n;
             float[][] out = new float[n][];
             for (int r = 0; r < n; r++) {
@@ -415,6 +432,11 @@ public final class LlamaModel implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /** The output head of rows of an adapter (or of the base model: null). */
+    private NDArray headWeight(LoraAdapter adapter) {
+        return config.tieWordEmbeddings() ? weightFor("model.embed_tokens.weight", adapter) : weightFor("lm_head.weight", adapter);
     }
 
     /** Most rows of one decoding step (see {@link #forwardDecode}). */
@@ -441,6 +463,27 @@ public final class LlamaModel implements AutoCloseable {
             return pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces, 0);
         }
 
+        /** The rows of groups {@code gs}, in that order, each group's padded to {@link #MAX_DECODE_ROWS} by repeating its last. */
+        long[] padded(List<Integer> gs) {
+            long[] rows = new long[gs.size() * MAX_DECODE_ROWS];
+            for (int i = 0; i < gs.size(); i++) {
+                int g = gs.get(i);
+                for (int j = 0; j < MAX_DECODE_ROWS; j++) {
+                    rows[i * MAX_DECODE_ROWS + j] = start(g) + Math.min(j, counts[g] - 1);
+                }
+            }
+            return rows;
+        }
+
+        /** The real rows of the step (without its padding rows). */
+        int rows() {
+            long all = 0;
+            for (long c : counts) {
+                all += c;
+            }
+            return (int) all;
+        }
+
         /** The first row of group {@code g}. */
         long start(int g) {
             long at = 0;
@@ -459,6 +502,7 @@ public final class LlamaModel implements AutoCloseable {
             RowGroups groups) {
         String p = "model.layers." + layer + ".self_attn.";
         int n = caches.length;
+        int rows = (int) x.getShape().get(0);
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
@@ -466,12 +510,12 @@ public final class LlamaModel implements AutoCloseable {
         boolean rope = config.usesRope(layer);
         boolean qkNorm = rope && config.useQkNorm();
         double scale = 1.0 / Math.sqrt(d);
-        NDArray q = decodeProject(x, p + "q_proj", groups, null, qkNorm ? 1.0 : scale).reshape(n, 1, heads, d);
-        NDArray k = decodeProject(x, p + "k_proj", groups, null, 1.0).reshape(n, 1, kvHeads, d);
-        NDArray v = decodeProject(x, p + "v_proj", groups, null, 1.0).reshape(n, 1, kvHeads, d);
+        NDArray q = decodeProject(x, p + "q_proj", groups, null, qkNorm ? 1.0 : scale).reshape(rows, 1, heads, d);
+        NDArray k = decodeProject(x, p + "k_proj", groups, null, 1.0).reshape(rows, 1, kvHeads, d);
+        NDArray v = decodeProject(x, p + "v_proj", groups, null, 1.0).reshape(rows, 1, kvHeads, d);
         if (rope) {
-            NDArray cos = ropeCos.get(new NDIndex("{}", positions)).reshape(n, 1, 1, d);
-            NDArray sin = ropeSin.get(new NDIndex("{}", positions)).reshape(n, 1, 1, d);
+            NDArray cos = ropeCos.get(new NDIndex("{}", positions)).reshape(rows, 1, 1, d);
+            NDArray sin = ropeSin.get(new NDIndex("{}", positions)).reshape(rows, 1, 1, d);
             q = rope(q, cos, sin);
             k = rope(k, cos, sin);
             if (qkNorm) {
@@ -479,9 +523,14 @@ public final class LlamaModel implements AutoCloseable {
                 k = l2Norm(k);
             }
         }
-        NDList keyRows = k.transpose(0, 2, 1, 3).split(n, 0);
-        NDList valueRows = v.transpose(0, 2, 1, 3).split(n, 0);
-        NDList queryRows = q.reshape(n, kvHeads, group, d).split(n, 0);
+        // the real rows one by one (a last piece holds the padding rows, which attend to nothing)
+        long[] cuts = new long[n];
+        for (int r = 0; r < n; r++) {
+            cuts[r] = r + 1;
+        }
+        NDList keyRows = k.transpose(0, 2, 1, 3).split(cuts, 0);
+        NDList valueRows = v.transpose(0, 2, 1, 3).split(cuts, 0);
+        NDList queryRows = q.reshape(rows, kvHeads, group, d).split(cuts, 0);
         NDList contexts = new NDList(n);
         for (int r = 0; r < n; r++) {
             NDArray keys = caches[r].append(layer, keyRows.get(r), valueRows.get(r))[0];
@@ -494,7 +543,7 @@ public final class LlamaModel implements AutoCloseable {
             contexts.add(probs.matMul(values.reshape(kvHeads, total, d)));
             probs.close();
         }
-        NDArray context = NDArrays.concat(contexts, 0).reshape(n, (long) heads * d);
+        NDArray context = padRows(NDArrays.concat(contexts, 0).reshape(n, (long) heads * d));
         return decodeProject(context, p + "o_proj", groups, residual, 1.0);
     }
 
@@ -505,55 +554,55 @@ public final class LlamaModel implements AutoCloseable {
         return decodeProject(silu(gate).mul(up), prefix + "down_proj", groups, residual, 1.0);
     }
 
-    /** {@link #moe} over decoding rows: routing per row, one product per chosen expert over its rows. */
+    /**
+     * {@link #moe} over decoding rows: routing per row, one product per chosen expert over its rows
+     * (the real rows only: the padding rows are not routed and get no expert's output).
+     */
     private NDArray decodeMoe(String prefix, NDArray x, NDArray residual, RowGroups groups) {
         long hidden = x.getShape().get(1);
-        int n = (int) x.getShape().get(0);
+        int n = groups.rows();
         int k = config.numExpertsPerTok();
-        NDArray logits = rowLinear(x, weights.get(prefix + "router.weight"), null);
+        NDArray logits = linear(x, weights.get(prefix + "router.weight"), null);
         NDList top = logits.topK(k, -1, true, true);
         NDArray weightsTop = top.get(0).getNDArrayInternal().sigmoid();
         long[] chosen = top.get(1).toLongArray();
         // Slots grouped by expert, experts in ascending order (as moe sorts them).
         Map<Long, List<Integer>> byExpert = new java.util.TreeMap<>();
-        for (int slot = 0; slot < chosen.length; slot++) {
+        for (int slot = 0; slot < n * k; slot++) {
             byExpert.computeIfAbsent(chosen[slot], e -> new ArrayList<>()).add(slot);
         }
-        long[] order = new long[n * k];
-        long[] inverse = new long[n * k];
-        long[] tokenOf = new long[n * k];
-        long[] cuts = new long[byExpert.size() - 1];
-        int pos = 0;
-        int piece = 0;
+        // Each chosen expert's rows, padded by repeating one to MAX_DECODE_ROWS, gathered at once:
+        // one product pair per expert, all of the same height; pick finds each slot's output.
+        int experts = byExpert.size();
+        long[] padded = new long[experts * MAX_DECODE_ROWS];
+        long[] pick = new long[n * k];
+        int e = 0;
         for (List<Integer> slots : byExpert.values()) {
-            if (piece > 0) {
-                cuts[piece - 1] = pos;
+            for (int j = 0; j < MAX_DECODE_ROWS; j++) {
+                padded[e * MAX_DECODE_ROWS + j] = slots.get(Math.min(j, slots.size() - 1)) / k;
             }
-            piece++;
-            for (int slot : slots) {
-                order[pos] = slot;
-                inverse[slot] = pos;
-                tokenOf[pos] = slot / k;
-                pos++;
+            for (int j = 0; j < slots.size(); j++) {
+                pick[slots.get(j)] = (long) e * MAX_DECODE_ROWS + j;
             }
+            e++;
         }
         NDManager m = x.getManager();
-        NDList sortedIn = x.get(new NDIndex("{}", m.create(tokenOf))).split(cuts, 0);
+        NDList expertIn = x.get(new NDIndex("{}", m.create(padded))).split(experts, 0);
         NDArray gateUp = weights.get(prefix + "experts.gate_up_proj");
         NDArray down = weights.get(prefix + "experts.down_proj");
-        NDList outs = new NDList(byExpert.size());
+        NDList outs = new NDList(experts);
         int i = 0;
-        for (long e : byExpert.keySet()) {
-            NDList gu = rowMatMul(sortedIn.get(i++), gateUp.get(e)).split(2, 1);
-            outs.add(rowMatMul(silu(gu.get(0)).mul(gu.get(1)), down.get(e)));
+        for (long expert : byExpert.keySet()) {
+            NDList gu = expertIn.get(i++).matMul(gateUp.get(expert)).split(2, 1);
+            outs.add(silu(gu.get(0)).mul(gu.get(1)).matMul(down.get(expert)));
         }
-        NDArray sortedOut = outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs);
-        NDArray sortedWeights = weightsTop.reshape(-1).get(new NDIndex("{}", m.create(order))).reshape(-1, 1);
-        NDArray routed = sortedOut.mul(sortedWeights).get(new NDIndex("{}", m.create(inverse)));
+        NDArray expertOut = outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs);
+        NDArray slotWeights = weightsTop.reshape(-1).get(new NDIndex("0:{}", n * k)).reshape(-1, 1);
+        NDArray routed = expertOut.get(new NDIndex("{}", m.create(pick))).mul(slotWeights);
         if (k > 1) {
             routed = routed.reshape(n, k, hidden).sum(new int[] {1});
         }
-        return decodeSwiglu(prefix + "shared_expert.", x, residual.add(routed), groups);
+        return decodeSwiglu(prefix + "shared_expert.", x, residual.add(padRows(routed)), groups);
     }
 
     /**
@@ -564,7 +613,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray w = weights.get(module + ".weight");
         boolean scaleOutput = scale != 1.0 && bias == null && x.getShape().get(0) < w.getShape().get(1);
         double weightScale = scaleOutput ? 1.0 : scale;
-        NDArray y = rowLinear(x, weightScale == 1.0 ? w : w.mul(scalar(weightScale)), bias);
+        NDArray y = linear(x, weightScale == 1.0 ? w : w.mul(scalar(weightScale)), bias);
         y = decodeLora(x, y, module, groups, weightScale);
         return scaleOutput ? y.mul(scalar(scale)) : y;
     }
@@ -592,10 +641,9 @@ public final class LlamaModel implements AutoCloseable {
         long[] counts = groups.counts();
         for (List<Integer> adapted : byRank.values()) {
             long height = MAX_DECODE_ROWS;
-            boolean asIs = adapted.size() == counts.length;
-            for (int g : adapted) {
-                asIs &= counts[g] == height;
-            }
+            // One adapter for every real row: the step's rows as they are (its padding rows get an
+            // update too, which nothing reads).
+            boolean asIs = adapted.size() == 1 && counts.length == 1 && n == height;
             List<LoraAdapter> adapters = new ArrayList<>(adapted.size());
             adapted.forEach(g -> adapters.add(groups.adapters().get(g)));
             NDArray[] stacked = stackedLora(adapters, module, weightScale);
@@ -603,7 +651,6 @@ public final class LlamaModel implements AutoCloseable {
             NDArray ys = y;
             NDArray back = null;
             if (!asIs) {
-                long[] padded = new long[(int) (adapted.size() * height)];
                 long[] backRows = new long[n];
                 for (int r = 0; r < n; r++) {
                     backRows[r] = r;
@@ -611,14 +658,11 @@ public final class LlamaModel implements AutoCloseable {
                 for (int i = 0; i < adapted.size(); i++) {
                     int g = adapted.get(i);
                     long start = groups.start(g);
-                    for (int j = 0; j < height; j++) {
-                        padded[(int) (i * height + j)] = start + Math.min(j, counts[g] - 1);
-                    }
                     for (int j = 0; j < counts[g]; j++) {
                         backRows[(int) (start + j)] = n + i * height + j;
                     }
                 }
-                NDArray index = manager.create(padded);
+                NDArray index = manager.create(groups.padded(adapted));
                 xs = x.get(new NDIndex("{}", index));
                 ys = y.get(new NDIndex("{}", index));
                 back = manager.create(backRows);
@@ -679,28 +723,12 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** {@link #linear} of a decoding step's rows, padded with zero rows to {@link #MAX_DECODE_ROWS} (see {@link #forwardDecode}). */
-    private static NDArray rowLinear(NDArray x, NDArray w, NDArray bias) {
-        long rows = x.getShape().get(0);
-        if (rows == MAX_DECODE_ROWS) {
-            return linear(x, w, bias);
-        }
-        NDArray paddedBias = bias == null || bias.getShape().dimension() < 2 ? bias : padRows(bias);
-        return linear(padRows(x), w, paddedBias).get(new NDIndex("0:{}", rows));
-    }
-
-    /** {@code x W} (W {@code [in, out]}) of a decoding step's rows, padded as {@link #rowLinear}. */
-    private static NDArray rowMatMul(NDArray x, NDArray w) {
-        long rows = x.getShape().get(0);
-        if (rows == MAX_DECODE_ROWS) {
-            return x.matMul(w);
-        }
-        return padRows(x).matMul(w).get(new NDIndex("0:{}", rows));
-    }
-
-    /** Rows {@code [n, width]} followed by zero rows up to {@link #MAX_DECODE_ROWS}. */
+    /** Rows {@code [n, width]} of a decoding step followed by zero rows up to {@link #MAX_DECODE_ROWS}. */
     private static NDArray padRows(NDArray x) {
         long rows = x.getShape().get(0);
+        if (rows == MAX_DECODE_ROWS) {
+            return x;
+        }
         return x.concat(x.getManager().zeros(new ai.djl.ndarray.types.Shape(MAX_DECODE_ROWS - rows, x.getShape().get(1)),
                 x.getDataType(), x.getDevice()), 0);
     }
