@@ -371,7 +371,7 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
         }
-        RowGroups groups = new RowGroups(distinct, counts);
+        RowGroups groups = new RowGroups(distinct, counts, manager);
         KvCache[] ordered = new KvCache[n];
         long[] ids = new long[n];
         long[] positions = new long[n];
@@ -442,8 +442,34 @@ public final class LlamaModel implements AutoCloseable {
     /** Most rows of one decoding step (see {@link #forwardDecode}). */
     public static final int MAX_DECODE_ROWS = 8;
 
-    /** The rows of a decoding step, grouped by adapter: {@code counts[g]} rows of {@code adapters[g]}, in that order. */
-    private record RowGroups(List<LoraAdapter> adapters, long[] counts) {
+    /**
+     * The rows of a decoding step, grouped by adapter: {@code counts[g]} rows of {@code adapters[g]},
+     * in that order. Keeps the step's row indexes of groups of adapters, made once per step, and the
+     * last gather of rows (the projections of one input share it).
+     */
+    private static final class RowGroups {
+
+        private final List<LoraAdapter> adapters;
+        private final long[] counts;
+        private final NDManager manager;
+        private final Map<List<Integer>, NDArray[]> indexes = new java.util.HashMap<>();
+        private NDArray gatheredFrom;
+        private List<Integer> gatheredGroups;
+        private NDArray gathered;
+
+        RowGroups(List<LoraAdapter> adapters, long[] counts, NDManager manager) {
+            this.adapters = adapters;
+            this.counts = counts;
+            this.manager = manager;
+        }
+
+        List<LoraAdapter> adapters() {
+            return adapters;
+        }
+
+        long[] counts() {
+            return counts;
+        }
 
         /** The rows of {@code x} per group. */
         NDList split(NDArray x) {
@@ -473,6 +499,60 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
             return rows;
+        }
+
+        /** {@code x}'s rows of groups {@code gs}, as {@link #padded}. */
+        NDArray gathered(NDArray x, List<Integer> gs) {
+            if (x != gatheredFrom || !gs.equals(gatheredGroups)) {
+                gathered = x.get(new NDIndex("{}", gatherIndex(gs)));
+                gatheredFrom = x;
+                gatheredGroups = gs;
+            }
+            return gathered;
+        }
+
+        /** Whether groups {@code gs} hold every real row of the step. */
+        boolean covers(List<Integer> gs) {
+            return gs.size() == counts.length;
+        }
+
+        NDArray gatherIndex(List<Integer> gs) {
+            return indexes(gs)[0];
+        }
+
+        /**
+         * For each row of the step, its row among the {@link #padded} rows of groups {@code gs},
+         * which hold every real row ({@link #covers}); padding rows take the first.
+         */
+        NDArray updateRows(List<Integer> gs) {
+            return indexes(gs)[1];
+        }
+
+        /**
+         * For each row of the step: rows of groups {@code gs} their row after the step's own
+         * {@code rows()} rows, in the padded rows of those groups; any other row itself.
+         */
+        NDArray backRows(List<Integer> gs) {
+            return indexes(gs)[2];
+        }
+
+        private NDArray[] indexes(List<Integer> gs) {
+            return indexes.computeIfAbsent(List.copyOf(gs), key -> {
+                long[] slots = new long[MAX_DECODE_ROWS];
+                long[] back = new long[MAX_DECODE_ROWS];
+                for (int r = 0; r < MAX_DECODE_ROWS; r++) {
+                    back[r] = r;
+                }
+                for (int i = 0; i < key.size(); i++) {
+                    int g = key.get(i);
+                    long start = start(g);
+                    for (int j = 0; j < counts[g]; j++) {
+                        slots[(int) (start + j)] = (long) i * MAX_DECODE_ROWS + j;
+                        back[(int) (start + j)] = MAX_DECODE_ROWS + (long) i * MAX_DECODE_ROWS + j;
+                    }
+                }
+                return new NDArray[] {manager.create(padded(key)), manager.create(slots), manager.create(back)};
+            });
         }
 
         /** The real rows of the step (without its padding rows). */
@@ -624,7 +704,8 @@ public final class LlamaModel implements AutoCloseable {
      * batch, padded by repeating a row to {@link #MAX_DECODE_ROWS} (see {@link #forwardDecode}),
      * and the adapters' {@code A^T} and scaled {@code B^T} are stacked (and kept while the same
      * adapters decode together). Adapters of different ranks take one pair of products per rank.
-     * Rows without an update for the module keep their values of {@code y} as they are.
+     * Each row then adds its own row of the updates; rows without an update for the module keep
+     * their values of {@code y} as they are.
      */
     private NDArray decodeLora(NDArray x, NDArray y, String module, RowGroups groups, double weightScale) {
         Map<Long, List<Integer>> byRank = new java.util.TreeMap<>();
@@ -635,42 +716,26 @@ public final class LlamaModel implements AutoCloseable {
                 byRank.computeIfAbsent(ab[0].getShape().get(0), r -> new ArrayList<>()).add(g);
             }
         }
-        int n = (int) x.getShape().get(0);
         long in = x.getShape().get(1);
         long out = y.getShape().get(1);
-        long[] counts = groups.counts();
         for (List<Integer> adapted : byRank.values()) {
-            long height = MAX_DECODE_ROWS;
-            // One adapter for every real row: the step's rows as they are (its padding rows get an
-            // update too, which nothing reads).
-            boolean asIs = adapted.size() == 1 && counts.length == 1 && n == height;
             List<LoraAdapter> adapters = new ArrayList<>(adapted.size());
             adapted.forEach(g -> adapters.add(groups.adapters().get(g)));
             NDArray[] stacked = stackedLora(adapters, module, weightScale);
-            NDArray xs = x;
-            NDArray ys = y;
-            NDArray back = null;
-            if (!asIs) {
-                long[] backRows = new long[n];
-                for (int r = 0; r < n; r++) {
-                    backRows[r] = r;
-                }
-                for (int i = 0; i < adapted.size(); i++) {
-                    int g = adapted.get(i);
-                    long start = groups.start(g);
-                    for (int j = 0; j < counts[g]; j++) {
-                        backRows[(int) (start + j)] = n + i * height + j;
-                    }
-                }
-                NDArray index = manager.create(groups.padded(adapted));
-                xs = x.get(new NDIndex("{}", index));
-                ys = y.get(new NDIndex("{}", index));
-                back = manager.create(backRows);
+            // One adapter for every real row: the step's rows as they are (its padding rows get an
+            // update too, which nothing reads).
+            boolean asIs = adapted.size() == 1 && groups.adapters().size() == 1;
+            NDArray update = (asIs ? x : groups.gathered(x, adapted)).reshape(adapted.size(), MAX_DECODE_ROWS, in)
+                    .matMul(stacked[0]).matMul(stacked[1]).reshape((long) adapted.size() * MAX_DECODE_ROWS, out);
+            if (asIs) {
+                y = y.add(update);
+            } else if (groups.covers(adapted)) {
+                y = y.add(update.get(new NDIndex("{}", groups.updateRows(adapted))));
+            } else {
+                // Rows of other groups: their own values of y, taken back unchanged.
+                NDArray updated = y.get(new NDIndex("{}", groups.gatherIndex(adapted))).add(update);
+                y = y.concat(updated, 0).get(new NDIndex("{}", groups.backRows(adapted)));
             }
-            NDArray update = xs.reshape(adapted.size(), height, in).matMul(stacked[0]).matMul(stacked[1])
-                    .reshape(adapted.size() * height, out);
-            NDArray updated = ys.add(update);
-            y = back == null ? updated : y.concat(updated, 0).get(new NDIndex("{}", back));
         }
         return y;
     }

@@ -27,6 +27,7 @@ class BatchedDecodeTest {
     private static LlamaModel model;
     private static LoraAdapter first;
     private static LoraAdapter second;
+    private static LoraAdapter third;
 
     @BeforeAll
     static void setUp() {
@@ -37,6 +38,7 @@ class BatchedDecodeTest {
         model = LlamaModel.fromTensors(config, LlamaModel.initialWeights(config), root, DataType.FLOAT32);
         first = perturbed(LoraAdapter.create(model, new LoraConfig(8, 16, 0, null, List.of("lm_head")), 1));
         second = perturbed(LoraAdapter.create(model, new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "down_proj")), 2));
+        third = perturbed(LoraAdapter.create(model, new LoraConfig(8, 16, 0, null, List.of("lm_head")), 3));
     }
 
     /** A fresh adapter's B is zero; moving every matrix makes the adapter change the output. */
@@ -51,6 +53,7 @@ class BatchedDecodeTest {
     static void tearDown() {
         first.close();
         second.close();
+        third.close();
         model.close();
         root.close();
         JniUtils.setGradMode(true);
@@ -78,7 +81,17 @@ class BatchedDecodeTest {
 
     @Test
     void aRowDecodesExactlyAsItsSequenceAlone() {
-        LoraAdapter[] adapters = {null, first, second, first, null, second, second};
+        decodesAsAlone(new LoraAdapter[] {null, first, second, first, null, second, second});
+    }
+
+    /** Every row has an adapter, all of one rank: each adapter's rows add their updates without a round through the others. */
+    @Test
+    void rowsOfAdaptersOfOneRankDecodeExactlyAsTheirSequencesAlone() {
+        decodesAsAlone(new LoraAdapter[] {third, first, third, third, first, first, third, first});
+    }
+
+    /** Decodes one sequence per adapter (null: the base model) together and alone, rows leaving after three steps. */
+    private static void decodesAsAlone(LoraAdapter[] adapters) {
         int n = adapters.length;
         List<KvCache> batched = new ArrayList<>();
         List<KvCache> alone = new ArrayList<>();
