@@ -25,6 +25,16 @@ public class BackendException extends RuntimeException {
         return kind;
     }
 
+    /** Whether {@code e} says that the server refused the request (a 4xx), as opposed to not answering or failing. */
+    public static boolean refusal(Throwable e) {
+        return e instanceof BackendException b && b.kind == Kind.REJECTED;
+    }
+
+    /** Whether {@code e} says that the server refused the request with this status. */
+    public static boolean refusal(Throwable e, int status) {
+        return refusal(e) && ((BackendException) e).status == status;
+    }
+
     /** The server's HTTP status; 0 when it did not answer. */
     public int status() {
         return status;

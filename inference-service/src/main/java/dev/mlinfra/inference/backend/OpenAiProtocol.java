@@ -9,6 +9,7 @@ import dev.mlinfra.inference.config.InferenceConfig;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
@@ -26,9 +27,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jboss.logging.Logger;
 
 /**
@@ -71,8 +74,8 @@ public class OpenAiProtocol {
     public Uni<Void> loadAdapter(URI server, String name, String path, boolean pinned) {
         ObjectNode body = json.createObjectNode().put("lora_name", name).put("lora_path", path).put("pinned", pinned);
         return admin(server, HttpMethod.POST, "/v1/load_lora_adapter", body).replaceWithVoid()
-                .onFailure(e -> e instanceof BackendException b && b.kind() == Kind.REJECTED
-                        && b.getMessage() != null && b.getMessage().contains("already been loaded"))
+                .onFailure(e -> BackendException.refusal(e)
+                        && e.getMessage() != null && e.getMessage().contains("already been loaded"))
                 .recoverWithNull();
     }
 
@@ -158,10 +161,14 @@ public class OpenAiProtocol {
 
     private Uni<Buffer> admin(URI server, HttpMethod method, String path, ObjectNode body) {
         return call(server, method, path, body, config.adminTimeout())
-                .onFailure(e -> e instanceof BackendException b && b.kind() != Kind.REJECTED)
+                .onFailure(e -> e instanceof BackendException && !BackendException.refusal(e))
                 .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2)).atMost(ADMIN_ATTEMPTS - 1);
     }
 
+    /**
+     * One request and its whole answer. Cancelling the call (its caller went away) resets the
+     * request, so that the server stops what it does for it (a generation).
+     */
     private Uni<Buffer> call(URI server, HttpMethod method, String path, ObjectNode body, Duration timeout) {
         return Uni.createFrom().<Buffer>emitter(emitter -> {
             Circuit circuit = circuit(server);
@@ -169,8 +176,20 @@ public class OpenAiProtocol {
                 emitter.fail(openCircuit(server));
                 return;
             }
+            AtomicBoolean over = new AtomicBoolean();
+            AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+            emitter.onTermination(() -> {
+                if (over.compareAndSet(false, true) && sent.get() != null) {
+                    sent.get().reset();
+                }
+            });
             clients.get().request(options(server, method, path, timeout))
                     .compose(request -> {
+                        sent.set(request);
+                        if (over.get()) {
+                            request.reset();
+                            return Future.failedFuture(new CancellationException());
+                        }
                         if (body == null) {
                             return request.send();
                         }
@@ -184,6 +203,9 @@ public class OpenAiProtocol {
                         return b;
                     }))
                     .onComplete(result -> {
+                        if (!over.compareAndSet(false, true)) {
+                            return;
+                        }
                         if (result.succeeded()) {
                             emitter.complete(result.result());
                         } else {

@@ -81,7 +81,8 @@ public class InferenceRoutes {
         Identity caller = caller(ctx);
         InferenceRequest request = InferenceRequest.parse(body(ctx), config.maxContextTokens());
         if (!request.stream()) {
-            inference.infer(caller.team(), request).subscribe().with(r -> sendJson(ctx, 200, view(r)), e -> fail(ctx, false, e));
+            untilClientLeaves(ctx, inference.infer(caller.team(), request).subscribe()
+                    .with(r -> sendJson(ctx, 200, view(r)), e -> fail(ctx, false, e)));
             return;
         }
         HttpServerResponse response = ctx.response();
@@ -138,12 +139,12 @@ public class InferenceRoutes {
         boolean stream = body.path("stream").asBoolean(false);
         Uni<InferenceService.Target> target = inference.target(caller.team(), modelId);
         if (!stream) {
-            target.flatMap(t -> inference.openAi(t, path, body))
+            untilClientLeaves(ctx, target.flatMap(t -> inference.openAi(t, path, body))
                     .onFailure().transform(inference::toApi)
                     .subscribe().with(answer -> {
                         ((ObjectNode) answer).put("model", modelId);
                         sendJson(ctx, 200, answer);
-                    }, e -> fail(ctx, true, e));
+                    }, e -> fail(ctx, true, e)));
             return;
         }
         Multi<JsonNode> chunks = Multi.createFrom().uni(target)
@@ -195,7 +196,12 @@ public class InferenceRoutes {
             }
             response.end(openAi ? "data: [DONE]\n\n" : "");
         });
-        response.closeHandler(v -> subscription.cancel());
+        untilClientLeaves(ctx, subscription);
+    }
+
+    /** A whole answer in the making is given up when its client goes away (and with it the generation). */
+    private static void untilClientLeaves(RoutingContext ctx, Cancellable work) {
+        ctx.response().closeHandler(v -> work.cancel());
     }
 
     private String event(String name, Object data) {

@@ -268,7 +268,7 @@ public class DeploymentService {
                     return now.persist().chain(() -> events.ready(now));
                 })))
                 .onFailure().recoverWithUni(e -> {
-                    if (e instanceof BackendException b && b.kind() != BackendException.Kind.REJECTED) {
+                    if (e instanceof BackendException && !BackendException.refusal(e)) {
                         LOG.infof("Deploying %s waits: %s", d.servedName, e.getMessage());
                         return Uni.createFrom().voidItem();
                     }
@@ -285,8 +285,8 @@ public class DeploymentService {
      */
     private Uni<Void> loadAgain(URI url, Deployment d, String what) {
         return protocol.loadAdapter(url, d.servedName, d.artifact, pinned(d)).onFailure().recoverWithUni(e -> {
-            if (e instanceof BackendException b && b.kind() == BackendException.Kind.REJECTED) {
-                return refused(d, b);
+            if (BackendException.refusal(e)) {
+                return refused(d, (BackendException) e);
             }
             LOG.warnf("Could not %s %s on the %s server: %s", what, d.servedName, d.modelType, e.getMessage());
             return Uni.createFrom().voidItem();

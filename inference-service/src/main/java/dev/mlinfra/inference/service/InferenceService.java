@@ -98,7 +98,8 @@ public class InferenceService {
                         return r;
                     })
                     .onItemOrFailure().invoke((r, e) -> metrics.request(t.deployment().modelType, deployments.backend().name(),
-                            outcome(e), Duration.ofNanos(System.nanoTime() - started)));
+                            outcome(e), Duration.ofNanos(System.nanoTime() - started)))
+                    .onCancellation().invoke(() -> cancelled(t, started));
         }).onFailure().transform(this::toApi);
     }
 
@@ -158,7 +159,15 @@ public class InferenceService {
                 .invoke(answer -> metrics.tokens(t.deployment().modelType, deployments.backend().name(),
                         answer.path("usage").path("completion_tokens").asLong()))
                 .onItemOrFailure().invoke((r, e) -> metrics.request(t.deployment().modelType, deployments.backend().name(),
-                        outcome(e), Duration.ofNanos(System.nanoTime() - started)));
+                        outcome(e), Duration.ofNanos(System.nanoTime() - started)))
+                .onCancellation().invoke(() -> cancelled(t, started));
+    }
+
+    /** A generation whose client went away before its answer: the call to the server was reset, which stops it there. */
+    private void cancelled(Target t, long started) {
+        LOG.infof("The client of a generation from %s went away; the generation is stopped", t.deployment().servedName);
+        metrics.request(t.deployment().modelType, deployments.backend().name(), Outcome.CANCELLED,
+                Duration.ofNanos(System.nanoTime() - started));
     }
 
     /** The streamed variant: the server's chunks as they come. */
@@ -229,7 +238,7 @@ public class InferenceService {
         Deployment d = t.deployment();
         LOG.infof("The %s server does not know %s (it restarted); loading it again", d.modelType, d.servedName);
         return protocol.loadAdapter(t.server(), d.servedName, d.artifact, DeploymentService.pinned(d)).replaceWith(true)
-                .onFailure(InferenceService::refused).recoverWithUni(e -> deployments.refused(d, (BackendException) e)
+                .onFailure(BackendException::refusal).recoverWithUni(e -> deployments.refused(d, (BackendException) e)
                         .chain(() -> Uni.createFrom().<Boolean>failure(
                                 notDeployed(d.modelId, d.version, DeploymentService.refusal(d, (BackendException) e)))));
     }
@@ -238,12 +247,8 @@ public class InferenceService {
         return ApiException.conflict("Model '" + modelId + "' cannot serve: version " + version + " could not be deployed: " + reason);
     }
 
-    private static boolean refused(Throwable e) {
-        return e instanceof BackendException b && b.kind() == BackendException.Kind.REJECTED;
-    }
-
     private static boolean unknownAdapter(Throwable e) {
-        return e instanceof BackendException b && b.kind() == BackendException.Kind.REJECTED && b.status() == 404;
+        return BackendException.refusal(e, 404);
     }
 
     private static double seconds(long startedNanos) {

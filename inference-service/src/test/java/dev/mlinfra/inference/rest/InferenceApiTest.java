@@ -318,27 +318,23 @@ class InferenceApiTest {
 
     @Test
     @Order(10)
-    void aClientThatLeavesAStreamStopsTheGenerationOnTheModelServer() throws Exception {
+    void aClientThatLeavesStopsTheGenerationOnTheModelServer() throws Exception {
         // A model whose adapter leaves the base as it is: greedy, it does not end its answer early.
         String model = ServingFixtures.newModelId();
         fixtures.registered(TEAM, model, "v1.0.0", "staging", fixtures.adapter(TEAM, "train-" + model, 41, true, 0.0));
         ServingFixtures.awaitState(TEAM, model, "ready");
         Map<String, Object> longRun = Map.of("temperature", 0, "max_tokens", 600);
         // Unwatched, this generation runs to max_tokens.
+        long started = System.nanoTime();
         as(TEAM).contentType(ContentType.JSON).body(request(model, longRun)).post("/v1/inference").then().statusCode(200)
                 .body("metadata.tokens_generated", equalTo(600)).body("metadata.finish_reason", equalTo("length"));
+        long unwatchedMillis = (System.nanoTime() - started) / 1_000_000;
         Path log = Path.of(System.getProperty("mlinfra.root"), "inference-service/target/serving/model-server-scout.log");
         String stopped = "stopped generation on " + TEAM + "/" + model + "/v1.0.0 after ";
-        long before = Files.readAllLines(log).stream().filter(l -> l.contains(stopped)).count();
 
-        byte[] body = json.writeValueAsBytes(Map.of("model_id", model, "input", INPUT, "parameters", longRun, "stream", true));
-        try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /v1/inference HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "x-mlinfra-identity: " + dev.mlinfra.testsupport.TestIdentities.token(TEAM, "read", "write") + "\r\n"
-                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
+        // A stream: the connection is closed after the first token.
+        long before = linesWith(log, stopped);
+        try (Socket socket = post(Map.of("model_id", model, "input", INPUT, "parameters", longRun, "stream", true))) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             String line;
             while ((line = in.readLine()) != null && !line.startsWith("event: delta")) {
@@ -346,14 +342,42 @@ class InferenceApiTest {
             }
             assertTrue(line != null, "a first token came");
         }
-        // The connection is closed after the first token: the model server stops soon after, not at 600.
+        assertStoppedEarly(log, stopped, before);
+
+        // A whole answer: the connection is closed a third of the way into the generation.
+        before = linesWith(log, stopped);
+        try (Socket socket = post(Map.of("model_id", model, "input", INPUT, "parameters", longRun))) {
+            Thread.sleep(unwatchedMillis / 3);
+        }
+        assertStoppedEarly(log, stopped, before);
+    }
+
+    /** POST /v1/inference of {@code body} on a connection of its own, left open for the caller to close. */
+    private Socket post(Map<String, Object> body) throws Exception {
+        byte[] bytes = json.writeValueAsBytes(body);
+        Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port);
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST /v1/inference HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "x-mlinfra-identity: " + dev.mlinfra.testsupport.TestIdentities.token(TEAM, "read", "write") + "\r\n"
+                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(bytes);
+        out.flush();
+        return socket;
+    }
+
+    private static long linesWith(Path log, String text) throws java.io.IOException {
+        return Files.readAllLines(log).stream().filter(l -> l.contains(text)).count();
+    }
+
+    /** The model server logs one more stopped generation than {@code before}, and it stopped short of its 600 tokens. */
+    private static void assertStoppedEarly(Path log, String stopped, long before) throws Exception {
         ServingFixtures.await("the model server to stop the generation", () -> {
             try {
-                return Files.readAllLines(log).stream().filter(l -> l.contains(stopped)).count() > before;
+                return linesWith(log, stopped) > before;
             } catch (java.io.IOException e) {
                 return false;
             }
-        }, () -> "no '" + stopped + "' line in " + log);
+        }, () -> "no new '" + stopped + "' line in " + log);
         String last = Files.readAllLines(log).stream().filter(l -> l.contains(stopped)).reduce((a, b) -> b).orElseThrow();
         int tokens = Integer.parseInt(last.substring(last.indexOf(stopped) + stopped.length()).split(" ")[0]);
         assertTrue(tokens < 600, last);
