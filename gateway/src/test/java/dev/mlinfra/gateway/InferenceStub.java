@@ -33,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * ends with an {@code unreleased} event instead (a client behind a buffering proxy cannot have
  * seen the first chunk early enough to release it).</li>
  * <li>a path ending in {@code /slow}: answers only after the gateway's response timeout.</li>
+ * <li>a body with {@code "delay_seconds": n}: echoed (as below) after n seconds, as a generation
+ * answered whole would be.</li>
  * <li>a path ending in {@code /broken}: the connection is dropped without an answer.</li>
  * <li>anything else: echoes the method, path and the request headers it received.</li>
  * </ul>
@@ -68,6 +70,7 @@ public class InferenceStub implements QuarkusTestResourceLifecycleManager {
             config.put("mlinfra.gateway.services." + service + ".url", url);
         }
         config.put("mlinfra.gateway.proxy.response-timeout", "PT2S");
+        config.put("mlinfra.gateway.proxy.generation-response-timeout", "PT10S");
         config.put("mlinfra.gateway.rate-limit.limits.inference", String.valueOf(INFERENCE_LIMIT));
         config.put("mlinfra.gateway.rate-limit.limits.admin", "100000");
         config.put("mlinfra.gateway.auth.bootstrap-api-key", GatewayTestBackends.BOOTSTRAP_KEY);
@@ -106,6 +109,9 @@ public class InferenceStub implements QuarkusTestResourceLifecycleManager {
                 && !body.isBlank() && JSON.readTree(body).path("stream").asBoolean(false)) {
             stream(exchange, exchange.getRequestHeaders().getFirst("X-Stream-Id"));
         } else {
+            if (!body.isBlank() && body.startsWith("{") && JSON.readTree(body).has("delay_seconds")) {
+                sleep(JSON.readTree(body).get("delay_seconds").asInt());
+            }
             ObjectNode echo = JSON.createObjectNode().put("method", method).put("path", path);
             ObjectNode headers = echo.putObject("headers");
             exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));

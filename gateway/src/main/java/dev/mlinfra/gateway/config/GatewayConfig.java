@@ -69,6 +69,16 @@ public interface GatewayConfig {
         Duration responseTimeout();
 
         /**
+         * Time inference-service may stay silent on a generation answered whole ({@code POST
+         * /v1/inference}, {@code POST /v1/openai/completions} and {@code /chat/completions}) before
+         * the gateway answers 504: longer than its own generation timeout
+         * ({@code mlinfra.inference.calls.generation-timeout}, 120 s), so that its answer, which
+         * says what went wrong, arrives first.
+         */
+        @WithDefault("PT150S")
+        Duration generationResponseTimeout();
+
+        /**
          * Time a service may stay silent after a dataset file upload before the gateway answers
          * 504: the service answers once the whole file is stored and validated.
          */

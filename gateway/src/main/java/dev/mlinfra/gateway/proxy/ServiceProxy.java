@@ -64,6 +64,7 @@ public class ServiceProxy {
     private final long maxUpload;
     private final long connectTimeoutMillis;
     private final long responseTimeoutMillis;
+    private final long generationResponseTimeoutMillis;
     private final long uploadResponseTimeoutMillis;
 
     public ServiceProxy(Vertx vertx, GatewayConfig config) {
@@ -77,6 +78,7 @@ public class ServiceProxy {
         this.maxUpload = config.proxy().maxUploadSize().asLongValue();
         this.connectTimeoutMillis = config.proxy().connectTimeout().toMillis();
         this.responseTimeoutMillis = config.proxy().responseTimeout().toMillis();
+        this.generationResponseTimeoutMillis = config.proxy().generationResponseTimeout().toMillis();
         this.uploadResponseTimeoutMillis = config.proxy().uploadResponseTimeout().toMillis();
         this.clients = new EventLoopHttpClients(vertx, new HttpClientOptions()
                 .setKeepAlive(true)
@@ -111,7 +113,7 @@ public class ServiceProxy {
                 .setPort(target.port)
                 .setSsl(target.tls)
                 .setURI(req.uri())
-                .setIdleTimeout(route.upload() ? uploadResponseTimeoutMillis : responseTimeoutMillis)
+                .setIdleTimeout(silence(route))
                 .setConnectTimeout(connectTimeoutMillis);
         MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
         for (Map.Entry<String, String> h : req.headers()) {
@@ -134,7 +136,7 @@ public class ServiceProxy {
 
         clients.get().request(options).onComplete(opened -> {
             if (opened.failed()) {
-                backendFailed(ctx, route.errors(), target, opened.cause());
+                backendFailed(ctx, route, target, opened.cause());
                 return;
             }
             HttpClientRequest upstream = opened.result();
@@ -145,7 +147,7 @@ public class ServiceProxy {
             }
             upstream.response().onComplete(answered -> {
                 if (answered.failed()) {
-                    backendFailed(ctx, route.errors(), target, answered.cause());
+                    backendFailed(ctx, route, target, answered.cause());
                     return;
                 }
                 relayResponse(ctx, target, answered.result(), started);
@@ -251,7 +253,17 @@ public class ServiceProxy {
         }
     }
 
-    private void backendFailed(RoutingContext ctx, ErrorStyle errors, Target target, Throwable cause) {
+    /** How long the route's service may stay silent before the gateway answers 504. */
+    private long silence(Route route) {
+        return switch (route.exchange()) {
+            case ANSWER -> responseTimeoutMillis;
+            case GENERATION -> generationResponseTimeoutMillis;
+            case UPLOAD -> uploadResponseTimeoutMillis;
+        };
+    }
+
+    private void backendFailed(RoutingContext ctx, Route route, Target target, Throwable cause) {
+        ErrorStyle errors = route.errors();
         if (ctx.response().ended()) {
             return;
         }
@@ -262,7 +274,7 @@ public class ServiceProxy {
             reject(ctx, errors, ErrorCode.SERVICE_UNAVAILABLE, "The " + name + " is unavailable; retry later");
         } else if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
             LOG.warnf("%s %s: %s did not answer within %d ms", ctx.request().method(), Redaction.path(ctx.request().path()), name,
-                    responseTimeoutMillis);
+                    silence(route));
             reject(ctx, errors, ErrorCode.GATEWAY_TIMEOUT, "The " + name + " did not answer in time; retry later");
         } else {
             LOG.warnf("%s %s: exchange with %s failed: %s", ctx.request().method(), Redaction.path(ctx.request().path()), name,

@@ -12,33 +12,42 @@ import java.util.regex.Pattern;
  * its service and rate-limit area. GET /models and GET /models/{id} count as inference, as the
  * contract lists them there. Deployments and the OpenAI-compatible API belong to inference-service
  * and count as inference too; errors the gateway answers on /v1/openai take OpenAI's shape.
+ * Generations answered whole ({@code POST /v1/inference}, the OpenAI completions) may keep their
+ * service silent longer than other requests ({@link Exchange}).
  */
 public final class RouteTable {
 
     public static final String LOCAL = null;
 
-    private record Rule(BiPredicate<HttpMethod, String> matches, String service, String area, boolean upload,
+    private record Rule(BiPredicate<HttpMethod, String> matches, String service, String area, Exchange exchange,
             ErrorStyle errors) {
 
-        Rule(BiPredicate<HttpMethod, String> matches, String service, String area, boolean upload) {
-            this(matches, service, area, upload, ErrorStyle.CONTRACT);
+        Rule(BiPredicate<HttpMethod, String> matches, String service, String area) {
+            this(matches, service, area, Exchange.ANSWER, ErrorStyle.CONTRACT);
         }
     }
 
     private static final Pattern MODEL_READ = Pattern.compile("/v1/models(/[^/]+)?/?");
     private static final Pattern DATASET_UPLOAD = Pattern.compile("/v1/datasets/upload/[^/]+/?");
+    private static final Pattern GENERATION = Pattern.compile("/v1/inference/?");
+    private static final Pattern OPENAI_GENERATION = Pattern.compile("/v1/openai/(chat/)?completions/?");
 
     private static final List<Rule> RULES = List.of(
-            new Rule((m, p) -> under(p, "/v1/admin"), LOCAL, "admin", false),
-            new Rule((m, p) -> under(p, "/v1/training"), "training", "training", false),
-            new Rule((m, p) -> under(p, "/v1/inference"), "inference", "inference", false),
-            new Rule((m, p) -> under(p, "/v1/deployments"), "inference", "inference", false),
-            new Rule((m, p) -> under(p, "/v1/openai"), "inference", "inference", false, ErrorStyle.OPENAI),
-            new Rule((m, p) -> m == HttpMethod.GET && MODEL_READ.matcher(p).matches(), "registry", "inference", false),
-            new Rule((m, p) -> under(p, "/v1/models"), "registry", "model", false),
-            new Rule((m, p) -> m == HttpMethod.PUT && DATASET_UPLOAD.matcher(p).matches(), "datasets", "data", true),
-            new Rule((m, p) -> under(p, "/v1/datasets"), "datasets", "data", false),
-            new Rule((m, p) -> under(p, "/v1/infrastructure"), "infrastructure", "infrastructure", false));
+            new Rule((m, p) -> under(p, "/v1/admin"), LOCAL, "admin"),
+            new Rule((m, p) -> under(p, "/v1/training"), "training", "training"),
+            new Rule((m, p) -> m == HttpMethod.POST && GENERATION.matcher(p).matches(), "inference", "inference",
+                    Exchange.GENERATION, ErrorStyle.CONTRACT),
+            new Rule((m, p) -> under(p, "/v1/inference"), "inference", "inference"),
+            new Rule((m, p) -> under(p, "/v1/deployments"), "inference", "inference"),
+            new Rule((m, p) -> m == HttpMethod.POST && OPENAI_GENERATION.matcher(p).matches(), "inference", "inference",
+                    Exchange.GENERATION, ErrorStyle.OPENAI),
+            new Rule((m, p) -> under(p, "/v1/openai"), "inference", "inference", Exchange.ANSWER, ErrorStyle.OPENAI),
+            new Rule((m, p) -> m == HttpMethod.GET && MODEL_READ.matcher(p).matches(), "registry", "inference"),
+            new Rule((m, p) -> under(p, "/v1/models"), "registry", "model"),
+            new Rule((m, p) -> m == HttpMethod.PUT && DATASET_UPLOAD.matcher(p).matches(), "datasets", "data",
+                    Exchange.UPLOAD, ErrorStyle.CONTRACT),
+            new Rule((m, p) -> under(p, "/v1/datasets"), "datasets", "data"),
+            new Rule((m, p) -> under(p, "/v1/infrastructure"), "infrastructure", "infrastructure"));
 
     private RouteTable() {
     }
@@ -46,7 +55,7 @@ public final class RouteTable {
     public static Optional<Route> resolve(HttpMethod method, String path) {
         for (Rule rule : RULES) {
             if (rule.matches.test(method, path)) {
-                return Optional.of(new Route(rule.service, rule.area, scopeFor(method, rule), rule.upload, rule.errors));
+                return Optional.of(new Route(rule.service, rule.area, scopeFor(method, rule), rule.exchange, rule.errors));
             }
         }
         return Optional.empty();

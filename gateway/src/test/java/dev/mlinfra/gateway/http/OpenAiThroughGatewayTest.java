@@ -196,6 +196,22 @@ class OpenAiThroughGatewayTest {
     }
 
     @Test
+    void aGenerationAnsweredWholeMayTakeLongerThanOtherRequests() {
+        var key = GatewayTestKeys.create("openai-l", "read", "write");
+        // 3 s of silence: past the response timeout of other requests (2 s here), within that of generations.
+        long started = System.nanoTime();
+        given().header("Authorization", bearer(key.secret())).contentType(ContentType.JSON)
+                .body("{\"model\": \"team-model\", \"delay_seconds\": 3}").post("/v1/openai/chat/completions")
+                .then().statusCode(200).body("path", equalTo("/v1/openai/chat/completions"));
+        assertTrue(System.nanoTime() - started >= 3_000_000_000L, "the service took its 3 s");
+        given().header("x-api-key", key.secret()).contentType(ContentType.JSON).body("{\"delay_seconds\": 3}")
+                .post("/v1/inference").then().statusCode(200).body("path", equalTo("/v1/inference"));
+        // Any other request of the area still gets its 504 after 2 s.
+        assertContractError(given().header("x-api-key", key.secret()).contentType(ContentType.JSON)
+                .body("{\"delay_seconds\": 3}").post("/v1/deployments"), 504, "gateway_timeout");
+    }
+
+    @Test
     void aStreamedCompletionArrivesChunkByChunk() throws Exception {
         var key = GatewayTestKeys.create("openai-h", "read", "write");
         String streamId = UUID.randomUUID().toString();

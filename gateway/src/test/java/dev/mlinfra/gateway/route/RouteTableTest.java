@@ -14,25 +14,26 @@ class RouteTableTest {
 
     @Test
     void eachAreaGoesToItsService() {
-        assertEquals(new Route("training", "training", "write", false, ErrorStyle.CONTRACT), route(HttpMethod.POST, "/v1/training/jobs"));
-        assertEquals(new Route("training", "training", "read", false, ErrorStyle.CONTRACT), route(HttpMethod.GET, "/v1/training/jobs/j-1"));
-        assertEquals(new Route("inference", "inference", "write", false, ErrorStyle.CONTRACT), route(HttpMethod.POST, "/v1/inference"));
-        assertEquals(new Route("datasets", "data", "read", false, ErrorStyle.CONTRACT), route(HttpMethod.GET, "/v1/datasets"));
-        assertEquals(new Route("infrastructure", "infrastructure", "read", false, ErrorStyle.CONTRACT),
+        assertEquals(new Route("training", "training", "write", Exchange.ANSWER, ErrorStyle.CONTRACT), route(HttpMethod.POST, "/v1/training/jobs"));
+        assertEquals(new Route("training", "training", "read", Exchange.ANSWER, ErrorStyle.CONTRACT), route(HttpMethod.GET, "/v1/training/jobs/j-1"));
+        assertEquals(new Route("inference", "inference", "write", Exchange.GENERATION, ErrorStyle.CONTRACT), route(HttpMethod.POST, "/v1/inference"));
+        assertEquals(new Route("datasets", "data", "read", Exchange.ANSWER, ErrorStyle.CONTRACT), route(HttpMethod.GET, "/v1/datasets"));
+        assertEquals(new Route("infrastructure", "infrastructure", "read", Exchange.ANSWER, ErrorStyle.CONTRACT),
                 route(HttpMethod.GET, "/v1/infrastructure/metrics"));
     }
 
     @Test
     void deploymentsAndTheOpenAiApiGoToInferenceAndCountAsInference() {
-        assertEquals(new Route("inference", "inference", "read", false, ErrorStyle.CONTRACT),
+        assertEquals(new Route("inference", "inference", "read", Exchange.ANSWER, ErrorStyle.CONTRACT),
                 route(HttpMethod.GET, "/v1/deployments"));
-        assertEquals(new Route("inference", "inference", "write", false, ErrorStyle.CONTRACT),
+        assertEquals(new Route("inference", "inference", "write", Exchange.ANSWER, ErrorStyle.CONTRACT),
                 route(HttpMethod.DELETE, "/v1/deployments/d-1"));
-        assertEquals(new Route("inference", "inference", "read", false, ErrorStyle.OPENAI),
+        assertEquals(new Route("inference", "inference", "read", Exchange.ANSWER, ErrorStyle.OPENAI),
                 route(HttpMethod.GET, "/v1/openai/models"));
-        assertEquals(new Route("inference", "inference", "write", false, ErrorStyle.OPENAI),
+        assertEquals(new Route("inference", "inference", "write", Exchange.GENERATION, ErrorStyle.OPENAI),
                 route(HttpMethod.POST, "/v1/openai/chat/completions"));
-        assertEquals(ErrorStyle.OPENAI, route(HttpMethod.POST, "/v1/openai/completions").errors());
+        assertEquals(new Route("inference", "inference", "write", Exchange.GENERATION, ErrorStyle.OPENAI),
+                route(HttpMethod.POST, "/v1/openai/completions"));
         assertTrue(RouteTable.resolve(HttpMethod.GET, "/v1/openaix/models").isEmpty());
     }
 
@@ -58,6 +59,17 @@ class RouteTableTest {
     void datasetFileUploadsAreMarkedForTheLargeBodyLimit() {
         assertTrue(route(HttpMethod.PUT, "/v1/datasets/upload/u-1").upload());
         assertEquals(false, route(HttpMethod.POST, "/v1/datasets/upload").upload());
+    }
+
+    @Test
+    void generationsAnsweredWholeMayKeepTheirServiceSilentLonger() {
+        assertEquals(Exchange.GENERATION, route(HttpMethod.POST, "/v1/inference").exchange());
+        assertEquals(Exchange.GENERATION, route(HttpMethod.POST, "/v1/openai/chat/completions/").exchange());
+        for (String path : new String[] {"/v1/openai/models", "/v1/deployments", "/v1/inference/x", "/v1/openai/embeddings"}) {
+            assertEquals(Exchange.ANSWER, route(HttpMethod.POST, path).exchange(), path);
+        }
+        assertEquals(Exchange.ANSWER, route(HttpMethod.GET, "/v1/inference").exchange());
+        assertEquals(Exchange.UPLOAD, route(HttpMethod.PUT, "/v1/datasets/upload/u-1").exchange());
     }
 
     @Test
