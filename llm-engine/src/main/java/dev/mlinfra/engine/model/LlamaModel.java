@@ -529,8 +529,9 @@ public final class LlamaModel implements AutoCloseable {
         }
 
         /**
-         * For each row of the step: rows of groups {@code gs} their row after the step's own
-         * {@code rows()} rows, in the padded rows of those groups; any other row itself.
+         * For each row of the step, where it is in the step's rows followed by the {@link #padded}
+         * rows of groups {@code gs}: a row of those groups its row among the latter, any other
+         * row itself.
          */
         NDArray backRows(List<Integer> gs) {
             return indexes(gs)[2];

@@ -28,8 +28,12 @@ public interface ModelServerConfig {
     @WithDefault("4")
     int maxLoras();
 
-    /** Compute threads (0: one per core). */
-    @WithDefault("0")
+    /**
+     * PyTorch's compute threads (0: one per core). One by default: a decoding step of the miniature
+     * models is hundreds of small products, for which waking a second thread costs more than it
+     * saves (bench/engine/README.md), and the other cores stay with the HTTP layer.
+     */
+    @WithDefault("1")
     int threads();
 
     /** Tokens generated when a request gives no max_tokens (vLLM's completions default is 16). */
