@@ -72,6 +72,32 @@ public final class EngineRuntime {
         }
     }
 
+    /**
+     * Compute threads of generation: a decoding step of the miniature models is hundreds of small
+     * products, for which waking more threads costs more than it saves (one thread decodes 2-3×
+     * faster than two on a 2-core machine; bench/engine/README.md).
+     */
+    public static final int DECODING_THREADS = 1;
+
+    /** A stretch of work on a number of compute threads; closing it restores the count before. */
+    public interface ThreadCount extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Runs what follows on the calling thread with {@code threads} compute threads until the
+     * returned count is closed (PyTorch's count holds per calling thread, as OpenMP's does).
+     */
+    public static ThreadCount threads(int threads) {
+        int before = JniUtils.getNumThreads();
+        if (before == threads) {
+            return () -> { };
+        }
+        JniUtils.setNumThreads(threads);
+        return () -> JniUtils.setNumThreads(before);
+    }
+
     /** Loads the engine with one intra-op thread per core. */
     public static Engine engine() {
         return engine(0);

@@ -6,6 +6,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.mlinfra.engine.data.Issue;
 import dev.mlinfra.engine.data.PromptTemplate;
 import dev.mlinfra.engine.data.PromptTemplate.Example;
+import dev.mlinfra.engine.EngineRuntime;
 import dev.mlinfra.engine.generate.GenerationResult;
 import dev.mlinfra.engine.generate.Generator;
 import dev.mlinfra.engine.generate.SamplingParams;
@@ -75,6 +76,13 @@ public final class Evaluator {
             examples.add(template.example(r, maxSeqLen));
         }
         double loss = evalLoss(examples, adapter);
+        try (EngineRuntime.ThreadCount decoding = EngineRuntime.threads(EngineRuntime.DECODING_THREADS)) {
+            return generated(records, examples, adapter, maxNewTokens, labels, progress, loss);
+        }
+    }
+
+    private Result generated(List<? extends Issue> records, List<Example> examples, LoraAdapter adapter, int maxNewTokens,
+            Collection<String> labels, IntConsumer progress, double loss) {
         Generator generator = new Generator(model, tokenizer);
         List<String> refTypes = new ArrayList<>();
         List<String> predTypes = new ArrayList<>();
