@@ -123,7 +123,7 @@ public final class EngineRuntime {
         JniUtils.setNumThreads(n);
         JniUtils.setNumInteropThreads(1);
         JniUtils.setGraphExecutorOptimize(false);
-        LOG.info("PyTorch {} ready, {} threads, native cache {}", loaded.getVersion(), n, cache);
+        LOG.info("PyTorch {} ready, compute threads: {}, native cache {}", loaded.getVersion(), n, cache);
         return loaded;
     }
 

@@ -287,7 +287,7 @@ public final class Main {
         if (prompt == null) {
             throw new IllegalArgumentException("generate needs --prompt TEXT");
         }
-        EngineRuntime.engine();
+        EngineRuntime.engine(EngineRuntime.DECODING_THREADS);
         try (NDManager manager = NDManager.newBaseManager(); ModelStore.Loaded loaded = loadModel(options, manager)) {
             LoraAdapter adapter = options.containsKey("adapter")
                     ? ModelStore.loadAdapter(ArtifactStore.open(options.get("adapter"), s3(options)), "", loaded.model())
