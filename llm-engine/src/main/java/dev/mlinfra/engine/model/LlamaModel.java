@@ -408,21 +408,15 @@ public final class LlamaModel implements AutoCloseable {
             if (distinct.size() == 1) {
                 logits = linear(normedRows, headWeight(distinct.get(0)), null).get(new NDIndex("0:{}", n));
             } else {
-                // each adapter's rows padded to MAX_DECODE_ROWS by repeating one, through its own head
-                List<Integer> all = new ArrayList<>();
-                long[] pick = new long[n];
-                for (int g = 0; g < distinct.size(); g++) {
-                    all.add(g);
-                    for (int j = 0; j < counts[g]; j++) {
-                        pick[(int) (groups.start(g) + j)] = (long) g * MAX_DECODE_ROWS + j;
-                    }
-                }
-                NDList normed = normedRows.get(new NDIndex("{}", manager.create(groups.padded(all)))).split(distinct.size(), 0);
+                // each adapter's rows padded to MAX_DECODE_ROWS by repeating one, through its own
+                // head; then each row takes its own row of the heads' outputs
+                List<Integer> all = groups.all();
+                NDList normed = groups.gathered(normedRows, all).split(distinct.size(), 0);
                 NDList heads = new NDList(normed.size());
                 for (int g = 0; g < normed.size(); g++) {
                     heads.add(linear(normed.get(g), headWeight(distinct.get(g)), null));
                 }
-                logits = NDArrays.concat(heads, 0).get(new NDIndex("{}", manager.create(pick)));
+                logits = NDArrays.concat(heads, 0).get(new NDIndex("{}", groups.updateRows(all))).get(new NDIndex("0:{}", n));
             }
             float[] flat = logits.toType(DataType.FLOAT32, false).toFloatArray();
             int vocab = flat.length / n;
@@ -467,8 +461,13 @@ public final class LlamaModel implements AutoCloseable {
             return adapters;
         }
 
-        long[] counts() {
-            return counts;
+        /** Every group, in order. */
+        List<Integer> all() {
+            List<Integer> all = new ArrayList<>(counts.length);
+            for (int g = 0; g < counts.length; g++) {
+                all.add(g);
+            }
+            return all;
         }
 
         /** The rows of {@code x} per group. */
