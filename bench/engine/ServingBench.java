@@ -40,7 +40,8 @@ import java.util.concurrent.Future;
  * counted over the steady part of a scenario (from the last stream's start to the first stream's
  * end; a request's tokens are spread evenly over its decoding time), time to first token is
  * measured by the client (request sent to first chunk), and ratios are against the 1-stream run of
- * the same adapter mix in this run. A last line sends 8 requests at the same instant (a burst),
+ * the same adapter mix in this run, after a warm-up (every adapter once, then an unreported
+ * scenario of 8 streams and one of a single stream). A last line sends 8 requests at the same instant (a burst),
  * whose prefills queue behind one another. With the server's process id, each scenario also gives
  * completion tokens per CPU second of the server process (user + system time from /proc), which
  * other load on the machine disturbs far less than wall-clock tokens/s. Writes 4 LoRA adapters (r=16 on every projection,
@@ -90,9 +91,17 @@ public class ServingBench {
             post(server, "/v1/load_lora_adapter", Map.of("lora_name", names.get(i),
                     "lora_path", work.resolve(names.get(i)).toString(), "pinned", true));
         }
+        // Warm-up: every adapter once, then one unreported run of 8 streams over the 4 adapters and
+        // one of a single stream, so that the first measured scenario (one stream, one adapter) does
+        // not pay for the server compiling its request and decoding paths while it runs.
         for (String name : names) {
-            complete(server, name, MAX_TOKENS); // warm-up: every adapter once
+            complete(server, name, MAX_TOKENS);
         }
+        long warm = System.nanoTime();
+        complete(server, names.get(0), (MIN_TOKENS + MAX_TOKENS) / 2);
+        double warmRequestSeconds = (System.nanoTime() - warm) / 1e9;
+        run(server, names, 8, true, warmRequestSeconds);
+        run(server, names, 1, false, warmRequestSeconds);
         System.out.printf("  %-12s %7s %9s %6s %12s %12s %11s %15s %6s%n", "", "streams", "tokens/s", "x 1",
                 "TTFT median", "TTFT p90", "TTFT x idle", "tokens/CPU-s", "x 1");
         double requestSeconds = 0;
