@@ -1,26 +1,35 @@
 package dev.mlinfra.gateway.auth;
 
 import dev.mlinfra.commons.identity.Identity;
+import dev.mlinfra.commons.persistence.ReadAhead;
 import dev.mlinfra.gateway.ApiKey;
 import dev.mlinfra.gateway.config.GatewayConfig;
 import dev.mlinfra.gateway.repository.ApiKeyRepository;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * Turns a presented API key into an {@link Identity}. Stored keys are remembered for at most
  * the configured TTL, so every replica sees a revocation (or a changed rate limit) within that time
  * without a database round trip on each request; the replica that changes a key forgets it at once.
+ * A key in use is read again ahead of its expiry ({@link ReadAhead}), so its requests do not wait
+ * for the database; the counter {@value #READS} counts the reads by whether a request waited
+ * ({@code when=on_request}) or not ({@code when=ahead}).
  */
 @ApplicationScoped
 public class Authenticator {
 
     /** Bounds the memory of remembered keys; past it the memory starts over. */
     private static final int MAX_REMEMBERED = 100_000;
+    static final String READS = "mlinfra.gateway.api_key.reads";
+    private static final String READS_DESCRIPTION = "API keys read from the database, by whether a request waited for the read";
 
     /**
      * A stored key as last read (null key: no such key), the identity it stands for (null when
@@ -34,12 +43,18 @@ public class Authenticator {
     }
 
     private final ApiKeyRepository repository;
-    private final long ttlNanos;
+    private final ReadAhead<String> ahead;
     private final Map<String, Remembered> remembered = new ConcurrentHashMap<>();
+    /** Counts {@link #forget}s: a read that began before one is not remembered. */
+    private final AtomicLong forgets = new AtomicLong();
+    private final Counter readsOnRequest;
+    private final Counter readsAhead;
 
-    public Authenticator(ApiKeyRepository repository, GatewayConfig config) {
+    public Authenticator(ApiKeyRepository repository, GatewayConfig config, MeterRegistry meters) {
         this.repository = repository;
-        this.ttlNanos = config.auth().cacheTtl().toNanos();
+        this.ahead = new ReadAhead<>("API key", config.auth().cacheTtl());
+        this.readsOnRequest = Counter.builder(READS).tag("when", "on_request").description(READS_DESCRIPTION).register(meters);
+        this.readsAhead = Counter.builder(READS).tag("when", "ahead").description(READS_DESCRIPTION).register(meters);
     }
 
     /**
@@ -54,28 +69,35 @@ public class Authenticator {
             then.accept(Optional.empty());
             return;
         }
-        Remembered known = recent(keyId.get());
-        if (known != null) {
+        String id = keyId.get();
+        Remembered known = remembered.get(id);
+        long now = System.nanoTime();
+        if (known != null && ahead.fresh(known.readAtNanos, now)) {
+            long generation = forgets.get();
+            if (ahead.refreshIfDue(id, known.readAtNanos, now, () -> repository.findKey(id),
+                    (key, readAt) -> remember(id, key, readAt, generation))) {
+                readsAhead.increment();
+            }
             then.accept(check(presented, known));
             return;
         }
-        read(presented, keyId.get()).subscribe().with(then, failed);
+        readsOnRequest.increment();
+        long generation = forgets.get();
+        repository.findKey(id).map(key -> check(presented, remember(id, key, now, generation))).subscribe().with(then, failed);
     }
 
-    private Remembered recent(String keyId) {
-        Remembered known = remembered.get(keyId);
-        return known != null && System.nanoTime() - known.readAtNanos < ttlNanos ? known : null;
-    }
-
-    private Uni<Optional<Identity>> read(String presented, String keyId) {
-        return repository.findKey(keyId).map(key -> {
-            if (remembered.size() >= MAX_REMEMBERED) {
-                remembered.clear();
-            }
-            Remembered known = new Remembered(key, System.nanoTime());
-            remembered.put(keyId, known);
-            return check(presented, known);
-        });
+    /** Remembers a key read at {@code readAtNanos}, unless a key was forgotten since the read began. */
+    private Remembered remember(String keyId, ApiKey key, long readAtNanos, long generation) {
+        Remembered known = new Remembered(key, readAtNanos);
+        if (remembered.size() >= MAX_REMEMBERED) {
+            remembered.clear();
+        }
+        remembered.put(keyId, known);
+        // Checked after the put: a forget either shows here or removes the entry after it.
+        if (forgets.get() != generation) {
+            remembered.remove(keyId, known);
+        }
+        return known;
     }
 
     /**
@@ -88,6 +110,7 @@ public class Authenticator {
     }
 
     public void forget(String keyId) {
+        forgets.incrementAndGet();
         remembered.remove(keyId);
     }
 

@@ -3,6 +3,7 @@ package dev.mlinfra.inference.service;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.events.ModelEvents;
+import dev.mlinfra.commons.persistence.ReadAhead;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.inference.Deployment;
 import dev.mlinfra.inference.DeploymentState;
@@ -11,6 +12,8 @@ import dev.mlinfra.inference.backend.BackendException;
 import dev.mlinfra.inference.backend.OpenAiProtocol;
 import dev.mlinfra.inference.backend.ServingBackend;
 import dev.mlinfra.inference.config.InferenceConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.cache.Cache;
 import io.quarkus.cache.CacheName;
 import io.quarkus.cache.CaffeineCache;
@@ -29,12 +32,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -51,6 +56,9 @@ public class DeploymentService {
 
     private static final Logger LOG = Logger.getLogger(DeploymentService.class);
     static final String LOOKUPS = "deployment-lookups";
+    static final String READS = "mlinfra.inference.deployment_lookup.reads";
+    private static final String READS_DESCRIPTION = "Deployments read from the database for the inference path, by whether"
+            + " a request waited for the read";
     private static final Comparator<ServableVersion> NEWEST = Comparator.comparing((ServableVersion v) -> v.registeredAt)
             .thenComparing(v -> v.id);
 
@@ -62,12 +70,20 @@ public class DeploymentService {
     private final InferenceConfig config;
     private final Clock clock;
     private final CaffeineCache lookups;
+    private final ReadAhead<Model> ahead;
+    private final Counter readsOnRequest;
+    private final Counter readsAhead;
     private volatile boolean stopping;
 
     public DeploymentService(ServingBackend backend, dev.mlinfra.inference.messaging.ServingEvents events,
             OpenAiProtocol protocol, ObjectStore store, ObjectMapper json, InferenceConfig config,
-            @CacheName(LOOKUPS) Cache lookups) {
+            @CacheName(LOOKUPS) Cache lookups,
+            @ConfigProperty(name = "quarkus.cache.caffeine.\"" + LOOKUPS + "\".expire-after-write") Duration lookupTtl,
+            MeterRegistry meters) {
         this.lookups = lookups.as(CaffeineCache.class);
+        this.ahead = new ReadAhead<>("deployment of", lookupTtl);
+        this.readsOnRequest = Counter.builder(READS).tag("when", "on_request").description(READS_DESCRIPTION).register(meters);
+        this.readsAhead = Counter.builder(READS).tag("when", "ahead").description(READS_DESCRIPTION).register(meters);
         this.backend = backend;
         this.events = events;
         this.protocol = protocol;
@@ -456,12 +472,20 @@ public class DeploymentService {
         return Panache.withSession(() -> Deployment.<Deployment>find("team = ?1 and modelId = ?2", team, modelId).firstResult());
     }
 
-    /** A model's deployment (null: none) as last read, and the number of deployment writes when it was read. */
-    private record Lookup(Deployment deployment, long changes) {
+    /**
+     * A model's deployment (null: none) as last read, the number of deployment writes when the read
+     * began, and when it began ({@link System#nanoTime()}).
+     */
+    private record Lookup(Deployment deployment, long changes, long readAtNanos) {
     }
 
     /** The key of a model's remembered lookup. */
     private record Model(String team, String modelId) {
+
+        @Override
+        public String toString() {
+            return "model " + modelId + " of team " + team;
+        }
     }
 
     /**
@@ -470,17 +494,30 @@ public class DeploymentService {
      * replica writes any deployment, so a change it applies (a model archived, a version promoted)
      * holds from the next request on, and one applied by another replica within that second. The
      * database read and its session were about a quarter of inference-service's CPU per request.
-     * The deployment returned is a detached copy that nobody changes.
+     * A lookup in use is read again ahead of its expiry ({@link ReadAhead}), so that a model's
+     * requests do not wait for the database (the counter {@value #READS} counts the reads by
+     * whether a request waited). The deployment returned is a detached copy that nobody changes.
      */
     public Uni<Deployment> servable(String team, String modelId) {
         Model key = new Model(team, modelId);
         long changes = Deployment.changes();
+        long now = System.nanoTime();
         CompletableFuture<Object> remembered = lookups.getIfPresent(key);
         if (remembered != null && remembered.isDone() && !remembered.isCompletedExceptionally()
-                && remembered.join() instanceof Lookup lookup && lookup.changes == changes) {
+                && remembered.join() instanceof Lookup lookup && lookup.changes == changes
+                && ahead.fresh(lookup.readAtNanos, now)) {
+            if (ahead.refreshIfDue(key, lookup.readAtNanos, now, () -> find(team, modelId),
+                    (d, readAt) -> remember(key, d, changes, readAt))) {
+                readsAhead.increment();
+            }
             return Uni.createFrom().item(lookup.deployment);
         }
-        return find(team, modelId).invoke(d -> lookups.put(key, CompletableFuture.completedFuture(new Lookup(d, changes))));
+        readsOnRequest.increment();
+        return find(team, modelId).invoke(d -> remember(key, d, changes, now));
+    }
+
+    private void remember(Model key, Deployment d, long changes, long readAtNanos) {
+        lookups.put(key, CompletableFuture.completedFuture(new Lookup(d, changes, readAtNanos)));
     }
 
     /** The team's deployments under the filters (null: any), most recently changed first, and how many there are. */

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.testsupport.DevstackResource;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.ResourceArg;
@@ -46,8 +47,10 @@ class OpenAiBackendTest {
     public static class Profile implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
+            // Deployments remembered for 2 s instead of the tests' minute, to see them read ahead of their expiry.
             return Map.of("mlinfra.inference.backend", "openai", "mlinfra.inference.calls.circuit-failures", "2",
-                    "mlinfra.inference.calls.circuit-open", "3s");
+                    "mlinfra.inference.calls.circuit-open", "3s",
+                    "quarkus.cache.caffeine.\"deployment-lookups\".expire-after-write", "PT2S");
         }
     }
 
@@ -94,6 +97,9 @@ class OpenAiBackendTest {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    MeterRegistry meters;
+
     private static Map<String, Object> request(String modelId) {
         return Map.of("model_id", modelId, "input", InferenceApiTest.INPUT, "parameters", Map.of("temperature", 0, "max_tokens", 8));
     }
@@ -138,5 +144,28 @@ class OpenAiBackendTest {
                 .body(request(id)).post("/v1/inference").statusCode() == 200, () -> Server.CALLS.size());
         as(TEAM).get("/internal/v1/inference/servers").then().statusCode(200).body("backend", equalTo("openai"))
                 .body("servers[0].state", equalTo("configured"));
+    }
+
+    @Test
+    void aModelInSteadyUseHasItsDeploymentReadAheadOfItsExpiry() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        fixtures.registered(TEAM, id, "v1.0.0", "production", fixtures.adapter(TEAM, "train-" + id, 37, true));
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(200);
+        double waited = lookupReads("on_request");
+        double ahead = lookupReads("ahead");
+        // 5 s of requests, 4 a second, with deployments remembered for 2 s: the model's deployment is
+        // read again ahead of its expiry, at least twice, and never by a request that waits for it.
+        for (int i = 0; i < 20; i++) {
+            as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(200);
+            Thread.sleep(250);
+        }
+        assertEquals(waited, lookupReads("on_request"), "no request waited for a read of its deployment");
+        assertTrue(lookupReads("ahead") - ahead >= 2, "read ahead " + (lookupReads("ahead") - ahead) + " times");
+    }
+
+    private double lookupReads(String when) {
+        return meters.get("mlinfra.inference.deployment_lookup.reads").tag("when", when).counter().count();
     }
 }
