@@ -20,7 +20,7 @@
 # Settings (environment): BENCH_TURNS (seconds of each round of (a), default 45), BENCH_SECONDS
 # (each path in (b), default 30), BENCH_CLIENTS (default 8), BENCH_STAGING_RUNS (default 5),
 # BENCH_ROUNDS (measured rounds in (a), default 2), BENCH_WARMUP (seconds of one-token load on the
-# gateway path before (a), default 180) with BENCH_WARMUP_CONNECTIONS (default 4) connections,
+# gateway path before (a), default 180) with BENCH_WARMUP_CONNECTIONS (default 1) connections,
 # BENCH_PARTS (which parts, default abc),
 # BENCH_INFERENCE_OPTS and BENCH_GATEWAY_OPTS (extra JVM options of inference-service and of the gateway,
 # e.g. a flight recording).
