@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.ObjLongConsumer;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -48,7 +49,8 @@ public final class ReadAhead<K> {
      * {@code store} gets what it read and the {@link System#nanoTime()} at which it began. False
      * when no read was started.
      */
-    public <V> boolean refreshIfDue(K key, long readAtNanos, long nowNanos, Supplier<Uni<V>> read, Stored<V> store) {
+    public <V> boolean refreshIfDue(K key, long readAtNanos, long nowNanos, Supplier<Uni<V>> read,
+            ObjLongConsumer<V> store) {
         if (nowNanos - readAtNanos < ttlNanos / 2 || !inFlight.add(key)) {
             return false;
         }
@@ -85,11 +87,5 @@ public final class ReadAhead<K> {
             LOG.warnf("Could not read the %s %s ahead of its expiry (the next request reads it instead): %s", what, key,
                     e.toString());
         };
-    }
-
-    /** Receives a value read ahead and when its read began. */
-    @FunctionalInterface
-    public interface Stored<V> {
-        void accept(V value, long readAtNanos);
     }
 }
