@@ -146,17 +146,18 @@ class ContinuousBatchingTest {
 
     @Test
     void aRequestJoinsWhileAnotherDecodesAndLeavesBeforeIt() throws Exception {
-        Map<String, Object> longOne = new LinkedHashMap<>();
+        // The long request generates until the context is full (seconds); greedy, so its first
+        // tokens are those of a short run alone.
+        Map<String, Object> longOne = RawStream.endlessCompletion();
         longOne.put("model", BASE);
-        longOne.put("prompt", RawStream.ENDLESS_PROMPT);
-        longOne.put("max_tokens", 600);
-        longOne.put("temperature", 0);
-        String longAlone = complete(longOne);
+        longOne.put("stream", false);
+        longOne.put("max_tokens", 32);
+        String longStart = complete(longOne);
+        longOne.putAll(RawStream.endlessCompletion());
         Map<String, Object> shortOne = request("batch-a", 1, 8, "temperature", 0.9, "seed", 5);
         String shortAlone = complete(shortOne);
 
         ServerMetrics before = ServerMetrics.scrape(server);
-        longOne.put("stream", true);
         StringBuilder longText = new StringBuilder();
         String shortTogether;
         try (RawStream stream = new RawStream(server, "/v1/completions", longOne)) {
@@ -172,7 +173,7 @@ class ContinuousBatchingTest {
         // have finished by its length instead.
         ServerMetrics after = ServerMetrics.await(server, 0, "mlinfra_modelserver_num_requests_running");
         assertEquals(shortAlone, shortTogether, "the request that joined answers as it does alone");
-        assertTrue(longAlone.startsWith(longText.toString()), "the long request streams its answer alone: " + longText);
+        assertTrue(longStart.startsWith(longText.toString()), "the long request streams its answer alone: " + longText);
         assertEquals(1, after.value(REQUESTS, "finished_reason", "abort") - before.value(REQUESTS, "finished_reason", "abort"),
                 "the long request was still decoding when the short one had finished");
         double ended = after.value(REQUESTS, "finished_reason", "length") + after.value(REQUESTS, "finished_reason", "stop")

@@ -26,12 +26,20 @@ final class ServerMetrics {
         return new ServerMetrics(response.body());
     }
 
-    /** Waits up to 30 s until {@code name} (with {@code labels}) reads {@code expected}. */
+    /**
+     * Waits up to 30 s until {@code name} (with {@code labels}) reads {@code expected}, and returns a
+     * scrape begun after that. One scrape reads the meters one after another, so the scrape that saw
+     * the gauge reach its value may hold a counter read before the server had moved it (a request
+     * is counted before it leaves the batch's gauge).
+     */
     static ServerMetrics await(URI server, double expected, String name, String... labels) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
             ServerMetrics m = scrape(server);
-            if (m.value(name, labels) == expected || System.nanoTime() > deadline) {
+            if (m.value(name, labels) == expected) {
+                return scrape(server);
+            }
+            if (System.nanoTime() > deadline) {
                 return m;
             }
             Thread.sleep(20);
