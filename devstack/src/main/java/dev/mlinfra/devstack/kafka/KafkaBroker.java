@@ -99,9 +99,6 @@ public final class KafkaBroker implements Server {
         if (port == 0) {
             port = FreePorts.preferOrPick(dataDir.lastPort(NAME));
             controllerPort = FreePorts.preferOrPick(dataDir.lastPort(NAME + "-controller"));
-            if (controllerPort == port) {
-                controllerPort = FreePorts.pick();
-            }
             dataDir.rememberPort(NAME, port);
             dataDir.rememberPort(NAME + "-controller", controllerPort);
         }
