@@ -48,15 +48,20 @@ public class JobEventStream {
                 .whilst(batch -> !batch.last());
     }
 
+    /**
+     * The job is read before its events: a job that reads as ended was ended by a transaction that
+     * has committed, with its last events, so the events read next include them. (Read the other way
+     * round, that transaction could commit between the two reads and the stream end without them.)
+     */
     private Uni<Batch> read(String jobId, AtomicLong cursor) {
-        return history.after(jobId, cursor.get(), BATCH).flatMap(events -> {
+        return jobs.findJob(jobId).flatMap(job -> history.after(jobId, cursor.get(), BATCH).map(events -> {
             if (!events.isEmpty()) {
                 cursor.set(events.get(events.size() - 1).id);
-                return Uni.createFrom().item(new Batch(events, false));
+                return new Batch(events, false);
             }
             // Nothing new: over once the job has ended (its last events are already sent).
-            return jobs.findJob(jobId).map(job -> new Batch(List.of(), job == null || job.status.terminal()));
-        });
+            return new Batch(List.of(), job == null || job.status.terminal());
+        }));
     }
 
     /** Waits on a Vert.x timer, so the next read runs on the same context (where the session lives). */

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
 import dev.mlinfra.testsupport.TestIdentities;
 import dev.mlinfra.training.TrainingTestPeers;
@@ -34,6 +35,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,8 +46,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -264,6 +274,78 @@ class TrainingJobApiTest {
         assertTrue(rest.stream().anyMatch(l -> l.startsWith("data:") && l.contains("\"cancelled\"")), String.join("\n", rest));
         as(team).header("Last-Event-ID", "yesterday").accept("text/event-stream")
                 .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(400);
+    }
+
+    @Test
+    void aLiveStreamSendsTheLastEventsOfAJobThatEndsBetweenItsReads() throws Exception {
+        String owner = "team-" + UUID.randomUUID().toString().substring(0, 6);
+        String jobId = start(owner, body(TrainingTestPeers.dataset(owner, TrainingTestPeers.SAMPLE), Map.of())).getString("job_id");
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + RestAssured.port + "/v1/training/jobs/" + jobId + "/events"))
+                .header("Accept", "text/event-stream").header("x-mlinfra-identity", TestIdentities.token(owner, "read"))
+                .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, response.statusCode());
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            response.body().forEach(lines::add);
+            lines.add("<end>");
+        });
+        assertEquals("event:status", awaitLine(lines, l -> l.startsWith("event:")).replace(": ", ":"), "the job's first event");
+
+        // The job ends in a transaction that commits while the stream waits to read the job (its
+        // table locked meanwhile): between the stream's read of the events and its read of the job,
+        // had it read them in that order.
+        try (Connection db = Devstack.connect("training")) {
+            db.setAutoCommit(false);
+            try (Statement s = db.createStatement()) {
+                s.execute("LOCK TABLE training_job IN ACCESS EXCLUSIVE MODE");
+            }
+            try (Connection watcher = Devstack.connect("training");
+                 PreparedStatement waiting = watcher.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+                         + " WHERE wait_event_type = 'Lock' AND query ~ 'from training_job \\w+ where \\w+\\.job_id=\\$1'")) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (true) {
+                    try (ResultSet r = waiting.executeQuery()) {
+                        r.next();
+                        if (r.getLong(1) > 0) {
+                            break;
+                        }
+                    }
+                    assertTrue(System.nanoTime() < deadline, "the stream waits to read the job");
+                    Thread.sleep(20);
+                }
+            }
+            try (PreparedStatement event = db.prepareStatement("INSERT INTO training_job_event (job_id, type, message, data, created_at)"
+                    + " VALUES (?, 'status', 'Job cancelled', '{\"status\": \"cancelled\", \"previous_status\": \"queued\"}', now())");
+                 PreparedStatement job = db.prepareStatement("UPDATE training_job SET status = 'cancelled', finished_at = now(),"
+                         + " updated_at = now() WHERE job_id = ?")) {
+                event.setString(1, jobId);
+                event.executeUpdate();
+                job.setString(1, jobId);
+                assertEquals(1, job.executeUpdate());
+            }
+            db.commit();
+        }
+        List<String> rest = new ArrayList<>();
+        String line;
+        while (!(line = awaitLine(lines, l -> true)).equals("<end>")) {
+            rest.add(line.replace(": ", ":"));
+        }
+        reader.join(10_000);
+        assertTrue(rest.stream().anyMatch(l -> l.startsWith("data:") && l.contains("\"cancelled\"")),
+                "the stream ended with the job's last event: " + String.join("\n", rest));
+    }
+
+    /** The next line that matches, waiting up to 30 s for it. */
+    private static String awaitLine(BlockingQueue<String> lines, Predicate<String> wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            String line = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (line != null && wanted.test(line)) {
+                return line;
+            }
+        }
+        throw new AssertionError("no line of the stream within 30 s");
     }
 
     private static List<String> sse(String jobId, String lastEventId) throws Exception {
