@@ -37,7 +37,8 @@ class DatasetEventsTest {
     public static class ShortExpiry implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("mlinfra.datasets.upload-expiry", "PT2S", "mlinfra.datasets.sweep-interval", "1s");
+            // Long enough for a create and an upload in a row on a busy machine, short enough to watch one expire.
+            return Map.of("mlinfra.datasets.upload-expiry", "PT5S", "mlinfra.datasets.sweep-interval", "1s");
         }
     }
 
@@ -84,9 +85,10 @@ class DatasetEventsTest {
     @Test
     void anEventStagedWhileKafkaIsDownArrivesOnceItIsBack() throws Exception {
         String name = DatasetApiTest.name();
-        JsonPath created = DatasetApiTest.create("team-e", name, "jsonl");
+        // The broker stops first (a creation stages no event), so that its shutdown does not eat the upload's time.
         Devstack.stopKafka();
         try {
+            JsonPath created = DatasetApiTest.create("team-e", name, "jsonl");
             JsonPath failed = DatasetApiTest.upload("team-e", created, "{broken".getBytes(StandardCharsets.UTF_8));
             assertEquals("failed", failed.getString("status"), "the state change commits while the broker is down");
             Thread.sleep(2000);

@@ -339,7 +339,7 @@ class TrainingThroughGatewayTest {
             JsonPath hung = as().get("/v1/infrastructure/status").then().statusCode(200).extract().jsonPath();
             long took = (System.nanoTime() - started) / 1_000_000;
             // the probe timeout (2 s) and room for a loaded build machine
-            assertTrue(took < 2000 + 1500, "the status took " + took + " ms");
+            assertTrue(took < 2000 + 3000, "the status took " + took + " ms");
             assertEquals("degraded", hung.getString("status"), hung.prettify());
             assertEquals("unhealthy", hung.getString("components.serving_backend.status"), hung.prettify());
             assertEquals("unhealthy", hung.getString("components.serving_backend.servers[0].status"));

@@ -111,6 +111,9 @@ class ClientDisconnectTest {
                     JsonNode role = queued.nextEvent();
                     assertEquals("assistant", role.path("choices").path(0).path("delta").path("role").asText());
                 }
+                // Each connection's hang-up is seen by its own event loop: give the queued one's a
+                // head start on the running ones', whose places it would otherwise take at once.
+                Thread.sleep(1000);
             } finally {
                 for (RawStream r : running) {
                     r.close();
