@@ -1,6 +1,7 @@
 package dev.mlinfra.testsupport;
 
 import java.time.Duration;
+import java.util.concurrent.Callable;
 
 /**
  * A client in steady use: requests one after the other with a pause between them. What a cache
@@ -13,17 +14,11 @@ public final class SteadyUse {
     private SteadyUse() {
     }
 
-    /** One request; throws (an assertion) when it is answered wrongly. */
-    @FunctionalInterface
-    public interface Request {
-        void send() throws Exception;
-    }
-
     /**
-     * Sends {@code count} requests with {@code pause} after each; true when no two of them started
-     * more than {@code longestGap} apart.
+     * Sends {@code count} requests with {@code pause} after each (a request throws, e.g. an assertion,
+     * when it is answered wrongly); true when no two of them started more than {@code longestGap} apart.
      */
-    public static boolean window(int count, Duration pause, Duration longestGap, Request request) throws Exception {
+    public static boolean window(int count, Duration pause, Duration longestGap, Callable<?> request) throws Exception {
         long longest = 0;
         long previous = 0;
         for (int i = 0; i < count; i++) {
@@ -32,7 +27,7 @@ public final class SteadyUse {
                 longest = Math.max(longest, start - previous);
             }
             previous = start;
-            request.send();
+            request.call();
             Thread.sleep(pause.toMillis());
         }
         return longest <= longestGap.toNanos();
