@@ -1,5 +1,7 @@
 package dev.mlinfra.commons.persistence;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
@@ -31,11 +33,23 @@ public final class ReadAhead<K> {
     private final String what;
     private final long ttlNanos;
     private final Set<K> inFlight = ConcurrentHashMap.newKeySet();
+    private final Counter ahead;
+    private final Counter onRequest;
 
-    /** {@code what} names the values in log lines (e.g. "API key"). */
-    public ReadAhead(String what, Duration ttl) {
+    /**
+     * {@code what} names the values in log lines (e.g. "API key"); {@code reads} is the name of the
+     * counter of their reads, which {@code description} describes.
+     */
+    public ReadAhead(String what, Duration ttl, MeterRegistry meters, String reads, String description) {
         this.what = what;
         this.ttlNanos = ttl.toNanos();
+        this.ahead = Counter.builder(reads).tag("when", "ahead").description(description).register(meters);
+        this.onRequest = Counter.builder(reads).tag("when", "on_request").description(description).register(meters);
+    }
+
+    /** Counts a read that a request waits for: its value was missing or no longer fresh. */
+    public void onRequest() {
+        onRequest.increment();
     }
 
     /** Whether a value whose read began at {@code readAtNanos} ({@link System#nanoTime()}) may still be trusted. */
@@ -59,6 +73,7 @@ public final class ReadAhead<K> {
             inFlight.remove(key);
             return false;
         }
+        ahead.increment();
         Context own = VertxContext.createNewDuplicatedContext(current);
         VertxContextSafetyToggle.setContextSafe(own, true);
         own.runOnContext(v -> {

@@ -5,7 +5,6 @@ import dev.mlinfra.commons.persistence.ReadAhead;
 import dev.mlinfra.gateway.ApiKey;
 import dev.mlinfra.gateway.config.GatewayConfig;
 import dev.mlinfra.gateway.repository.ApiKeyRepository;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -47,14 +46,10 @@ public class Authenticator {
     private final Map<String, Remembered> remembered = new ConcurrentHashMap<>();
     /** Counts {@link #forget}s: a read that began before one is not remembered. */
     private final AtomicLong forgets = new AtomicLong();
-    private final Counter readsOnRequest;
-    private final Counter readsAhead;
 
     public Authenticator(ApiKeyRepository repository, GatewayConfig config, MeterRegistry meters) {
         this.repository = repository;
-        this.ahead = new ReadAhead<>("API key", config.auth().cacheTtl());
-        this.readsOnRequest = Counter.builder(READS).tag("when", "on_request").description(READS_DESCRIPTION).register(meters);
-        this.readsAhead = Counter.builder(READS).tag("when", "ahead").description(READS_DESCRIPTION).register(meters);
+        this.ahead = new ReadAhead<>("API key", config.auth().cacheTtl(), meters, READS, READS_DESCRIPTION);
     }
 
     /**
@@ -74,14 +69,12 @@ public class Authenticator {
         long now = System.nanoTime();
         if (known != null && ahead.fresh(known.readAtNanos, now)) {
             long generation = forgets.get();
-            if (ahead.refreshIfDue(id, known.readAtNanos, now, () -> repository.findKey(id),
-                    (key, readAt) -> remember(id, key, readAt, generation))) {
-                readsAhead.increment();
-            }
+            ahead.refreshIfDue(id, known.readAtNanos, now, () -> repository.findKey(id),
+                    (key, readAt) -> remember(id, key, readAt, generation));
             then.accept(check(presented, known));
             return;
         }
-        readsOnRequest.increment();
+        ahead.onRequest();
         long generation = forgets.get();
         repository.findKey(id).map(key -> check(presented, remember(id, key, now, generation))).subscribe().with(then, failed);
     }

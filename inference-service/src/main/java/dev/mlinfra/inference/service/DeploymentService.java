@@ -12,7 +12,6 @@ import dev.mlinfra.inference.backend.BackendException;
 import dev.mlinfra.inference.backend.OpenAiProtocol;
 import dev.mlinfra.inference.backend.ServingBackend;
 import dev.mlinfra.inference.config.InferenceConfig;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.cache.Cache;
 import io.quarkus.cache.CacheName;
@@ -71,8 +70,6 @@ public class DeploymentService {
     private final Clock clock;
     private final CaffeineCache lookups;
     private final ReadAhead<Model> ahead;
-    private final Counter readsOnRequest;
-    private final Counter readsAhead;
     private volatile boolean stopping;
 
     public DeploymentService(ServingBackend backend, dev.mlinfra.inference.messaging.ServingEvents events,
@@ -81,9 +78,7 @@ public class DeploymentService {
             @ConfigProperty(name = "quarkus.cache.caffeine.\"" + LOOKUPS + "\".expire-after-write") Duration lookupTtl,
             MeterRegistry meters) {
         this.lookups = lookups.as(CaffeineCache.class);
-        this.ahead = new ReadAhead<>("deployment of", lookupTtl);
-        this.readsOnRequest = Counter.builder(READS).tag("when", "on_request").description(READS_DESCRIPTION).register(meters);
-        this.readsAhead = Counter.builder(READS).tag("when", "ahead").description(READS_DESCRIPTION).register(meters);
+        this.ahead = new ReadAhead<>("deployment of", lookupTtl, meters, READS, READS_DESCRIPTION);
         this.backend = backend;
         this.events = events;
         this.protocol = protocol;
@@ -506,13 +501,11 @@ public class DeploymentService {
         if (remembered != null && remembered.isDone() && !remembered.isCompletedExceptionally()
                 && remembered.join() instanceof Lookup lookup && lookup.changes == changes
                 && ahead.fresh(lookup.readAtNanos, now)) {
-            if (ahead.refreshIfDue(key, lookup.readAtNanos, now, () -> find(team, modelId),
-                    (d, readAt) -> remember(key, d, changes, readAt))) {
-                readsAhead.increment();
-            }
+            ahead.refreshIfDue(key, lookup.readAtNanos, now, () -> find(team, modelId),
+                    (d, readAt) -> remember(key, d, changes, readAt));
             return Uni.createFrom().item(lookup.deployment);
         }
-        readsOnRequest.increment();
+        ahead.onRequest();
         return find(team, modelId).invoke(d -> remember(key, d, changes, now));
     }
 
