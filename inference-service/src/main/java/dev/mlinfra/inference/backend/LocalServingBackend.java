@@ -40,7 +40,8 @@ import org.jboss.logging.Logger;
  * log and a state file ({@code model-server-<type>.properties}: pid, port, state) under
  * {@code mlinfra.inference.local.work-dir}, which {@code ./mlinfra status} lists. A server that
  * ends is started again after a back-off that doubles with each crash in a row; once it answers
- * its health check, {@link #onReady} listeners load its adapters again. Servers stop with the
+ * its health check, {@link #onReady} listeners load its adapters again. A server whose port another
+ * process took before the server could bind it is stopped and started on another. Servers stop with the
  * service; servers left by a service that was killed are stopped when it starts again.
  */
 @ApplicationScoped
@@ -52,6 +53,8 @@ public class LocalServingBackend implements ServingBackend {
     /** A server that ran this long before it ended counts as a first crash again. */
     private static final Duration STABLE = Duration.ofMinutes(1);
     private static final Duration HEALTH_EVERY = Duration.ofMillis(250);
+    /** The header of model-server's health answer that names its process. */
+    static final String PROCESS_ID_HEADER = "x-mlinfra-pid";
 
     private final InferenceConfig.Local config;
     private final S3Config s3;
@@ -160,7 +163,8 @@ public class LocalServingBackend implements ServingBackend {
         if (stopping || s.process != process || !process.isAlive()) {
             return;
         }
-        if (healthy(s)) {
+        Probe probe = probe(health, s.url(), process.pid());
+        if (probe == Probe.READY) {
             s.ready = true;
             s.readyAt = Instant.now();
             writeState(s);
@@ -175,6 +179,14 @@ public class LocalServingBackend implements ServingBackend {
             }
             return;
         }
+        if (probe == Probe.OTHER) {
+            // Its port was taken between the pick and its bind: it cannot serve there, and what answers is not it.
+            LOG.warnf("Port %d, picked for the %s model server (pid %d), answers for another process; stopping the server"
+                    + " to start it on another port", s.port, s.modelType, process.pid());
+            s.lastExit = "port " + s.port + " was taken by another process";
+            process.destroyForcibly();
+            return;
+        }
         if (Duration.between(s.startedAt, Instant.now()).compareTo(config.startTimeout()) > 0) {
             LOG.errorf("The %s model server (pid %d) did not become healthy within %ss; stopping it", s.modelType,
                     process.pid(), config.startTimeout().toSeconds());
@@ -185,16 +197,34 @@ public class LocalServingBackend implements ServingBackend {
         supervisor.schedule(() -> awaitHealthy(s, process), HEALTH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private boolean healthy(Server s) {
+    /** What answers the health check on a server's port. */
+    enum Probe {
+        /** The server of the process started there, ready to serve. */
+        READY,
+        /** Nothing yet, or that server, not ready yet. */
+        NOT_YET,
+        /** Another process. */
+        OTHER
+    }
+
+    /**
+     * Asks {@code /health} at {@code server} whether the model server of process {@code pid} is
+     * ready there. A model server names its process in the header {@value #PROCESS_ID_HEADER}: the
+     * port was free when it was picked, but another process may have bound it before the server did.
+     */
+    static Probe probe(HttpClient client, URI server, long pid) {
         try {
-            HttpResponse<Void> r = health.send(HttpRequest.newBuilder(s.url().resolve("/health")).timeout(Duration.ofSeconds(2))
+            HttpResponse<Void> r = client.send(HttpRequest.newBuilder(server.resolve("/health")).timeout(Duration.ofSeconds(2))
                     .GET().build(), HttpResponse.BodyHandlers.discarding());
-            return r.statusCode() == 200;
+            if (!r.headers().firstValue(PROCESS_ID_HEADER).equals(Optional.of(Long.toString(pid)))) {
+                return Probe.OTHER;
+            }
+            return r.statusCode() == 200 ? Probe.READY : Probe.NOT_YET;
         } catch (IOException e) {
-            return false;
+            return Probe.NOT_YET;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return Probe.NOT_YET;
         }
     }
 

@@ -36,6 +36,9 @@ public class OpenAiRoutes {
     private static final Logger LOG = Logger.getLogger(OpenAiRoutes.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_BODY = 4L * 1024 * 1024;
+    /** Header of the health answer with this server's process id (inference-service's local backend reads it). */
+    public static final String PROCESS_ID_HEADER = "x-mlinfra-pid";
+    private static final String PROCESS_ID = Long.toString(ProcessHandle.current().pid());
     /** What a 503 (queue full) asks clients to wait: requests leave the batch within seconds. */
     private static final String RETRY_AFTER_SECONDS = "1";
 
@@ -60,7 +63,9 @@ public class OpenAiRoutes {
         router.get("/v1/models").blockingHandler(ctx -> handle(ctx, () -> models(ctx)), false);
         router.post("/v1/load_lora_adapter").handler(body).blockingHandler(ctx -> handle(ctx, () -> loadAdapter(ctx)), false);
         router.post("/v1/unload_lora_adapter").handler(body).blockingHandler(ctx -> handle(ctx, () -> unloadAdapter(ctx)), false);
-        router.get("/health").handler(ctx -> ctx.response().setStatusCode(registry.base() == null ? 503 : 200).end());
+        // The process id lets a supervisor tell this server from another process that answers on the same port.
+        router.get("/health").handler(ctx -> ctx.response().putHeader(PROCESS_ID_HEADER, PROCESS_ID)
+                .setStatusCode(registry.base() == null ? 503 : 200).end());
         // vLLM answers its own version here; ours is the build's (the pom's), so the platform status shows which one runs.
         router.get("/version").handler(ctx -> ctx.response().putHeader("content-type", "application/json").end(versionJson));
     }

@@ -211,6 +211,13 @@ class OpenAiRoutesTest {
     }
 
     @Test
+    void healthNamesTheServersProcess() {
+        // a supervisor tells its own server from another process on the same port by this
+        given().get("/health").then().statusCode(200)
+                .header(OpenAiRoutes.PROCESS_ID_HEADER, Long.toString(ProcessHandle.current().pid()));
+    }
+
+    @Test
     void versionIsTheVersionOfTheBuild() {
         String version = System.getProperty("mlinfra.version");
         assertNotNull(version, "the parent pom gives every test JVM mlinfra.version");
