@@ -36,7 +36,10 @@ final class RawStream implements AutoCloseable {
         assertEquals("HTTP/1.1 200 OK", status);
     }
 
-    /** A streamed completion of {@link #ENDLESS_PROMPT} that runs for 1,500 tokens, longer than any test waits. */
+    /**
+     * A streamed completion of {@link #ENDLESS_PROMPT} that runs until the context is full (its 1,500
+     * tokens are more than the base model's context of 1,024 holds), longer than any test waits.
+     */
     static Map<String, Object> endlessCompletion() {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("prompt", ENDLESS_PROMPT);
