@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import dev.mlinfra.commons.http.RequestIds;
+import dev.mlinfra.commons.persistence.DatabaseErrors;
 import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import jakarta.validation.ConstraintViolation;
@@ -230,6 +231,11 @@ public class ErrorMappers {
 
     @ServerExceptionMapper(priority = Integer.MAX_VALUE)
     public Response unexpected(Throwable e) {
+        if (DatabaseErrors.unstorableText(e)) {
+            // the statement failed, so its transaction stored nothing
+            return respond(ErrorCode.INVALID_REQUEST, "The request holds the NUL character (\\u0000) in a text or a"
+                    + " name, which cannot be stored; remove it and send the request again");
+        }
         return internal(e);
     }
 

@@ -3,6 +3,7 @@ package dev.mlinfra.registry.service;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.persistence.DatabaseErrors;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.persistence.TextEnum;
 import dev.mlinfra.registry.CurrentVersion;
@@ -82,7 +83,14 @@ public class RegistryService {
                 .onFailure(e -> !(e instanceof ApiException))
                 .transform(e -> TrainingJobs.unavailable("training-service could not say whether training job '"
                         + r.trainingJobId() + "' is completed", e))
-                .flatMap(job -> insert(caller, r, checkedJob(r, job)));
+                .flatMap(job -> {
+                    TrainingJobsClient.TrainingJob checked = checkedJob(r, job);
+                    // Two registrations that create the same model, or of the same job, at once: the
+                    // database refuses the later insert. Tried again, it finds the first one's model (and
+                    // adds the next version) or its version of the job (409).
+                    return Uni.createFrom().deferred(() -> insert(caller, r, checked))
+                            .onFailure(DatabaseErrors::uniqueViolation).retry().atMost(1);
+                });
     }
 
     private static TrainingJobsClient.TrainingJob checkedJob(Registration r, TrainingJobsClient.TrainingJob job) {

@@ -24,6 +24,7 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -168,6 +174,14 @@ class ModelRegistryApiTest {
         Map<String, Object> wordMetric = registration(M2, jobC, null);
         wordMetric.put("metrics", Map.of("accuracy", "high"));
         refused(TEAM, wordMetric, 400, "'metrics.accuracy'");
+        // PostgreSQL keeps no NUL character, in text or in JSON: a 400, and nothing stored.
+        Map<String, Object> nulText = registration(M2, jobC, null);
+        nulText.put("description", "Scout\u0000 for GitOps issues");
+        refused(TEAM, nulText, 400, "NUL character");
+        Map<String, Object> nulMetric = registration(M2, jobC, null);
+        nulMetric.put("metrics", Map.of("accuracy\u0000", 0.5));
+        refused(TEAM, nulMetric, 400, "NUL character");
+        as(TEAM).get("/v1/models/" + M2).then().statusCode(404);
         refused(TEAM, registration(M2, "train-1", null), 404, "Training job 'train-1' not found");
         refused("stranger-" + TEAM, registration(M2, jobC, null), 404, "Training job '" + jobC + "' not found");
         // A job that is not completed yet.
@@ -307,6 +321,56 @@ class ModelRegistryApiTest {
         List<JsonNode> m2 = events(M2, 4);
         JsonNode deleted = m2.stream().filter(e -> e.get("type").asText().equals("model.deleted")).findFirst().orElseThrow();
         assertEquals(List.of("v1.0.0"), JSON.convertValue(deleted.get("data").get("versions"), List.class));
+    }
+
+    @Test
+    @Order(10)
+    void registrationsAtTheSameTimeOfOneNewModelBothLandAndOfOneJobLandOnce() throws Exception {
+        for (String model : List.of(M1, M2, M3)) {
+            as(TEAM).queryParam("force", "true").delete("/v1/models/" + model).then().statusCode(200);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 4; round++) {
+                // Two jobs create the same model: one gets its first version, the other the next.
+                String model = "raced-" + round + "-" + UUID.randomUUID().toString().substring(0, 6);
+                List<Response> both = atOnce(pool, registration(model, jobA, null), registration(model, jobB, null));
+                for (Response r : both) {
+                    assertEquals(200, r.statusCode(), r.asString());
+                }
+                assertEquals(List.of("v1.0.0", "v1.1.0"), both.stream().map(r -> r.jsonPath().getString("version")).sorted().toList());
+                as(TEAM).queryParam("force", "true").delete("/v1/models/" + model).then().statusCode(200);
+
+                // One job twice: registered once, the other request told so.
+                String twice = "twice-" + round + "-" + UUID.randomUUID().toString().substring(0, 6);
+                List<Response> same = atOnce(pool, registration(twice, jobC, null), registration(twice, jobC, null));
+                assertEquals(List.of(200, 409), same.stream().map(Response::statusCode).sorted().toList(),
+                        same.get(0).asString() + " / " + same.get(1).asString());
+                Response refusal = same.stream().filter(r -> r.statusCode() == 409).findFirst().orElseThrow();
+                assertTrue(refusal.jsonPath().getString("error.message").contains("is registered already"), refusal.asString());
+                as(TEAM).get("/v1/models/" + twice + "/versions").then().statusCode(200).body("versions", hasSize(1));
+                as(TEAM).queryParam("force", "true").delete("/v1/models/" + twice).then().statusCode(200);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Two registrations sent at the same moment. */
+    private static List<Response> atOnce(ExecutorService pool, Map<String, Object> a, Map<String, Object> b) throws Exception {
+        CyclicBarrier start = new CyclicBarrier(2);
+        List<Future<Response>> calls = new ArrayList<>();
+        for (Map<String, Object> body : List.of(a, b)) {
+            calls.add(pool.submit(() -> {
+                start.await();
+                return as(TEAM).contentType(ContentType.JSON).body(body).post("/v1/models/register").andReturn();
+            }));
+        }
+        List<Response> answers = new ArrayList<>();
+        for (Future<Response> call : calls) {
+            answers.add(call.get(60, TimeUnit.SECONDS));
+        }
+        return answers;
     }
 
     private static List<JsonNode> events(String subject, int expected) throws Exception {
