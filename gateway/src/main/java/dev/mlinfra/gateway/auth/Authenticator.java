@@ -31,13 +31,14 @@ public class Authenticator {
     private static final String READS_DESCRIPTION = "API keys read from the database, by whether a request waited for the read";
 
     /**
-     * A stored key as last read (null key: no such key), the identity it stands for (null when
-     * none, or the key is revoked), and when it was read.
+     * A stored key as last read (null key: no such key), the identity it stands for with its limits
+     * (null when none, or the key is revoked), and when it was read.
      */
-    private record Remembered(ApiKey key, Identity identity, long readAtNanos) {
+    private record Remembered(ApiKey key, Authenticated authenticated, long readAtNanos) {
 
         Remembered(ApiKey key, long readAtNanos) {
-            this(key, key == null || !key.active() ? null : new Identity(key.keyId, key.team, key.scopeSet()), readAtNanos);
+            this(key, key == null || !key.active() ? null : new Authenticated(new Identity(key.keyId, key.team, key.scopeSet()),
+                    key.rateLimits == null ? Map.of() : key.rateLimits), readAtNanos);
         }
     }
 
@@ -53,12 +54,19 @@ public class Authenticator {
     }
 
     /**
-     * Hands {@code then} the identity of a presented key, or empty when it is malformed, unknown
-     * or revoked; {@code failed} when the keys cannot be read. When the key was read recently (the
+     * The identity of an authenticated key and its own rate limits (area to requests per window;
+     * empty when it has none), as read with the key: a changed limit applies within the same TTL.
+     */
+    public record Authenticated(Identity identity, Map<String, Integer> rateLimits) {
+    }
+
+    /**
+     * Hands {@code then} the identity of a presented key with its limits, or empty when it is
+     * malformed, unknown or revoked; {@code failed} when the keys cannot be read. When the key was read recently (the
      * common case) {@code then} runs at once, on the caller's thread, with no I/O and no
      * {@link Uni} (whose context propagation cost more than the lookup); else when the read completes.
      */
-    public void authenticate(String presented, Consumer<Optional<Identity>> then, Consumer<Throwable> failed) {
+    public void authenticate(String presented, Consumer<Optional<Authenticated>> then, Consumer<Throwable> failed) {
         Optional<String> keyId = ApiKeyFormat.keyId(presented);
         if (keyId.isEmpty()) {
             then.accept(Optional.empty());
@@ -93,24 +101,15 @@ public class Authenticator {
         return known;
     }
 
-    /**
-     * The rate limits of its own of a key just authenticated (area to requests per window; empty
-     * when it has none), as read with the key: a changed limit applies within the same TTL.
-     */
-    public Map<String, Integer> rateLimits(String keyId) {
-        Remembered known = remembered.get(keyId);
-        return known == null || known.key == null || known.key.rateLimits == null ? Map.of() : known.key.rateLimits;
-    }
-
     public void forget(String keyId) {
         forgets.incrementAndGet();
         remembered.remove(keyId);
     }
 
-    private static Optional<Identity> check(String presented, Remembered known) {
-        if (known.identity == null || !ApiKeyFormat.matches(presented, known.key.keyHash)) {
+    private static Optional<Authenticated> check(String presented, Remembered known) {
+        if (known.authenticated == null || !ApiKeyFormat.matches(presented, known.key.keyHash)) {
             return Optional.empty();
         }
-        return Optional.of(known.identity);
+        return Optional.of(known.authenticated);
     }
 }

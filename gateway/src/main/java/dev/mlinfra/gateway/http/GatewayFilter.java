@@ -19,6 +19,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
@@ -88,11 +89,11 @@ public class GatewayFilter {
         String key = ((PresentedKey.Key) presented).value();
         ctx.request().pause();
         authenticator.authenticate(key,
-                identity -> {
-                    if (identity.isEmpty()) {
+                authenticated -> {
+                    if (authenticated.isEmpty()) {
                         refuse(ctx, route.get(), ErrorCode.UNAUTHORIZED, "Invalid or revoked API key");
                     } else {
-                        authorized(ctx, route.get(), identity.get());
+                        authorized(ctx, route.get(), authenticated.get().identity(), authenticated.get().rateLimits());
                     }
                 },
                 failure -> {
@@ -107,7 +108,7 @@ public class GatewayFilter {
         signIn.signIn(ctx).subscribe().with(
                 outcome -> {
                     switch (outcome) {
-                        case OidcSignIn.Outcome.SignedIn in -> authorized(ctx, route, in.identity());
+                        case OidcSignIn.Outcome.SignedIn in -> authorized(ctx, route, in.identity(), Map.of());
                         case OidcSignIn.Outcome.Refused refused -> refuse(ctx, route, refused.code(), refused.reason());
                     }
                 },
@@ -117,14 +118,15 @@ public class GatewayFilter {
                 });
     }
 
-    private void authorized(RoutingContext ctx, Route route, Identity identity) {
+    /** {@code rateLimits}: the caller's own limits by area (empty: the configured ones). */
+    private void authorized(RoutingContext ctx, Route route, Identity identity, Map<String, Integer> rateLimits) {
         if (!identity.hasScope(route.scope())) {
             String caller = OidcSignIn.signedIn(identity) ? "This sign-in token" : "This API key";
             refuse(ctx, route, ErrorCode.FORBIDDEN, caller + " lacks the '" + route.scope() + "' scope needed for "
                     + ctx.request().method() + " " + ctx.normalizedPath());
             return;
         }
-        rateLimiter.acquire(identity.keyId(), route.area(), authenticator.rateLimits(identity.keyId()),
+        rateLimiter.acquire(identity.keyId(), route.area(), rateLimits,
                 System.currentTimeMillis(),
                 decision -> {
                     if (decision == null) {

@@ -5,6 +5,7 @@ import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.identity.CurrentIdentity;
+import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.gateway.ApiKey;
 import dev.mlinfra.gateway.service.ApiKeyService;
 import io.smallrye.mutiny.Uni;
@@ -79,6 +80,10 @@ public class ApiKeyResource {
     public Uni<CreatedKey> create(CreateKeyRequest request) {
         if (request == null) {
             throw ApiException.badRequest("Request body must be a JSON object with 'team', 'scopes' and 'name'");
+        }
+        if (request.scopes() != null && request.scopes().contains(null)) {
+            throw ApiException.badRequest("Invalid field 'scopes': null is no scope; expected some of "
+                    + new TreeSet<>(Identity.ALL_SCOPES));
         }
         Set<String> scopes = request.scopes() == null ? null : new TreeSet<>(request.scopes());
         return keys.create(request.team(), scopes, request.name(), caller.get())

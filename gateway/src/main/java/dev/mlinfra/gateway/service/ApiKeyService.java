@@ -81,9 +81,20 @@ public class ApiKeyService {
                 .flatMap(keys -> repository.count(team, active).map(total -> Page.of("api_keys", keys, total, page)));
     }
 
-    /** Revokes a key; refusing to revoke the last active admin key, which would lock every administrator out. */
-    @WithTransaction
+    /**
+     * Revokes a key; refusing to revoke the last active admin key, which would lock every
+     * administrator out. This replica forgets the key once the revocation is committed, so that no
+     * request reads it back as it was in between.
+     */
     public Uni<ApiKey> revoke(String keyId, Identity by) {
+        return revoked(keyId, by).invoke(revoked -> {
+            authenticator.forget(keyId);
+            LOG.infof("API key %s of team '%s' revoked by key %s", keyId, revoked.team, by == null ? null : by.keyId());
+        });
+    }
+
+    @WithTransaction
+    Uni<ApiKey> revoked(String keyId, Identity by) {
         return repository.findKey(keyId).flatMap(key -> {
             if (key == null) {
                 throw ApiException.notFound("API key '" + keyId + "' not found");
@@ -107,19 +118,25 @@ public class ApiKeyService {
                     return key;
                 });
             });
-        }).invoke(revoked -> {
-            authenticator.forget(keyId);
-            LOG.infof("API key %s of team '%s' revoked by key %s", keyId, revoked.team, by == null ? null : by.keyId());
         });
     }
 
     /**
      * Sets or removes the key's own rate limits: {@code changes} maps an area to its new limit, or
      * to null to return the area to the configured limit; areas not named keep what they had.
-     * This replica applies the change at once, every other within {@code mlinfra.gateway.auth.cache-ttl}.
+     * This replica applies the change once it is committed, every other within
+     * {@code mlinfra.gateway.auth.cache-ttl}.
      */
-    @WithTransaction
     public Uni<ApiKey> updateRateLimits(String keyId, Map<String, Integer> changes, Identity by) {
+        return rateLimitsUpdated(keyId, changes).invoke(changed -> {
+            authenticator.forget(keyId);
+            LOG.infof("Rate limits of API key %s (team '%s') set to %s by key %s", keyId, changed.team, changed.rateLimits,
+                    by == null ? null : by.keyId());
+        });
+    }
+
+    @WithTransaction
+    Uni<ApiKey> rateLimitsUpdated(String keyId, Map<String, Integer> changes) {
         if (changes == null || changes.isEmpty()) {
             throw ApiException.badRequest("Invalid field 'limits': expected an object of rate areas " + new TreeSet<>(rateLimiter.areas())
                     + " to requests per window (a positive integer, or null for the configured limit)");
@@ -151,10 +168,6 @@ public class ApiKeyService {
             });
             key.rateLimits = limits;
             return key;
-        }).invoke(changed -> {
-            authenticator.forget(keyId);
-            LOG.infof("Rate limits of API key %s (team '%s') set to %s by key %s", keyId, changed.team, changed.rateLimits,
-                    by == null ? null : by.keyId());
         });
     }
 

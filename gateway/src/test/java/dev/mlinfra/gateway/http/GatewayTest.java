@@ -298,6 +298,13 @@ class GatewayTest {
                 .body(Map.of("team", "ok", "scopes", List.of("read", "root"), "name", "x")).post("/v1/admin/api-keys")
                 .then().statusCode(400).body("error.message", containsString("scopes"));
         given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body("{\"team\": \"ok\", \"scopes\": [\"read\", null], \"name\": \"x\"}").post("/v1/admin/api-keys")
+                .then().statusCode(400).body("error.message", containsString("'scopes'"));
+        // PostgreSQL keeps no NUL character: a 400, not a failure of the store
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "ci\u0000"))
+                .post("/v1/admin/api-keys").then().statusCode(400).body("error.message", containsString("NUL character"));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
                 .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "x", "color", "red"))
                 .post("/v1/admin/api-keys")
                 .then().statusCode(400).body("error.message", containsString("color"));
