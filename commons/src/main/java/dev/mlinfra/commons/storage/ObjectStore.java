@@ -107,10 +107,24 @@ public class ObjectStore {
         return removed;
     }
 
+    /**
+     * Creates the bucket if it is missing, once. A store that cannot be reached fails with an
+     * {@link ObjectStoreException}, as the store's refusals do: an {@link UncheckedIOException}
+     * from {@link #put} means the body could not be read.
+     */
     private void ensureBucket() {
         if (bucketReady.get()) {
             return;
         }
+        try {
+            createBucketIfMissing();
+        } catch (UncheckedIOException e) {
+            throw new ObjectStoreException("the object store cannot be reached: " + e.getCause().getMessage(), e.getCause());
+        }
+        bucketReady.set(true);
+    }
+
+    private void createBucketIfMissing() {
         call(() -> {
             if (!client.bucketExists(BucketExistsArgs.builder().bucket(config.bucket()).build())) {
                 try {
@@ -124,7 +138,6 @@ public class ObjectStore {
             }
             return null;
         });
-        bucketReady.set(true);
     }
 
     @FunctionalInterface

@@ -26,6 +26,13 @@ public interface DatasetConfig {
     @WithDefault("30s")
     String sweepInterval();
 
+    /**
+     * A deletion that its request did not finish (its service stopped, or the object store was away)
+     * is finished by the sweeper once it is this old.
+     */
+    @WithDefault("PT1M")
+    Duration deletionGrace();
+
     /** How long an upload in progress may send nothing before it counts as interrupted. */
     @WithDefault("PT2M")
     Duration uploadIdleTimeout();

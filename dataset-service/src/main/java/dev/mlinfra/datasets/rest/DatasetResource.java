@@ -86,6 +86,8 @@ public class DatasetResource {
     @APIResponse(responseCode = "409", description = "The dataset is used by an open training job or is receiving its file")
     public Uni<Deleted> delete(@PathParam("dataset_id") String datasetId) {
         return datasets.delete(caller.team(), datasetId)
-                .map(d -> new Deleted(d.datasetId, "deleted", "Dataset deleted successfully"));
+                .map(deletion -> new Deleted(deletion.dataset().datasetId, "deleted", deletion.objectsRemoved()
+                        ? "Dataset deleted successfully"
+                        : "Dataset deleted; its stored file is removed once the object store answers again"));
     }
 }

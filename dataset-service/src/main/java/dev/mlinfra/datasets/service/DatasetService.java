@@ -4,6 +4,7 @@ import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.persistence.DatabaseErrors;
 import dev.mlinfra.commons.persistence.TextEnum;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.datasets.Dataset;
@@ -52,7 +53,6 @@ public class DatasetService {
     /** Rows a sweep handles at most; the next sweep takes the rest. */
     private static final int SWEEP_BATCH = 100;
     /** A deletion still marked after this long was interrupted. */
-    private static final Duration DELETION_GRACE = Duration.ofMinutes(1);
 
     /** What happened to an uploaded file on the worker thread. */
     private sealed interface Received {
@@ -113,7 +113,7 @@ public class DatasetService {
                 throw nameConflict(team, name);
             }
             return repository.persistAndFlush(d);
-        }).onFailure(DatasetService::isUniqueViolation).transform(e -> nameConflict(team, name))
+        }).onFailure(DatabaseErrors::uniqueViolation).transform(e -> nameConflict(team, name))
                 .invoke(() -> LOG.infof("Dataset %s/%s created (%s, %s), waiting for its file until %s", team, name,
                         source, format, d.uploadExpiresAt));
     }
@@ -121,17 +121,6 @@ public class DatasetService {
     private static ApiException nameConflict(String team, String name) {
         return ApiException.conflict("A dataset named '" + name + "' already exists in team '" + team
                 + "'; dataset names are unique per team, so upload a new version under a new name (e.g. '" + name + "-v2')");
-    }
-
-    /** Two requests created the same name at once: the primary key refused the second. */
-    private static boolean isUniqueViolation(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.hibernate.exception.ConstraintViolationException
-                    || t instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     public Uni<Dataset> get(String team, String datasetId) {
@@ -277,8 +266,16 @@ public class DatasetService {
         return events.failed(d).replaceWith(d);
     }
 
-    /** Deletes a dataset and its stored objects; refused while a training job uses it or its file is arriving. */
-    public Uni<Dataset> delete(String team, String datasetId) {
+    /** A deleted dataset, and whether its stored objects are gone already or are removed by the sweeper. */
+    public record Deletion(Dataset dataset, boolean objectsRemoved) {
+    }
+
+    /**
+     * Deletes a dataset and its stored objects; refused while a training job uses it or its file is
+     * arriving. Once it is marked, the deletion holds: should the object store be away, the dataset is
+     * gone for its team at once and the sweeper removes its objects and its row later.
+     */
+    public Uni<Deletion> delete(String team, String datasetId) {
         return get(team, datasetId)
                 .call(d -> references.inUseBy(team, datasetId).invoke(user -> {
                     if (user != null) {
@@ -286,7 +283,13 @@ public class DatasetService {
                     }
                 }))
                 .flatMap(d -> markDeleting(team, datasetId))
-                .flatMap(this::finishDeletion);
+                .flatMap(d -> finishDeletion(d).map(done -> new Deletion(d, true))
+                        .onFailure(e -> e instanceof ObjectStore.ObjectStoreException || e instanceof UncheckedIOException)
+                        .recoverWithItem(e -> {
+                            LOG.warnf("Dataset %s/%s deleted; its stored objects could not be removed now (%s): the sweeper"
+                                    + " removes them", team, datasetId, e.getMessage());
+                            return new Deletion(d, false);
+                        }));
     }
 
     /** Hides a dataset for deletion: from here on only the removal of its objects and its row remains. */
@@ -311,12 +314,24 @@ public class DatasetService {
                 .flatMap(removed -> removeRow(d, removed));
     }
 
+    /** The row and its event; nothing when another (a request, or the sweeper elsewhere) removed it first. */
     @WithTransaction
     Uni<Dataset> removeRow(Dataset d, int removedObjects) {
         return repository.delete("seq", d.seq)
-                .flatMap(ignored -> events.deleted(d))
-                .invoke(() -> LOG.infof("Dataset %s/%s deleted with %d stored objects", d.team, d.datasetId, removedObjects))
+                .flatMap(rows -> rows == 0 ? Uni.createFrom().voidItem() : events.deleted(d)
+                        .invoke(() -> LOG.infof("Dataset %s/%s deleted with %d stored objects", d.team, d.datasetId,
+                                removedObjects)))
                 .replaceWith(d);
+    }
+
+    /**
+     * Claims an interrupted deletion for this sweep: one sweeper finishes it, where several replicas
+     * sweep (the claim makes it young again for the others).
+     */
+    @WithTransaction
+    Uni<Boolean> claimDeletion(Dataset d, Instant staleBefore) {
+        return repository.update("updatedAt = ?1 where seq = ?2 and status = ?3 and updatedAt <= ?4", Instant.now(), d.seq,
+                Status.DELETING, staleBefore).map(rows -> rows == 1);
     }
 
     /**
@@ -326,8 +341,15 @@ public class DatasetService {
     public Uni<Void> sweep() {
         Instant now = Instant.now();
         return failAbandoned(now)
-                .flatMap(ignored -> repository.staleDeletions(now.minus(DELETION_GRACE), SWEEP_BATCH))
-                .flatMap(stale -> Multi.createFrom().iterable(stale).onItem().transformToUniAndConcatenate(this::finishDeletion)
+                .flatMap(ignored -> repository.staleDeletions(now.minus(config.deletionGrace()), SWEEP_BATCH))
+                .flatMap(stale -> Multi.createFrom().iterable(stale).onItem().transformToUniAndConcatenate(d ->
+                        claimDeletion(d, now.minus(config.deletionGrace())).flatMap(claimed -> claimed
+                                ? finishDeletion(d).replaceWithVoid() : Uni.createFrom().voidItem())
+                                .onFailure().recoverWithItem(e -> {
+                                    LOG.warnf("Could not finish the deletion of dataset %s/%s, the next sweep tries again: %s",
+                                            d.team, d.datasetId, e.toString());
+                                    return null;
+                                }))
                         .collect().last())
                 .replaceWithVoid();
     }

@@ -1,5 +1,7 @@
 package dev.mlinfra.datasets.messaging;
 
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,7 +40,8 @@ class DatasetEventsTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             // Long enough for a create and an upload in a row on a busy machine, short enough to watch one expire.
-            return Map.of("mlinfra.datasets.upload-expiry", "PT5S", "mlinfra.datasets.sweep-interval", "1s");
+            return Map.of("mlinfra.datasets.upload-expiry", "PT5S", "mlinfra.datasets.sweep-interval", "1s",
+                    "mlinfra.datasets.deletion-grace", "PT2S");
         }
     }
 
@@ -99,6 +102,31 @@ class DatasetEventsTest {
         assertEquals(1, events.size(), "the event waited in the outbox and was published after the broker returned");
         assertEquals("dataset.failed", events.get(0).get("type").asText());
         assertTrue(events.get(0).get("data").get("reason").asText().contains("malformed JSON"));
+    }
+
+    @Test
+    void aDeletionWhileTheObjectStoreIsAwayHoldsAndTheSweeperFinishesItOnceTheStoreIsBack() throws Exception {
+        String name = DatasetApiTest.name();
+        JsonPath created = DatasetApiTest.create("team-e", name, "jsonl");
+        DatasetApiTest.upload("team-e", created, DatasetApiTest.RECORD.getBytes(StandardCharsets.UTF_8));
+        Devstack.stopS3();
+        try {
+            DatasetApiTest.as("team-e").delete("/v1/datasets/" + name).then().statusCode(200)
+                    .body("status", equalTo("deleted")).body("message", containsString("once the object store answers"));
+            DatasetApiTest.as("team-e").get("/v1/datasets/" + name).then().statusCode(404);
+            DatasetApiTest.as("team-e").delete("/v1/datasets/" + name).then().statusCode(404);
+            assertEquals(List.of("dataset.ready"), types(eventsOf(name, 2, Duration.ofSeconds(5))),
+                    "deleted is announced once the file and the row are gone");
+        } finally {
+            Devstack.startS3();
+        }
+        assertEquals(List.of("dataset.ready", "dataset.deleted"), types(eventsOf(name, 2, Duration.ofSeconds(60))));
+        // the row is gone too: the name is free again
+        DatasetApiTest.create("team-e", name, "jsonl");
+    }
+
+    private static List<String> types(List<JsonNode> events) {
+        return events.stream().map(e -> e.get("type").asText()).toList();
     }
 
     @Test
