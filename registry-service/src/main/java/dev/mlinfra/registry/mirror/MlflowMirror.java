@@ -8,6 +8,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -142,8 +143,9 @@ public class MlflowMirror {
 
     /**
      * Mirrors the version's move from {@code from} to the target's stage: MLflow's stage if asked
-     * for, the alias of the new stage, and the removal of the old stage's alias unless another
-     * version holds it by now.
+     * for, the alias of the new stage, and the old stage's alias. A stage's alias points at the
+     * version that moved into it last: leaving, the version takes it away when no other version is
+     * in that stage, and hands it to the one that moved in last before it when the alias was its own.
      */
     private Uni<Void> move(Target t, List<MirroredVersion> known, MirroredVersion v, Stage from) {
         String name = t.name();
@@ -153,9 +155,16 @@ public class MlflowMirror {
             calls.add(() -> mlflow.transition(name, v.mlflowVersion, mlflowStage(to)));
         }
         alias(to).ifPresent(alias -> calls.add(() -> mlflow.setAlias(name, alias, v.mlflowVersion)));
-        if (from != to && alias(from).isPresent()
-                && known.stream().noneMatch(other -> other != v && other.stage == from)) {
-            calls.add(() -> mlflow.deleteAlias(name, alias(from).get()));
+        if (from != to && alias(from).isPresent()) {
+            String fromAlias = alias(from).get();
+            Optional<MirroredVersion> latest = known.stream().filter(other -> other != v && other.stage == from)
+                    .max(Comparator.comparing((MirroredVersion other) -> other.mirroredAt));
+            if (latest.isEmpty()) {
+                calls.add(() -> mlflow.deleteAlias(name, fromAlias));
+            } else if (!latest.get().mirroredAt.isAfter(v.mirroredAt)) {
+                String next = latest.get().mlflowVersion;
+                calls.add(() -> mlflow.setAlias(name, fromAlias, next));
+            }
         }
         Uni<Void> done = Uni.createFrom().voidItem();
         for (Supplier<Uni<Void>> call : calls) {

@@ -117,11 +117,7 @@ class MlflowMirrorTest {
     void promotingTheNextVersionMovesTheProductionAliasAndTheArchivedOneLosesIt() {
         String model = newModelId();
         String name = mlflowName(model);
-        events.publish(events.registered(model, "v1.0.0"), events.registered(model, "v1.1.0"));
-        awaitVersion(name, "2");
-
-        events.publish(events.stageChanged(model, "v1.0.0", "none", "staging"));
-        awaitAliases(name, Map.of("staging", "1"));
+        twoVersionsTheFirstInStaging(model, name);
         assertEquals("Staging", mlflow.versions(name).get("1").stage);
 
         events.publish(events.stageChanged(model, "v1.0.0", "staging", "production"));
@@ -150,6 +146,21 @@ class MlflowMirrorTest {
                 "transition " + name + " 2=Staging", "set-alias " + name + " staging=2",
                 "transition " + name + " 2=Production", "set-alias " + name + " production=2", "delete-alias " + name + " staging",
                 "transition " + name + " 1=Archived"), mlflow.changesOf(name));
+    }
+
+    @Test
+    void aVersionLeavingAStageThatAnotherStillHoldsHandsItTheAlias() {
+        String model = newModelId();
+        String name = mlflowName(model);
+        twoVersionsTheFirstInStaging(model, name);
+        events.publish(events.stageChanged(model, "v1.1.0", "none", "staging"));
+        awaitAliases(name, Map.of("staging", "2"));
+
+        // Both are in staging; the one the alias points at leaves it: the alias goes back to the other.
+        events.publish(events.stageChanged(model, "v1.1.0", "staging", "production"));
+        awaitAliases(name, Map.of("staging", "1", "production", "2"));
+        events.publish(events.stageChanged(model, "v1.0.0", "staging", "archived"));
+        awaitAliases(name, Map.of("production", "2"));
     }
 
     @Test
@@ -378,6 +389,14 @@ class MlflowMirrorTest {
             assertEquals(Map.of("production", "1"), mlflow.aliases(name));
             assertEquals("Production", mlflow.versions(name).get("1").stage);
         }
+    }
+
+    /** A new model's versions v1.0.0 and v1.1.0 mirrored, the first moved to staging. */
+    private void twoVersionsTheFirstInStaging(String model, String name) {
+        events.publish(events.registered(model, "v1.0.0"), events.registered(model, "v1.1.0"));
+        awaitVersion(name, "2");
+        events.publish(events.stageChanged(model, "v1.0.0", "none", "staging"));
+        awaitAliases(name, Map.of("staging", "1"));
     }
 
     private long transitions(String name) {
