@@ -12,7 +12,8 @@ import jakarta.validation.constraints.Size;
 /** The body of {@code POST /v1/training/jobs}. Unknown fields, in it and in {@code config}, are refused. */
 public record NewJobRequest(
         @NotNull(message = "is required: scout or maverick") String modelType,
-        @NotBlank(message = "is required: the id of a ready dataset of your team") String datasetId,
+        @NotBlank(message = "is required: the id of a ready dataset of your team")
+        @Size(max = 63, message = "must be at most 63 characters: the id of a ready dataset of your team") String datasetId,
         @Valid JobConfig config,
         @Size(max = 200, message = "must be at most 200 characters") String experimentName,
         @Size(max = 2000, message = "must be at most 2000 characters") String description) {

@@ -27,6 +27,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -131,15 +132,26 @@ public class JobRunner {
 
     /**
      * A grant from the ledger (applied once): the job starts running and its trainer is launched
-     * once that is committed. Ignored when the job is no longer queued.
+     * once that is committed. Ignored when the job is no longer queued. While the end of the job's
+     * trainer is being handled, the grant waits for it. Never fails, so the channel goes on.
      */
     public Uni<Void> granted(EventEnvelope event, GpuCapacity.Granted grant) {
-        if (!launching.add(grant.requestId())) {
-            return Uni.createFrom().failure(new IllegalStateException("job " + grant.requestId() + " is being launched"));
+        String jobId = grant.requestId();
+        return Uni.createFrom().deferred(() -> {
+            if (!launching.add(jobId)) {
+                return Uni.createFrom().<Void>failure(new Busy(jobId));
+            }
+            return inbox.applyOnce(event, CONSUMER, () -> markStarted(grant))
+                    .flatMap(job -> job == null ? Uni.createFrom().voidItem() : launch(job))
+                    .eventually(() -> launching.remove(jobId));
+        }).onFailure(Busy.class).retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).indefinitely();
+    }
+
+    /** Another flow (a launch, or the handling of an end) holds the job. */
+    private static final class Busy extends RuntimeException {
+        Busy(String jobId) {
+            super("job " + jobId + " is being launched", null, false, false);
         }
-        return inbox.applyOnce(event, CONSUMER, () -> markStarted(grant))
-                .flatMap(job -> job == null ? Uni.createFrom().voidItem() : launch(job))
-                .eventually(() -> launching.remove(grant.requestId()));
     }
 
     /** Inside the transaction that applies the grant. */
@@ -167,14 +179,38 @@ public class JobRunner {
         });
     }
 
-    /** Starts the job's trainer on a worker thread; a trainer that cannot start fails the job. */
+    /**
+     * Starts the job's trainer on a worker thread; a trainer that cannot start fails the job. Any
+     * other failure leaves the job running without a trainer, which reconciliation finds and launches
+     * again.
+     */
     private Uni<Void> launch(TrainingJob job) {
         ObjectNode spec = trainerSpec(job);
         return VertxContextSupport.executeBlocking(() -> {
             backend.launch(job.jobId, spec);
             return (String) null;
         }).onFailure(TrainingBackend.LaunchException.class).recoverWithItem(Throwable::getMessage)
-                .flatMap(failure -> failure == null ? Uni.createFrom().voidItem() : fail(job.jobId, failure));
+                .flatMap(failure -> failure == null ? stopIfCancelled(job.jobId) : fail(job.jobId, failure))
+                .onFailure().recoverWithItem(e -> {
+                    LOG.errorf("Could not start the trainer of %s (%s); reconciliation launches it again", job.jobId,
+                            e.toString());
+                    return null;
+                });
+    }
+
+    /**
+     * A cancel that came while the trainer was being started found no trainer to stop: once it
+     * runs, a job that reads as cancelling has its trainer stopped. (A cancel after this read finds
+     * the trainer itself.)
+     */
+    private Uni<Void> stopIfCancelled(String jobId) {
+        return jobs.findJob(jobId).flatMap(job -> job == null || job.status != JobStatus.CANCELLING
+                ? Uni.createFrom().voidItem()
+                : VertxContextSupport.executeBlocking(() -> {
+                    LOG.infof("%s was cancelled while its trainer started; stopping the trainer", jobId);
+                    backend.stop(jobId);
+                    return (Void) null;
+                }));
     }
 
     @WithTransaction

@@ -3,6 +3,7 @@ package dev.mlinfra.training.service;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.persistence.DatabaseErrors;
 import dev.mlinfra.commons.persistence.TextEnum;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.training.JobStatus;
@@ -88,7 +89,7 @@ public class TrainingJobService {
                     .flatMap(dataset -> insert(team, request, checkedDataset(request.datasetId(), dataset), idempotencyKey,
                             requestHash))
                     // two retries of one request raced: the loser returns the winner's job
-                    .onFailure(e -> idempotencyKey != null && isUniqueViolation(e))
+                    .onFailure(e -> idempotencyKey != null && DatabaseErrors.uniqueViolation(e))
                     .recoverWithUni(e -> jobs.findByIdempotencyKey(team, idempotencyKey)
                             .map(winner -> replay(winner, idempotencyKey, requestHash)));
         });
@@ -141,15 +142,6 @@ public class TrainingJobService {
         });
     }
 
-    private static boolean isUniqueViolation(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.hibernate.exception.ConstraintViolationException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     public Uni<TrainingJob> get(String team, String jobId) {
         return jobs.findJob(team, jobId).onItem().ifNull().failWith(() -> notFound(jobId));
     }
@@ -183,6 +175,11 @@ public class TrainingJobService {
         return markCancelled(team, jobId).call(job -> job.status == JobStatus.CANCELLING
                 ? VertxContextSupport.executeBlocking(() -> {
                     backend.stop(jobId);
+                    return null;
+                }).onFailure().recoverWithItem(e -> {
+                    // the cancel is committed: a trainer still running after the grace period is ended
+                    LOG.warnf("Could not ask the trainer of %s to stop (%s); it is ended if it runs past the cancel's grace"
+                            + " period", jobId, e.toString());
                     return null;
                 })
                 : Uni.createFrom().voidItem());

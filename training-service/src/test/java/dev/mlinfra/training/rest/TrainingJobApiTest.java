@@ -138,6 +138,14 @@ class TrainingJobApiTest {
         Map<String, Object> noDataset = body(ready, Map.of());
         noDataset.remove("dataset_id");
         refused(noDataset, 400, "'dataset_id'");
+        // no dataset has such an id: refused here, not asked of dataset-service (whose request line it would not fit)
+        Map<String, Object> longDataset = body(ready, Map.of());
+        longDataset.put("dataset_id", "d".repeat(5000));
+        refused(longDataset, 400, "'dataset_id'", "at most 63 characters");
+        // PostgreSQL keeps no NUL character: a 400, not a failure of the store
+        Map<String, Object> nulDescription = body(ready, Map.of());
+        nulDescription.put("description", "Scout\u0000 on GitOps issues");
+        refused(nulDescription, 400, "NUL character");
         refused(body(ready, Map.of("lr", 0.1)), 400, "Unknown field 'config.lr'", "learning_rate");
         Map<String, Object> extra = body(ready, Map.of());
         extra.put("priority", "high");
