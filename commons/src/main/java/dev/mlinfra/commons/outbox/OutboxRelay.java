@@ -2,9 +2,11 @@ package dev.mlinfra.commons.outbox;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -31,10 +33,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Publishes staged events to Kafka. Rows are claimed with {@code FOR UPDATE SKIP LOCKED}, so
- * several replicas share the work; an event is marked published only after the broker has
- * acknowledged it, and a round stops at the first failure so events of one subject never
- * overtake each other. While Kafka is down, events wait in the table.
+ * Publishes staged events to Kafka. One replica relays at a time: a batch begins by taking a
+ * transaction-scoped advisory lock ({@link #RELAY_LOCK}), and a replica that finds it taken leaves
+ * the round to the one that holds it. Two replicas claiming batches side by side (during a rolling
+ * update, say) could publish a later event of a subject before an earlier one. An event is marked
+ * published only after the broker has acknowledged it, and a batch stops at the first failure, so
+ * events of one subject never overtake each other. While Kafka is down, events wait in the table.
  *
  * <p>The relay is the one reader of the outbox table and uses the reactive SQL client, not
  * Hibernate: a round is one set-based claim ({@code FOR UPDATE SKIP LOCKED}) and one set-based
@@ -47,6 +51,8 @@ import org.jboss.logging.Logger;
 public class OutboxRelay {
 
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
+    /** The key of the advisory lock that one relaying replica holds: "mlinfra" in ASCII, then 1. */
+    public static final long RELAY_LOCK = 0x6d6c_696e_6672_6101L;
 
     private record Pending(UUID id, String topic, String key, String type, String payload) {
     }
@@ -125,26 +131,11 @@ public class OutboxRelay {
     /** Claims a batch, publishes it in order, marks what the broker acknowledged; the number published. */
     int batch() {
         try {
-            int published = pool.withTransaction(tx -> tx.preparedQuery(
-                    "SELECT id, topic, event_key, event_type, payload::text AS payload FROM outbox_event "
-                            + "WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED")
-                    .execute(Tuple.of(config.batchSize()))
-                    .map(rows -> {
-                        List<Pending> batch = new ArrayList<>();
-                        for (Row r : rows) {
-                            batch.add(new Pending(r.getUUID("id"), r.getString("topic"), r.getString("event_key"),
-                                    r.getString("event_type"), r.getString("payload")));
-                        }
-                        return batch;
-                    })
-                    // Publishing blocks until the broker answers: off the event loop, inside the open transaction.
-                    .emitOn(Infrastructure.getDefaultWorkerPool())
-                    .map(this::publish)
-                    .flatMap(sent -> sent.isEmpty()
-                            ? io.smallrye.mutiny.Uni.createFrom().item(0)
-                            : tx.preparedQuery("UPDATE outbox_event SET published_at = $2 WHERE id = ANY($1)")
-                                    .execute(Tuple.of(sent.toArray(UUID[]::new), OffsetDateTime.now(ZoneOffset.UTC)))
-                                    .map(r -> sent.size())))
+            int published = pool.withTransaction(tx -> tx.preparedQuery("SELECT pg_try_advisory_xact_lock($1) AS relaying")
+                    .execute(Tuple.of(RELAY_LOCK))
+                    .flatMap(lock -> lock.iterator().next().getBoolean("relaying")
+                            ? claimAndPublish(tx)
+                            : Uni.createFrom().item(0)))
                     .await().atMost(config.publishTimeout().multipliedBy(config.batchSize() + 1L));
             if (published > 0 && LOG.isDebugEnabled()) {
                 LOG.debugf("Published %d events", published);
@@ -155,6 +146,30 @@ public class OutboxRelay {
             LOG.warnf("Outbox round failed, retrying: %s", e.toString());
             return 0;
         }
+    }
+
+    /** In the transaction that holds the relay's lock: claims a batch, publishes it, marks what was acknowledged. */
+    private Uni<Integer> claimAndPublish(SqlConnection tx) {
+        return tx.preparedQuery(
+                "SELECT id, topic, event_key, event_type, payload::text AS payload FROM outbox_event "
+                        + "WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED")
+                .execute(Tuple.of(config.batchSize()))
+                .map(rows -> {
+                    List<Pending> batch = new ArrayList<>();
+                    for (Row r : rows) {
+                        batch.add(new Pending(r.getUUID("id"), r.getString("topic"), r.getString("event_key"),
+                                r.getString("event_type"), r.getString("payload")));
+                    }
+                    return batch;
+                })
+                // Publishing blocks until the broker answers: off the event loop, inside the open transaction.
+                .emitOn(Infrastructure.getDefaultWorkerPool())
+                .map(this::publish)
+                .flatMap(sent -> sent.isEmpty()
+                        ? Uni.createFrom().item(0)
+                        : tx.preparedQuery("UPDATE outbox_event SET published_at = $2 WHERE id = ANY($1)")
+                                .execute(Tuple.of(sent.toArray(UUID[]::new), OffsetDateTime.now(ZoneOffset.UTC)))
+                                .map(r -> sent.size()));
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.outbox.OutboxRelay;
 import dev.mlinfra.datasets.rest.DatasetApiTest;
 import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
@@ -17,6 +18,8 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,6 +126,21 @@ class DatasetEventsTest {
         assertEquals(List.of("dataset.ready", "dataset.deleted"), types(eventsOf(name, 2, Duration.ofSeconds(60))));
         // the row is gone too: the name is free again
         DatasetApiTest.create("team-e", name, "jsonl");
+    }
+
+    @Test
+    void oneReplicaRelaysEventsAtATime() throws Exception {
+        String name = DatasetApiTest.name();
+        try (Connection db = Devstack.connect("datasets"); Statement st = db.createStatement()) {
+            // As another replica's relay holds it for a batch it publishes: this replica leaves the events to it.
+            db.setAutoCommit(false);
+            st.execute("SELECT pg_advisory_xact_lock(" + OutboxRelay.RELAY_LOCK + ")");
+            JsonPath created = DatasetApiTest.create("team-e", name, "jsonl");
+            DatasetApiTest.upload("team-e", created, DatasetApiTest.RECORD.getBytes(StandardCharsets.UTF_8));
+            assertEquals(List.of(), types(eventsOf(name, 1, Duration.ofSeconds(3))), "no second relay publishes beside the first");
+            db.commit();
+        }
+        assertEquals(List.of("dataset.ready"), types(eventsOf(name, 1, Duration.ofSeconds(30))));
     }
 
     private static List<String> types(List<JsonNode> events) {
