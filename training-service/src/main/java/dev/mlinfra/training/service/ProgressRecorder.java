@@ -62,17 +62,30 @@ public class ProgressRecorder {
         });
     }
 
-    /** Applies one report, inside the transaction that records it as applied. Reports for jobs that are not running are dropped. */
+    /**
+     * Applies one report, inside the transaction that records it as applied. A job whose end was
+     * recorded before its trainer's last reports were applied (its exit is seen at once, its reports
+     * come through Kafka) keeps what they leave behind: the checkpoint a cancel writes, the
+     * evaluation. Its progress and status are settled, so the other reports of an ended job, and
+     * every report of a queued one, are dropped.
+     */
     public Uni<Void> apply(EventEnvelope report) {
         return jobs.lockJob(report.subject()).flatMap(job -> {
-            if (job == null || (job.status != JobStatus.RUNNING && job.status != JobStatus.CANCELLING)) {
+            if (job == null || job.status == JobStatus.QUEUED) {
                 return Uni.createFrom().voidItem();
             }
             JsonNode data = report.data();
+            if (job.status.terminal()) {
+                return switch (report.type()) {
+                    case "training.checkpoint" -> checkpoint(job, data, report.time(), false);
+                    case "training.evaluation" -> transitions.record(job, TrainingJobEvent.EVALUATION, evaluated(data), map(data));
+                    default -> Uni.createFrom().voidItem();
+                };
+            }
             return switch (report.type()) {
                 case "training.step" -> step(job, data);
                 case "training.started" -> started(job, data);
-                case "training.checkpoint" -> checkpoint(job, data, report.time());
+                case "training.checkpoint" -> checkpoint(job, data, report.time(), true);
                 case "training.evaluation" -> transitions.record(job, TrainingJobEvent.EVALUATION,
                         evaluated(data), map(data));
                 case "training.failed" -> transitions.record(job, TrainingJobEvent.INFO,
@@ -179,7 +192,8 @@ public class ProgressRecorder {
         return recorded;
     }
 
-    private Uni<Void> checkpoint(TrainingJob job, JsonNode d, Instant time) {
+    /** A checkpoint the trainer wrote; announced as the job's event while it runs ({@code announce}). */
+    private Uni<Void> checkpoint(TrainingJob job, JsonNode d, Instant time, boolean announce) {
         int step = d.path("step").asInt();
         TrainingCheckpoint c = new TrainingCheckpoint();
         c.jobId = job.jobId;
@@ -190,7 +204,7 @@ public class ProgressRecorder {
         return checkpoints.exists(job.jobId, step).flatMap(known -> known ? Uni.createFrom().voidItem()
                 : checkpoints.persist(c).flatMap(ignored -> transitions.record(job, TrainingJobEvent.CHECKPOINT,
                         "Checkpoint at step " + step + " in " + c.location, Map.of("step", step, "location", c.location)))
-                        .flatMap(ignored -> transitions.announce(job, "checkpoint",
+                        .flatMap(ignored -> !announce ? Uni.createFrom().voidItem() : transitions.announce(job, "checkpoint",
                                 json.createObjectNode().put("step", step).put("location", c.location))));
     }
 

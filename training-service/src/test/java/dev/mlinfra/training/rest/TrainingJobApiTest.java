@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,8 +41,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -56,7 +60,11 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -245,6 +253,51 @@ class TrainingJobApiTest {
                 .body("error.message", containsString("is cancelled"));
         as(team).post("/v1/training/jobs/train-1/cancel").then().statusCode(404)
                 .body("error.message", containsString("train-1"));
+    }
+
+    @Test
+    void reportsThatArriveAfterTheJobEndedKeepTheirCheckpointAndEvaluationOnly() throws Exception {
+        // A trainer's exit is seen at once, its last reports come through Kafka: the job can end first.
+        String jobId = start(team, body(ready, Map.of())).getString("job_id");
+        as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200).body("status", equalTo("cancelled"));
+        String location = "s3://mlinfra/training/" + team + "/" + jobId + "/checkpoints/step-7/";
+        report(jobId, "training.step", Map.of("step", 7, "total_steps", 20, "epoch", 1, "total_epochs", 1, "loss", 0.5));
+        report(jobId, "training.checkpoint", Map.of("step", 7, "location", location));
+        report(jobId, "training.evaluation", Map.of("num_examples", 3, "eval_loss", 1.5, "accuracy", 0.5, "f1", 0.5,
+                "trajectory_similarity", 0.5));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (as(team).get("/v1/training/jobs/" + jobId + "/checkpoints").then().extract().jsonPath()
+                .getList("checkpoints").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        as(team).get("/v1/training/jobs/" + jobId + "/checkpoints").then().statusCode(200)
+                .body("checkpoints.step", contains(7)).body("checkpoints.location", contains(location));
+        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<String> types = List.of();
+        while (!types.contains("evaluation") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            types = as(team).get("/v1/training/jobs/" + jobId + "/events").then().extract().jsonPath().getList("events.type");
+        }
+        assertTrue(types.contains("checkpoint") && types.contains("evaluation"), types.toString());
+        assertFalse(types.contains("step"), "how far an ended job got is settled: " + types);
+        as(team).get("/v1/training/jobs/" + jobId).then().body("status", equalTo("cancelled")).body("progress", nullValue());
+    }
+
+    /** A trainer's report about {@code jobId}, as llm-engine publishes it. */
+    private void report(String jobId, String type, Map<String, Object> data) throws Exception {
+        Map<String, Object> envelope = new LinkedHashMap<>();
+        envelope.put("id", UUID.randomUUID().toString());
+        envelope.put("type", type);
+        envelope.put("source", "llm-engine");
+        envelope.put("time", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        envelope.put("team", team);
+        envelope.put("subject", jobId);
+        envelope.put("data", data);
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>("mlinfra.training.progress", jobId, JSON.writeValueAsString(envelope))).get();
+        }
     }
 
     @Test
