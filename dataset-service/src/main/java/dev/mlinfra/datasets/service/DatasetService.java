@@ -209,9 +209,9 @@ public class DatasetService {
 
     /** Records what became of the file: ready with its statistics, or failed with the reasons. */
     private Uni<Dataset> record(Dataset d, Received received) {
-        return switch (received) {
-            case StoreUnavailable u -> reopenUpload(d).flatMap(ignored -> Uni.createFrom().failure(
-                    new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload")));
+        Uni<Dataset> recorded = switch (received) {
+            case StoreUnavailable u -> reopenUpload(d).onItem().ifNotNull().failWith(() ->
+                    new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload"));
             case Interrupted i -> fail(d, "The upload was interrupted after " + i.bytes() + " bytes: " + i.reason(),
                     List.of(), 1, null);
             case Stored s when s.size() == 0 -> fail(d, "The file is empty",
@@ -221,20 +221,47 @@ public class DatasetService {
                     : s.scan().firstErrors(), Math.max(1, s.scan().errorCount()), s.scan().records());
             case Stored s -> markReady(d, s);
         };
+        return recorded.onItem().ifNull().switchTo(() -> givenUp(d));
     }
 
+    /**
+     * The sweeper failed the dataset while its file was being received here (this service had
+     * stopped reporting progress for the stall timeout, e.g. while its database was away): the
+     * sweeper's outcome stands, and what this upload stored goes.
+     */
+    private Uni<Dataset> givenUp(Dataset d) {
+        LOG.warnf("The upload of %s/%s was given up by the sweeper while it was received; its file is removed", d.team,
+                d.datasetId);
+        return VertxContextSupport.executeBlocking(() -> {
+            removeQuietly(d);
+            return (Dataset) null;
+        }).flatMap(ignored -> Uni.createFrom().failure(ApiException.conflict("The upload of dataset '" + d.datasetId
+                + "' was given up while it was received (the service receiving it stopped reporting progress); create"
+                + " the dataset again")));
+    }
+
+    /** The claimed dataset, locked, while its file is still being received; null once the sweeper gave it up. */
+    private Uni<Dataset> stillReceiving(Dataset claimed) {
+        return repository.lockByUpload(claimed.team, claimed.uploadId)
+                .map(d -> d != null && d.phase == Phase.RECEIVING ? d : null);
+    }
+
+    /** The upload URL works again (the store failed before anything was stored); null when given up. */
     @WithTransaction
     Uni<Dataset> reopenUpload(Dataset claimed) {
-        return repository.findById(claimed.seq).invoke(d -> {
-            d.phase = Phase.AWAITING_UPLOAD;
-            d.updatedAt = Instant.now();
+        return stillReceiving(claimed).invoke(d -> {
+            if (d != null) {
+                d.phase = Phase.AWAITING_UPLOAD;
+                d.updatedAt = Instant.now();
+            }
         });
     }
 
+    /** Null when given up. */
     @WithTransaction
     Uni<Dataset> markReady(Dataset claimed, Stored stored) {
         ScanResult scan = stored.scan();
-        return repository.findById(claimed.seq).flatMap(d -> {
+        return stillReceiving(claimed).onItem().ifNotNull().transformToUni(d -> {
             d.status = Status.READY;
             d.phase = Phase.DONE;
             d.objectKey = d.fileKey();
@@ -244,15 +271,16 @@ public class DatasetService {
             d.statistics = new Statistics(List.copyOf(scan.repositories()), List.copyOf(scan.issueTypes()),
                     scan.earliest(), scan.latest());
             d.updatedAt = Instant.now();
-            return events.ready(d, store.uri(d.objectKey)).replaceWith(d);
-        }).invoke(d -> LOG.infof("Dataset %s/%s ready: %d records, %d bytes, sha256 %s", d.team, d.datasetId,
-                d.numExamples, d.size, d.checksumSha256));
+            return events.ready(d, store.uri(d.objectKey)).replaceWith(d)
+                    .invoke(() -> LOG.infof("Dataset %s/%s ready: %d records, %d bytes, sha256 %s", d.team, d.datasetId,
+                            d.numExamples, d.size, d.checksumSha256));
+        });
     }
 
-    /** Fails a dataset whose objects are gone (or never were). */
+    /** Fails a dataset whose objects are gone (or never were); null when given up. */
     @WithTransaction
     Uni<Dataset> fail(Dataset claimed, String reason, List<RecordError> errors, long errorCount, Long records) {
-        return repository.findById(claimed.seq).flatMap(d -> markFailed(d, reason, errors, errorCount, records));
+        return stillReceiving(claimed).onItem().ifNotNull().transformToUni(d -> markFailed(d, reason, errors, errorCount, records));
     }
 
     private Uni<Dataset> markFailed(Dataset d, String reason, List<RecordError> errors, long errorCount, Long records) {

@@ -11,14 +11,19 @@ import dev.mlinfra.commons.outbox.OutboxRelay;
 import dev.mlinfra.datasets.rest.DatasetApiTest;
 import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.TestIdentities;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import io.restassured.path.json.JsonPath;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,8 +48,9 @@ class DatasetEventsTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             // Long enough for a create and an upload in a row on a busy machine, short enough to watch one expire.
+            // No heartbeat while a test runs: a test that ages an upload's row is not overtaken by one.
             return Map.of("mlinfra.datasets.upload-expiry", "PT5S", "mlinfra.datasets.sweep-interval", "1s",
-                    "mlinfra.datasets.deletion-grace", "PT2S");
+                    "mlinfra.datasets.deletion-grace", "PT2S", "mlinfra.datasets.heartbeat-interval", "PT10M");
         }
     }
 
@@ -126,6 +132,50 @@ class DatasetEventsTest {
         assertEquals(List.of("dataset.ready", "dataset.deleted"), types(eventsOf(name, 2, Duration.ofSeconds(60))));
         // the row is gone too: the name is free again
         DatasetApiTest.create("team-e", name, "jsonl");
+    }
+
+    @Test
+    void anUploadTheSweeperGaveUpWhileItWasReceivedStaysFailed() throws Exception {
+        String name = DatasetApiTest.name();
+        String path = DatasetApiTest.uploadPath(DatasetApiTest.create("team-e", name, "jsonl"));
+        byte[] record = (DatasetApiTest.RECORD + "\n").getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("127.0.0.1", RestAssured.port);
+                Connection db = Devstack.connect("datasets"); Statement st = db.createStatement()) {
+            socket.setSoTimeout(60_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nx-mlinfra-identity: "
+                    + TestIdentities.token("team-e", "write") + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: "
+                    + (2L * record.length) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(record);
+            out.flush();
+            awaitRow(st, "SELECT count(*) FROM dataset WHERE dataset_id = '" + name + "' AND phase = 'receiving'");
+            // As if this service had stopped reporting progress for longer than the stall timeout.
+            st.executeUpdate("UPDATE dataset SET updated_at = now() - interval '1 hour' WHERE dataset_id = '" + name + "'");
+            awaitRow(st, "SELECT count(*) FROM dataset WHERE dataset_id = '" + name + "' AND status = 'failed'");
+            out.write(record);
+            out.flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 409"), answer);
+            assertTrue(answer.contains("given up"), answer);
+        }
+        DatasetApiTest.as("team-e").get("/v1/datasets/" + name).then().statusCode(200).body("status", equalTo("failed"))
+                .body("failure.reason", containsString("stopped"));
+        assertEquals(List.of("dataset.failed"), types(eventsOf(name, 2, Duration.ofSeconds(5))));
+    }
+
+    /** Waits until {@code countQuery} counts a row. */
+    private static void awaitRow(Statement st, String countQuery) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try (ResultSet rs = st.executeQuery(countQuery)) {
+                rs.next();
+                if (rs.getLong(1) > 0) {
+                    return;
+                }
+            }
+            assertTrue(System.nanoTime() < deadline, "no row for " + countQuery);
+            Thread.sleep(100);
+        }
     }
 
     @Test
