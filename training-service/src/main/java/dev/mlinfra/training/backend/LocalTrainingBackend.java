@@ -53,6 +53,8 @@ public class LocalTrainingBackend implements TrainingBackend {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String SPEC = "spec.json";
     static final String LOG_FILE = "trainer.log";
+    /** How each launch's part of a trainer log begins. */
+    static final String LAUNCH_HEADER = "==== ";
     /** How much of the end of a trainer's log is read for the reason it failed. */
     private static final int LOG_TAIL_BYTES = 64 * 1024;
     private static final int EXIT_FAILED = 1;
@@ -177,7 +179,7 @@ public class LocalTrainingBackend implements TrainingBackend {
             Files.createDirectories(dir);
             writePrivately(specFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(spec));
             Path log = dir.resolve(LOG_FILE);
-            Files.writeString(log, "==== " + java.time.Instant.now() + " launching the trainer of " + jobId + "\n",
+            Files.writeString(log, LAUNCH_HEADER + java.time.Instant.now() + " launching the trainer of " + jobId + "\n",
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             Process process = new ProcessBuilder(command)
                     .directory(dir.toFile())
@@ -243,8 +245,48 @@ public class LocalTrainingBackend implements TrainingBackend {
         }
         followed.put(jobId, trainer);
         LOG.infof("Following the trainer of %s again (pid %d)", jobId, trainer.pid());
-        trainer.onExit().thenAcceptAsync(p -> ended(jobId, p, new TrainerExit(jobId, Outcome.LOST, null,
-                "the trainer ended while the service could not see its exit code")), Infrastructure.getDefaultWorkerPool());
+        trainer.onExit().thenAcceptAsync(p -> ended(jobId, p, lastExit(jobId).orElseGet(() -> new TrainerExit(jobId,
+                Outcome.LOST, null, "the trainer ended while the service could not see its exit code"))),
+                Infrastructure.getDefaultWorkerPool());
+    }
+
+    /**
+     * How the job's latest trainer ended, as its own log says (the trainer writes a last
+     * {@code completed}, {@code cancelled} or {@code failed} line), for a trainer whose exit code
+     * this service could not read: it ended while the service was away, or reconciliation found it
+     * gone before its exit was reported. Empty when the latest launch's log names no end (the
+     * trainer was killed, say).
+     */
+    @Override
+    public Optional<TrainerExit> lastExit(String jobId) {
+        List<String> lines = tail(jobId);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            JsonNode n = milestone(lines.get(i));
+            String event = n == null ? null : n.path("event").asText();
+            if ("completed".equals(event)) {
+                return Optional.of(new TrainerExit(jobId, Outcome.SUCCEEDED, null, null));
+            }
+            if ("cancelled".equals(event)) {
+                return Optional.of(new TrainerExit(jobId, Outcome.STOPPED, null, "the trainer stopped after a checkpoint"));
+            }
+            if ("failed".equals(event)) {
+                return Optional.of(new TrainerExit(jobId, Outcome.FAILED, null, n.path("reason").asText("the trainer failed")));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A milestone line the trainer wrote ({@code {"event": ...}}), or null. */
+    private static JsonNode milestone(String line) {
+        if (!line.startsWith("{") || !line.contains("\"event\"")) {
+            return null;
+        }
+        try {
+            JsonNode n = JSON.readTree(line);
+            return n.isObject() ? n : null;
+        } catch (IOException e) {
+            return null; // a line that only looks like JSON
+        }
     }
 
     private void ended(String jobId, ProcessHandle process, TrainerExit exit) {
@@ -286,16 +328,9 @@ public class LocalTrainingBackend implements TrainingBackend {
     Optional<String> failureReason(String jobId) {
         List<String> lines = tail(jobId);
         for (int i = lines.size() - 1; i >= 0; i--) {
-            String line = lines.get(i);
-            if (line.startsWith("{") && line.contains("\"failed\"")) {
-                try {
-                    JsonNode n = JSON.readTree(line);
-                    if ("failed".equals(n.path("event").asText()) && n.hasNonNull("reason")) {
-                        return Optional.of(n.get("reason").asText());
-                    }
-                } catch (IOException e) {
-                    // a line that only looks like JSON
-                }
+            JsonNode n = milestone(lines.get(i));
+            if (n != null && "failed".equals(n.path("event").asText()) && n.hasNonNull("reason")) {
+                return Optional.of(n.get("reason").asText());
             }
         }
         return Optional.empty();
@@ -311,7 +346,18 @@ public class LocalTrainingBackend implements TrainingBackend {
         return Optional.empty();
     }
 
+    /** The end of the job's trainer log, from the latest launch's header on (earlier launches said nothing of this one). */
     private List<String> tail(String jobId) {
+        List<String> lines = logTail(jobId);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith(LAUNCH_HEADER)) {
+                return lines.subList(i + 1, lines.size());
+            }
+        }
+        return lines;
+    }
+
+    private List<String> logTail(String jobId) {
         Path log = jobDir(jobId).resolve(LOG_FILE);
         try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
             long length = file.length();

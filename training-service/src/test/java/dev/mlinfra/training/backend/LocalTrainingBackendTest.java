@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mlinfra.training.config.TrainingConfig;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,7 +18,10 @@ import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The local backend's status: whether it could start a trainer, and the trainer's version, without starting one. */
+/**
+ * The local backend without starting a trainer: its status (whether it could start one, and the
+ * trainer's version), and how a trainer ended as its log says.
+ */
 class LocalTrainingBackendTest {
 
     private static final Path JAVA_HOME = Path.of(System.getProperty("java.home"));
@@ -45,6 +49,44 @@ class LocalTrainingBackendTest {
             // a manifest is all the status reads
         }
         return jar;
+    }
+
+    /** A backend whose job {@code train-1} has this trainer log. */
+    private LocalTrainingBackend withLog(String... lines) throws IOException {
+        Local local = config(null);
+        TrainingConfig config = (TrainingConfig) Proxy.newProxyInstance(TrainingConfig.class.getClassLoader(),
+                new Class<?>[] {TrainingConfig.class}, (proxy, method, args) -> "local".equals(method.getName()) ? local : null);
+        LocalTrainingBackend backend = new LocalTrainingBackend(config);
+        Path log = backend.jobDir("train-1").resolve(LocalTrainingBackend.LOG_FILE);
+        Files.createDirectories(log.getParent());
+        Files.writeString(log, String.join("\n", lines) + "\n");
+        return backend;
+    }
+
+    private static final String LAUNCH = LocalTrainingBackend.LAUNCH_HEADER + "2026-12-06T10:00:00Z launching the trainer of train-1";
+
+    @Test
+    void aTrainerWhoseExitCodeWasNotSeenEndsAsItsOwnLogSays() throws IOException {
+        TrainerExit failed = withLog(LAUNCH, "{\"event\":\"started\"}", "{\"event\":\"step\",\"step\":1}",
+                "{\"event\":\"failed\",\"reason\":\"the dataset has no usable records\"}").lastExit("train-1").orElseThrow();
+        assertEquals(TrainerExit.Outcome.FAILED, failed.outcome());
+        assertEquals("the dataset has no usable records", failed.reason());
+        assertEquals(TrainerExit.Outcome.STOPPED, withLog(LAUNCH, "{\"event\":\"checkpoint\",\"step\":4}",
+                "{\"event\":\"cancelled\",\"step\":4}").lastExit("train-1").orElseThrow().outcome());
+        assertEquals(TrainerExit.Outcome.SUCCEEDED, withLog(LAUNCH, "{\"event\":\"evaluation\"}",
+                "{\"event\":\"completed\",\"steps\":3}").lastExit("train-1").orElseThrow().outcome());
+        // killed mid-run: its log names no end, so nothing is known of one
+        assertTrue(withLog(LAUNCH, "{\"event\":\"step\",\"step\":1}").lastExit("train-1").isEmpty());
+    }
+
+    @Test
+    void onlyTheLatestLaunchOfAJobSpeaksForIt() throws IOException {
+        LocalTrainingBackend backend = withLog(LAUNCH, "{\"event\":\"failed\",\"reason\":\"an earlier failure\"}",
+                LAUNCH, "{\"event\":\"step\",\"step\":1}");
+        assertTrue(backend.lastExit("train-1").isEmpty(), "the earlier launch's end is not this one's");
+        TrainerExit crashed = backend.exitOf("train-1", 1);
+        assertEquals(TrainerExit.Outcome.FAILED, crashed.outcome());
+        assertFalse(crashed.reason().contains("an earlier failure"), crashed.reason());
     }
 
     @Test
