@@ -95,7 +95,13 @@ public class PrometheusHistory implements MetricsHistory {
             return config.queries().get(metric.value);
         }
         String template = config.componentQueries().get(metric.value);
-        return template == null ? null : template.replace("{component}", component);
+        return template == null ? null : componentQuery(template, component, config.containers());
+    }
+
+    /** A component's query: its status key and the name of its container filled in. */
+    static String componentQuery(String template, String component, Map<String, String> containers) {
+        return template.replace("{component}", component)
+                .replace("{container}", containers.getOrDefault(component, component.replace('_', '-')));
     }
 
     private List<Point> points(HttpProbe.Answer answer, long step) {
@@ -110,7 +116,7 @@ public class PrometheusHistory implements MetricsHistory {
         Map<Long, double[]> sums = new TreeMap<>();
         for (JsonNode series : result) {
             for (JsonNode v : series.path("values")) {
-                double value = Double.parseDouble(v.get(1).asText());
+                double value = value(v.get(1).asText());
                 if (!Double.isNaN(value)) {
                     double[] s = sums.computeIfAbsent(v.get(0).asLong(), k -> new double[2]);
                     s[0] += value;
@@ -120,5 +126,13 @@ public class PrometheusHistory implements MetricsHistory {
         }
         sums.forEach((t, s) -> points.add(new Point(Instant.ofEpochSecond(t - step), s[0] / s[1])));
         return points;
+    }
+
+    /** A sample's value as Prometheus writes it; NaN for the values no history shows: NaN, +Inf and -Inf (a ratio over zero). */
+    private static double value(String text) {
+        return switch (text) {
+            case "NaN", "+Inf", "-Inf", "Inf" -> Double.NaN;
+            default -> Double.parseDouble(text);
+        };
     }
 }

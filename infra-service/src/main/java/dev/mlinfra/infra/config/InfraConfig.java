@@ -101,8 +101,14 @@ public interface InfraConfig {
 
         /**
          * PromQL per metric for one component, in percent; {@code {component}} is replaced by the component's
-         * status key.
+         * status key, {@code {container}} by the name of its container ({@link #containers()}).
          */
         Map<String, String> componentQueries();
+
+        /**
+         * The container of a component, by status key, where it is not the key with '-' for '_'
+         * ({@code training_service}: {@code training-service}), e.g. {@code postgresql=postgres}.
+         */
+        Map<String, String> containers();
     }
 }

@@ -4,6 +4,7 @@ import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Looks at one kind of component for real and says how it is. */
 public interface ComponentProbe {
@@ -23,4 +24,13 @@ public interface ComponentProbe {
 
     /** The keys this probe reports (as far as it knows now) and whether each is core. */
     Map<String, Boolean> keys();
+
+    /**
+     * Every key this probe can report under, whatever it has seen so far (the object store is
+     * {@code minio} or {@code object_storage} depending on what answers): the components whose
+     * history can be asked for.
+     */
+    default Set<String> names() {
+        return keys().keySet();
+    }
 }

@@ -32,6 +32,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class HostUsage {
 
+    /** How long nvidia-smi may take to answer. */
+    private static final long GPU_QUERY_TIMEOUT_SECONDS = 5;
     private static final Logger LOG = Logger.getLogger(HostUsage.class);
     /** The key of the platform's own figures in a {@link Reading}. */
     public static final String HOST = "host";
@@ -66,8 +68,9 @@ public class HostUsage {
         put(host, Metric.MEMORY, memory());
         put(host, Metric.STORAGE, fill(Path.of(config.storagePath().orElse("."))));
         List<Double> gpus = gpuUtilization();
-        if (!gpus.isEmpty()) {
-            host.put(Metric.GPU, gpus.stream().mapToDouble(Double::doubleValue).average().orElseThrow());
+        OptionalDouble gpuAverage = gpus.stream().mapToDouble(Double::doubleValue).filter(v -> !Double.isNaN(v)).average();
+        if (gpuAverage.isPresent()) {
+            host.put(Metric.GPU, gpuAverage.getAsDouble());
         }
         figures.put(HOST, host);
 
@@ -267,24 +270,32 @@ public class HostUsage {
         }
     }
 
-    /** Utilization of each GPU in percent; empty when the machine has none (no nvidia-smi, or it lists none). */
-    private List<Double> gpuUtilization() {
+    /**
+     * Utilization of each GPU in percent, NaN for a GPU that reports none (a MIG-partitioned one
+     * says {@code [N/A]}); empty when the machine has none (no nvidia-smi, or it lists none). The
+     * output goes to a file, so that an nvidia-smi that hangs (a wedged driver) is given up after
+     * its timeout instead of holding every later sample.
+     */
+    List<Double> gpuUtilization() {
         if (Boolean.FALSE.equals(hasNvidiaSmi)) {
             return List.of();
         }
         List<Double> values = new ArrayList<>();
+        Path out = null;
         try {
+            out = Files.createTempFile("nvidia-smi", ".csv");
             Process p = new ProcessBuilder(config.nvidiaSmi(), "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits")
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(GPU_QUERY_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
+                LOG.warnf("%s did not answer within %d s; gpu_usage has no figure this time", config.nvidiaSmi(),
+                        GPU_QUERY_TIMEOUT_SECONDS);
                 return List.of();
             }
             if (p.exitValue() == 0) {
-                for (String line : out.split("\n")) {
+                for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
                     if (!line.isBlank()) {
-                        values.add(Double.parseDouble(line.trim()));
+                        values.add(percent(line.trim()));
                     }
                 }
             }
@@ -298,7 +309,24 @@ public class HostUsage {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.warnf("could not read GPU utilization from %s: %s", config.nvidiaSmi(), e.getMessage());
+        } finally {
+            if (out != null) {
+                try {
+                    Files.deleteIfExists(out);
+                } catch (IOException e) {
+                    LOG.debugf("could not remove %s: %s", out, e.getMessage());
+                }
+            }
         }
         return values;
+    }
+
+    /** One GPU's utilization as nvidia-smi prints it, NaN when it has no figure ({@code [N/A]}). */
+    private static double percent(String value) {
+        try {
+            return Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 }

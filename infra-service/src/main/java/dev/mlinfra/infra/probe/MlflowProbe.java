@@ -7,6 +7,7 @@ import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The MLflow Model Registry mirror, when registry-service has one configured
@@ -62,5 +63,10 @@ public class MlflowProbe extends PeerProbe {
     @Override
     public Map<String, Boolean> keys() {
         return inUse ? Map.of(KEY, false) : Map.of();
+    }
+
+    @Override
+    public Set<String> names() {
+        return Set.of(KEY);
     }
 }

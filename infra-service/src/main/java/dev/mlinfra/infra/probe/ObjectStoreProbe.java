@@ -6,6 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -52,5 +53,10 @@ public class ObjectStoreProbe implements ComponentProbe {
     @Override
     public Map<String, Boolean> keys() {
         return Map.of(key, true);
+    }
+
+    @Override
+    public Set<String> names() {
+        return Set.of(GENERIC_KEY, MINIO_KEY);
     }
 }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The serving backend: inference-service names its servers ({@code /internal/v1/inference/servers}), and
@@ -107,5 +108,10 @@ public class ServingBackendProbe extends PeerProbe {
     @Override
     public Map<String, Boolean> keys() {
         return !configured() ? Map.of() : Map.of(key, false);
+    }
+
+    @Override
+    public Set<String> names() {
+        return !configured() ? Set.of() : Set.of(GENERIC_KEY, "kserve");
     }
 }

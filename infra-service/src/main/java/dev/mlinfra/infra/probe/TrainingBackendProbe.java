@@ -7,6 +7,7 @@ import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The training backend, as training-service sees it ({@code /internal/v1/training/backend}): which one,
@@ -49,5 +50,10 @@ public class TrainingBackendProbe extends PeerProbe {
     @Override
     public Map<String, Boolean> keys() {
         return !configured() ? Map.of() : Map.of(key, false);
+    }
+
+    @Override
+    public Set<String> names() {
+        return !configured() ? Set.of() : Set.of(GENERIC_KEY, "kubeflow");
     }
 }

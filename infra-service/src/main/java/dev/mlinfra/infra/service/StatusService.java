@@ -99,7 +99,7 @@ public class StatusService {
     /** The keys a metrics query may name: every component the status reports, and those sampled locally. */
     public Set<String> componentKeys() {
         Set<String> keys = new LinkedHashSet<>();
-        probes.forEach(p -> keys.addAll(p.keys().keySet()));
+        probes.forEach(p -> keys.addAll(p.names()));
         keys.addAll(config.local().processes().keySet());
         keys.addAll(config.local().dataDirs().keySet());
         return keys;

@@ -51,7 +51,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The history read from a real Prometheus server that scrapes this very service's {@code /q/metrics} every
  * second: the API answers what Prometheus averages per interval, a component's series comes from the
- * component query, a metric without a query is an empty series, and a query Prometheus refuses is a 502.
+ * component query, a metric without a query is an empty series (as are values Prometheus cannot average, such as
+ * +Inf), and a query Prometheus refuses is a 502.
  */
 @QuarkusTest
 @TestProfile(PrometheusHistoryTest.WithPrometheus.class)
@@ -85,7 +86,9 @@ class PrometheusHistoryTest {
                     "100 * sum(jvm_memory_used_bytes{area=\"heap\"}) / sum(jvm_memory_max_bytes{area=\"heap\"} > 0)",
                     "mlinfra.infra.prometheus.queries.gpu", " ",
                     "mlinfra.infra.prometheus.queries.storage", "100 * (",
-                    "mlinfra.infra.prometheus.component-queries.cpu", "100 * avg(process_cpu_usage{job=\"{component}\"})");
+                    "mlinfra.infra.prometheus.component-queries.cpu", "100 * avg(process_cpu_usage{job=\"{component}\"})",
+                    // a ratio over zero: Prometheus answers +Inf for every step
+                    "mlinfra.infra.prometheus.component-queries.memory", "vector(1) / vector(0)");
         }
     }
 
@@ -160,6 +163,12 @@ class PrometheusHistoryTest {
         as("team-a").get("/v1/infrastructure/metrics?metric=gpu").then().statusCode(200)
                 .body("metrics", aMapWithSize(1))
                 .body("metrics.gpu_usage", empty());
+    }
+
+    @Test
+    void infiniteValuesAreNoPointsNotAnError() {
+        as("team-a").get("/v1/infrastructure/metrics?metric=memory&component=" + JOB).then().statusCode(200)
+                .body("metrics.memory_usage", empty());
     }
 
     @Test
