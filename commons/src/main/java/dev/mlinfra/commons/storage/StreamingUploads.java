@@ -307,6 +307,9 @@ final class StreamingUploads {
             if (source != null && source.failure != null) {
                 throw new UncheckedIOException(source.failure);
             }
+            // A store that broke an exchange off (it restarted, say) left its other pooled connections dead
+            // too: the next request opens a fresh one instead of failing on one of them.
+            http.connectionPool().evictAll();
             throw new ObjectStore.ObjectStoreException("cannot " + what + ": " + e.getMessage(), e);
         }
     }
