@@ -37,6 +37,13 @@ public class OpenAiServingBackend implements ServingBackend {
     }
 
     @Override
+    public Optional<String> unservable(String modelType) {
+        return config.urls().containsKey(modelType) ? Optional.empty()
+                : Optional.of("no server is configured for " + modelType + " models: set mlinfra.inference.openai.urls."
+                        + modelType + " to the URL of a vLLM/OpenAI-compatible server of that base model");
+    }
+
+    @Override
     public void onReady(BiConsumer<String, URI> listener) {
         // its servers are always taken to be up: adapters are loaded when a model is deployed, and
         // again when a server answers that it does not know one

@@ -23,6 +23,14 @@ public interface ServingBackend {
      */
     Optional<URI> server(String modelType);
 
+    /**
+     * Why no server of the type can ever come as configured (a backend that only knows servers
+     * by URL, and has none for the type); empty when one runs, or will once it has started.
+     */
+    default Optional<String> unservable(String modelType) {
+        return Optional.empty();
+    }
+
     /** Called with the model type and URL whenever a server becomes ready (first start and every restart), so its adapters are loaded (again). */
     void onReady(BiConsumer<String, URI> listener);
 

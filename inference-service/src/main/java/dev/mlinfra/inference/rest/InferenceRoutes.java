@@ -136,7 +136,12 @@ public class InferenceRoutes {
                     + OPENAI + "/models lists them)");
         }
         String modelId = model.asText();
-        boolean stream = body.path("stream").asBoolean(false);
+        JsonNode streamField = body.get("stream");
+        if (streamField != null && !streamField.isBoolean() && !streamField.isNull()) {
+            // passed on as it is, a server could read "yes" as true and stream what is read as one answer
+            throw new OpenAiParamException("stream", "Field 'stream' must be true or false, got " + streamField);
+        }
+        boolean stream = streamField != null && streamField.asBoolean();
         Uni<InferenceService.Target> target = inference.target(caller.team(), modelId);
         if (!stream) {
             untilClientLeaves(ctx, target.flatMap(t -> inference.openAi(t, path, body))

@@ -29,6 +29,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.persistence.LockModeType;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -139,7 +140,13 @@ public class DeploymentService {
                 .flatMap(v -> follow(team, r.modelId(), r.modelType()));
     }
 
-    /** A version moved: its stage is recorded, then the model's deployment follows. */
+    /**
+     * A version moved: its stage is recorded, then the model's deployment follows. Except for the
+     * archive half of a promotion (production to archived by nobody: the registry archives the
+     * version a promotion replaces and announces the promotion next, from the same transaction):
+     * only its stage is recorded, and the promotion re-points the deployment. Followed on its own,
+     * it would deploy the newest other version for the moment between the two.
+     */
     public Uni<Deployment> stageChanged(String team, ModelEvents.StageChanged c) {
         Instant now = clock.instant();
         return ServableVersion.<ServableVersion>find("team = ?1 and modelId = ?2 and version = ?3", team, c.modelId(), c.version())
@@ -162,7 +169,13 @@ public class DeploymentService {
                     v.updatedAt = now;
                     return v.<ServableVersion>persist();
                 })
-                .flatMap(v -> follow(team, c.modelId(), c.modelType()));
+                .flatMap(v -> replacedByAPromotion(c) ? Uni.createFrom().<Deployment>nullItem()
+                        : follow(team, c.modelId(), c.modelType()));
+    }
+
+    private static boolean replacedByAPromotion(ModelEvents.StageChanged c) {
+        return ServableVersion.PRODUCTION.equals(c.fromStage()) && ServableVersion.ARCHIVED.equals(c.stage())
+                && c.changedBy() == null;
     }
 
     /** The model is gone: its versions and its deployment are removed; returns what was deployed, to unload it. */
@@ -261,6 +274,10 @@ public class DeploymentService {
             return server.map(url -> loadAgain(url, d, "update")).orElse(Uni.createFrom().voidItem());
         }
         if (server.isEmpty()) {
+            Optional<String> never = backend.unservable(d.modelType);
+            if (never.isPresent()) {
+                return failed(d.id, d.version, DeploymentState.DEPLOYING, never.get());
+            }
             LOG.debugf("The %s server is not ready; %s waits for it", d.modelType, d.servedName);
             return Uni.createFrom().voidItem();
         }
@@ -279,7 +296,7 @@ public class DeploymentService {
                     return now.persist().chain(() -> events.ready(now));
                 })))
                 .onFailure().recoverWithUni(e -> {
-                    if (e instanceof BackendException && !BackendException.refusal(e)) {
+                    if (e instanceof StoreAway || e instanceof BackendException && !BackendException.refusal(e)) {
                         LOG.infof("Deploying %s waits: %s", d.servedName, e.getMessage());
                         return Uni.createFrom().voidItem();
                     }
@@ -337,8 +354,16 @@ public class DeploymentService {
         try (InputStream in = store.get(key)) {
             template = json.readValue(in, new TypeReference<Map<String, Object>>() {
             });
+        } catch (UncheckedIOException e) {
+            throw new StoreAway(store.uri(key), e);
         } catch (ObjectStore.ObjectStoreException | IOException e) {
-            if (!store.exists(key)) {
+            boolean exists;
+            try {
+                exists = store.exists(key);
+            } catch (ObjectStore.ObjectStoreException away) {
+                throw new StoreAway(store.uri(key), away);
+            }
+            if (!exists) {
                 throw new IllegalStateException("the artifacts at " + artifact + " have no " + PromptTemplate.FILE
                         + " (the prompt the model was trained with); train it again with this platform's trainer");
             }
@@ -350,6 +375,13 @@ public class DeploymentService {
             throw new IllegalStateException(store.uri(key) + " cannot be used: " + e.getMessage());
         }
         return template;
+    }
+
+    /** The object store could not be reached: the deployment waits for it (reconciliation tries again). */
+    static final class StoreAway extends RuntimeException {
+        StoreAway(String uri, Throwable cause) {
+            super("the object store cannot be reached to read " + uri + " (" + cause.getMessage() + ")", cause);
+        }
     }
 
     /** The key in this installation's bucket of an {@code s3://bucket/key/} artifact, ending with '/'. */

@@ -16,7 +16,8 @@ import java.util.Set;
 public record InferenceRequest(String modelId, Map<String, String> input, Parameters parameters, boolean stream) {
 
     private static final Set<String> FIELDS = Set.of("model_id", "input", "parameters", "stream");
-    private static final Set<String> INPUT = Set.of("repository", "issue_title", "issue_description");
+    /** The fields of {@code input}: what a prompt template can ask for. */
+    static final Set<String> INPUT = Set.of("repository", "issue_title", "issue_description");
     private static final Set<String> PARAMETERS = Set.of("temperature", "max_tokens", "top_p", "top_k", "seed");
 
     /**

@@ -16,7 +16,6 @@ public record PromptTemplate(String template, List<String> fields, List<String> 
     public static final String FORMAT = "mlinfra-prompt-v1";
 
     /** The template in a deployment's stored JSON; an IllegalArgumentException says what is wrong with it. */
-    @SuppressWarnings("unchecked")
     public static PromptTemplate of(Map<String, Object> stored) {
         if (stored == null) {
             throw new IllegalArgumentException("no " + FILE);
@@ -27,9 +26,25 @@ public record PromptTemplate(String template, List<String> fields, List<String> 
         if (!(stored.get("template") instanceof String template) || template.isEmpty()) {
             throw new IllegalArgumentException(FILE + " has no template");
         }
-        List<String> fields = stored.get("fields") instanceof List<?> f ? (List<String>) f : List.of();
-        List<String> stop = stored.get("stop") instanceof List<?> s ? (List<String>) s : List.of();
-        return new PromptTemplate(template, List.copyOf(fields), List.copyOf(stop));
+        List<String> fields = strings(stored.get("fields"), "fields");
+        for (String field : fields) {
+            if (!InferenceRequest.INPUT.contains(field)) {
+                throw new IllegalArgumentException(FILE + " asks for the field '" + field + "', which no request's input has"
+                        + " (it has " + String.join(", ", new java.util.TreeSet<>(InferenceRequest.INPUT)) + ")");
+            }
+        }
+        return new PromptTemplate(template, fields, strings(stored.get("stop"), "stop"));
+    }
+
+    /** A list of texts (absent: none). */
+    private static List<String> strings(Object value, String name) {
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof List<?> list) || list.stream().anyMatch(v -> !(v instanceof String))) {
+            throw new IllegalArgumentException(FILE + " has '" + name + "' that is not a list of texts");
+        }
+        return list.stream().map(String.class::cast).toList();
     }
 
     /** The prompt for these field values; a field of the template without a value is an IllegalArgumentException. */

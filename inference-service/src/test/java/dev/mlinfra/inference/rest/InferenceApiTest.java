@@ -222,6 +222,9 @@ class InferenceApiTest {
                 .statusCode(400).body("error.param", equalTo("model"));
         as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "prompt", "x", "temperature", 7))
                 .post("/v1/openai/completions").then().statusCode(400).body("error.message", containsString("temperature"));
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "prompt", "x", "max_tokens", 2, "stream", "yes"))
+                .post("/v1/openai/completions").then().statusCode(400).body("error.param", equalTo("stream"))
+                .body("error.type", equalTo("invalid_request_error"));
     }
 
     @Test

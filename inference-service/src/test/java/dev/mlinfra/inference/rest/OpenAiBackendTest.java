@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.storage.ObjectStore;
+import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
 import dev.mlinfra.testsupport.SteadyUse;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,6 +24,7 @@ import io.restassured.response.Response;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import jakarta.inject.Inject;
+import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -146,6 +148,67 @@ class OpenAiBackendTest {
                 .body(request(id)).post("/v1/inference").statusCode() == 200, () -> Server.CALLS.size());
         as(TEAM).get("/internal/v1/inference/servers").then().statusCode(200).body("backend", equalTo("openai"))
                 .body("servers[0].state", equalTo("configured"));
+    }
+
+    @Test
+    void aPromotionGoesStraightFromTheReplacedVersionToThePromotedOne() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 51, true);
+        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 52, true);
+        String v3 = fixtures.adapter(TEAM, "train-" + id + "-3", 53, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "production", v1);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        fixtures.registered(TEAM, id, "v1.1.0", "staging", v2);
+        fixtures.registered(TEAM, id, "v1.2.0", "none", v3);
+        // v1.1.0 promoted: the registry archives v1.0.0 itself, then announces the promotion
+        fixtures.stageChanged(TEAM, id, "v1.0.0", "production", "archived", v1, null);
+        fixtures.stageChanged(TEAM, id, "v1.1.0", "staging", "production", v2);
+        ServingFixtures.await("v1.1.0 ready", () -> "v1.1.0".equals(as(TEAM).get("/v1/deployments/" + id).jsonPath()
+                .getString("version")) && "ready".equals(ServingFixtures.state(TEAM, id)),
+                () -> as(TEAM).get("/v1/deployments/" + id).asString());
+        String newest = TEAM + "/" + id + "/v1.2.0";
+        assertTrue(Server.CALLS.stream().noneMatch(c -> c.startsWith("POST /v1/load_lora_adapter") && c.contains(newest)),
+                "the newest version, never promoted, was never deployed: " + Server.CALLS);
+    }
+
+    @Test
+    void aModelTypeWithoutAServerFailsToDeployAndSaysWhatToConfigure() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        fixtures.registered(TEAM, id, "maverick", "v1.0.0", "production", fixtures.adapter(TEAM, "train-" + id, 41, true));
+        ServingFixtures.awaitState(TEAM, id, "failed");
+        as(TEAM).get("/v1/deployments/" + id).then().body("reason", containsString("mlinfra.inference.openai.urls.maverick"));
+        as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(409)
+                .body("error.message", containsString("no server is configured for maverick models"));
+    }
+
+    @Test
+    void aDeploymentWaitsForTheObjectStoreWhileItIsAwayAndServesOnceItIsBack() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        String artifact = fixtures.adapter(TEAM, "train-" + id, 43, true);
+        Devstack.stopS3();
+        try {
+            fixtures.registered(TEAM, id, "v1.0.0", "production", artifact);
+            ServingFixtures.awaitState(TEAM, id, "deploying");
+            Thread.sleep(3000);
+            as(TEAM).get("/v1/deployments/" + id).then().body("state", equalTo("deploying"));
+        } finally {
+            Devstack.startS3();
+        }
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(200);
+        // An upload on a connection from before the restart fails once (and the dead connections go):
+        // the tests after this one upload again.
+        ServingFixtures.await("uploads to the restarted object store", () -> {
+            try {
+                store.put("tests/after-a-restart", new ByteArrayInputStream(new byte[] {1}), 1, "application/octet-stream");
+                return true;
+            } catch (ObjectStore.ObjectStoreException e) {
+                return false;
+            }
+        }, () -> "");
     }
 
     @Test

@@ -136,8 +136,13 @@ final class ServingFixtures {
     }
 
     void stageChanged(String team, String modelId, String version, String from, String to, String artifact) {
+        stageChanged(team, modelId, version, from, to, artifact, "key-0011223344556677");
+    }
+
+    /** {@code changedBy} null: a change the registry made itself (the archiving of the version a promotion replaces). */
+    void stageChanged(String team, String modelId, String version, String from, String to, String artifact, String changedBy) {
         publish(team, modelId, ModelEvents.STAGE_CHANGED, new ModelEvents.StageChanged(modelId, "scout", version, from, to,
-                artifact, "train-" + modelId, "key-0011223344556677", Instant.now()));
+                artifact, "train-" + modelId, changedBy, Instant.now()));
     }
 
     void deleted(String team, String modelId, List<String> versions) {
