@@ -33,7 +33,8 @@ public final class DatabaseErrors {
     /** Text that the database cannot store: the NUL character (U+0000). */
     public static boolean unstorableText(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (UNSTORABLE_TEXT.contains(sqlState(t))) {
+            String state = sqlState(t);
+            if (state != null && UNSTORABLE_TEXT.contains(state)) {
                 return true;
             }
         }

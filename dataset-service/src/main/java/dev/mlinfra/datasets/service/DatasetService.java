@@ -52,7 +52,6 @@ public class DatasetService {
     private static final Logger LOG = Logger.getLogger(DatasetService.class);
     /** Rows a sweep handles at most; the next sweep takes the rest. */
     private static final int SWEEP_BATCH = 100;
-    /** A deletion still marked after this long was interrupted. */
 
     /** What happened to an uploaded file on the worker thread. */
     private sealed interface Received {

@@ -183,14 +183,14 @@ public class LocalServingBackend implements ServingBackend {
             // Its port was taken between the pick and its bind: it cannot serve there, and what answers is not it.
             LOG.warnf("Port %d, picked for the %s model server (pid %d), answers for another process; stopping the server"
                     + " to start it on another port", s.port, s.modelType, process.pid());
-            s.lastExit = "port " + s.port + " was taken by another process";
+            s.stoppedBecause = "port " + s.port + " was taken by another process";
             process.destroyForcibly();
             return;
         }
         if (Duration.between(s.startedAt, Instant.now()).compareTo(config.startTimeout()) > 0) {
             LOG.errorf("The %s model server (pid %d) did not become healthy within %ss; stopping it", s.modelType,
                     process.pid(), config.startTimeout().toSeconds());
-            s.lastExit = "not healthy within " + config.startTimeout().toSeconds() + "s";
+            s.stoppedBecause = "not healthy within " + config.startTimeout().toSeconds() + "s";
             process.destroyForcibly();
             return;
         }
@@ -237,7 +237,9 @@ public class LocalServingBackend implements ServingBackend {
             return;
         }
         int code = process.exitValue();
-        s.lastExit = code > 128 ? "killed by signal " + (code - 128) : "exited with code " + code;
+        String why = s.stoppedBecause;
+        s.stoppedBecause = null;
+        s.lastExit = why != null ? "stopped: " + why : code > 128 ? "killed by signal " + (code - 128) : "exited with code " + code;
         LOG.warnf("The %s model server (pid %d) %s; see %s", s.modelType, process.pid(), s.lastExit,
                 workDir.resolve("model-server-" + s.modelType + ".log"));
         if (s.startedAt != null && Duration.between(s.startedAt, Instant.now()).compareTo(STABLE) > 0) {
@@ -340,6 +342,8 @@ public class LocalServingBackend implements ServingBackend {
         volatile int restarts;
         volatile int crashesInARow;
         volatile String lastExit;
+        /** Why the supervisor stopped the server, if it did: its last exit, rather than the signal. */
+        volatile String stoppedBecause;
 
         Server(String modelType) {
             this.modelType = modelType;

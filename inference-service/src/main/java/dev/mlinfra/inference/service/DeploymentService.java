@@ -360,8 +360,11 @@ public class DeploymentService {
             boolean exists;
             try {
                 exists = store.exists(key);
-            } catch (ObjectStore.ObjectStoreException away) {
-                throw new StoreAway(store.uri(key), away);
+            } catch (ObjectStore.ObjectStoreException failed) {
+                if (!unreachable(failed)) {
+                    throw new IllegalStateException("could not read " + store.uri(key) + ": " + failed.getMessage());
+                }
+                throw new StoreAway(store.uri(key), failed);
             }
             if (!exists) {
                 throw new IllegalStateException("the artifacts at " + artifact + " have no " + PromptTemplate.FILE
@@ -375,6 +378,16 @@ public class DeploymentService {
             throw new IllegalStateException(store.uri(key) + " cannot be used: " + e.getMessage());
         }
         return template;
+    }
+
+    /** A failure to reach the store (its connection), not a refusal of it (access denied, say). */
+    private static boolean unreachable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The object store could not be reached: the deployment waits for it (reconciliation tries again). */

@@ -22,6 +22,7 @@ import java.util.Set;
 public class ServingBackendProbe extends PeerProbe {
 
     static final String SERVICE = "inference_service";
+    static final String KSERVE_KEY = "kserve";
     static final String GENERIC_KEY = "serving_backend";
 
     private volatile String key = GENERIC_KEY;
@@ -41,7 +42,7 @@ public class ServingBackendProbe extends PeerProbe {
                     }
                     JsonNode list = tree(answer);
                     String backend = list.path("backend").asText(null);
-                    key = "kserve".equals(backend) ? "kserve" : GENERIC_KEY;
+                    key = "kserve".equals(backend) ? KSERVE_KEY : GENERIC_KEY;
                     List<Uni<Map<String, Object>>> servers = new ArrayList<>();
                     list.path("servers").forEach(s -> servers.add(server(s, half)));
                     if (servers.isEmpty()) {
@@ -112,6 +113,6 @@ public class ServingBackendProbe extends PeerProbe {
 
     @Override
     public Set<String> names() {
-        return !configured() ? Set.of() : Set.of(GENERIC_KEY, "kserve");
+        return !configured() ? Set.of() : Set.of(GENERIC_KEY, KSERVE_KEY);
     }
 }

@@ -18,6 +18,7 @@ import java.util.Set;
 public class TrainingBackendProbe extends PeerProbe {
 
     static final String SERVICE = "training_service";
+    static final String KUBEFLOW_KEY = "kubeflow";
     static final String GENERIC_KEY = "training_backend";
 
     private volatile String key = GENERIC_KEY;
@@ -35,7 +36,7 @@ public class TrainingBackendProbe extends PeerProbe {
                     }
                     JsonNode b = tree(answer);
                     String backend = b.path("backend").asText(null);
-                    key = "kubeflow".equals(backend) ? "kubeflow" : GENERIC_KEY;
+                    key = "kubeflow".equals(backend) ? KUBEFLOW_KEY : GENERIC_KEY;
                     ComponentStatus s = b.path("can_start").asBoolean(false)
                             ? ComponentStatus.healthy(b.path("version").asText(null))
                             : ComponentStatus.unhealthy(b.path("reason").asText("cannot start a trainer"))
@@ -54,6 +55,6 @@ public class TrainingBackendProbe extends PeerProbe {
 
     @Override
     public Set<String> names() {
-        return !configured() ? Set.of() : Set.of(GENERIC_KEY, "kubeflow");
+        return !configured() ? Set.of() : Set.of(GENERIC_KEY, KUBEFLOW_KEY);
     }
 }

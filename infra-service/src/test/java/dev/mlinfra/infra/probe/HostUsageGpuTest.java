@@ -43,7 +43,7 @@ class HostUsageGpuTest {
 
     @Test
     void anNvidiaSmiThatHangsIsGivenUpAndTheSamplingGoesOn() throws Exception {
-        HostUsage usage = withNvidiaSmi("sleep 120");
+        HostUsage usage = withNvidiaSmi("exec sleep 120");
         // well above nvidia-smi's timeout of 5 s, far below the minutes a hung one would hold the sampler
         List<Double> gpus = assertTimeoutPreemptively(Duration.ofSeconds(30), usage::gpuUtilization);
         assertTrue(gpus.isEmpty(), gpus.toString());
