@@ -42,6 +42,14 @@ public interface InferenceConfig {
     @WithDefault("10s")
     String reconcileInterval();
 
+    /**
+     * How often the servers this service runs (local, kserve) are cleared of adapters that no
+     * deployment serves any more: an unload that failed, or a load that landed after its version
+     * was archived or deleted. Servers named by URL (openai) are left as they are.
+     */
+    @WithDefault("30s")
+    String adapterSweepInterval();
+
     /** Calls to the serving backends. */
     Calls calls();
 

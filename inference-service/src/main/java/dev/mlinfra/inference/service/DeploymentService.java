@@ -1,6 +1,7 @@
 package dev.mlinfra.inference.service;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.events.ModelEvents;
 import dev.mlinfra.commons.persistence.ReadAhead;
@@ -34,11 +35,14 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -501,9 +505,62 @@ public class DeploymentService {
         LOG.infof("Unloading %s from the %s server", servedName, modelType);
         return backend.server(modelType).map(url -> protocol.unloadAdapter(url, servedName)
                 .onFailure().recoverWithItem(e -> {
-                    LOG.debugf("Could not unload %s: %s", servedName, e.getMessage());
+                    LOG.warnf("Could not unload %s from the %s server now (%s); the adapter sweep unloads it later", servedName,
+                            modelType, e.getMessage());
                     return null;
                 })).orElse(Uni.createFrom().voidItem());
+    }
+
+    /**
+     * Unloads from each ready server that this backend runs the adapters no deployment serves (ready
+     * or deploying). The unloads that follow events are best effort: a server that did not answer
+     * then, or a load still in flight when its version was archived (a reconciliation round, a
+     * request that found its adapter gone), leaves an adapter behind; this round removes it. The
+     * server is listed before the deployments are read, so an adapter loaded for a deployment is
+     * always read with that deployment.
+     */
+    @Scheduled(every = "${mlinfra.inference.adapter-sweep-interval}", delayed = "5s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> sweepAdapters() {
+        if (stopping) {
+            return Uni.createFrom().voidItem();
+        }
+        List<ServingBackend.ServerStatus> ready = backend.servers().stream()
+                .filter(s -> "ready".equals(s.state()) && s.url() != null).toList();
+        return Multi.createFrom().iterable(ready).onItem()
+                .transformToUniAndConcatenate(s -> sweep(s.modelType(), URI.create(s.url())))
+                .collect().last().replaceWithVoid();
+    }
+
+    private Uni<Void> sweep(String modelType, URI server) {
+        return protocol.models(server).map(DeploymentService::adapterNames)
+                .flatMap(loaded -> loaded.isEmpty() ? Uni.createFrom().item(List.<String>of())
+                        : Panache.withSession(() -> Deployment.<Deployment>list("servedName in ?1 and state in ?2", loaded,
+                                List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
+                        .map(servable -> {
+                            Set<String> served = servable.stream().map(d -> d.servedName).collect(Collectors.toSet());
+                            return loaded.stream().filter(name -> !served.contains(name)).toList();
+                        }))
+                .flatMap(stale -> Multi.createFrom().iterable(stale).onItem().transformToUniAndConcatenate(name -> {
+                    LOG.infof("Unloading %s from the %s server: no deployment serves it", name, modelType);
+                    return protocol.unloadAdapter(server, name);
+                }).collect().last().replaceWithVoid())
+                .onFailure().recoverWithItem(e -> {
+                    LOG.warnf("Could not sweep the adapters of the %s server at %s; the next round tries again: %s", modelType,
+                            server, e.getMessage());
+                    return null;
+                });
+    }
+
+    /** The adapters in a server's {@code /v1/models}: the models with a parent (the base model has none). */
+    static List<String> adapterNames(JsonNode models) {
+        List<String> names = new ArrayList<>();
+        for (JsonNode m : models.path("data")) {
+            if (m.hasNonNull("parent") && m.hasNonNull("id")) {
+                names.add(m.get("id").asText());
+            }
+        }
+        return names;
     }
 
     // ------------------------------------------------------------------ reads

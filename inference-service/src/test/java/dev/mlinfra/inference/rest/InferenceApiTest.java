@@ -355,6 +355,21 @@ class InferenceApiTest {
         assertStoppedEarly(log, stopped, before);
     }
 
+    @Test
+    @Order(11)
+    void anAdapterThatNoDeploymentServesIsUnloadedFromTheServer() throws Exception {
+        // As a load that lands after its version was archived leaves it: on the server, served by no deployment.
+        String orphan = TEAM + "/" + ServingFixtures.newModelId() + "/v1.0.0";
+        String path = fixtures.adapter(TEAM, "train-orphan-" + System.nanoTime(), 51, true);
+        String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
+        given().baseUri(server).contentType(ContentType.JSON).body(Map.of("lora_name", orphan, "lora_path", path))
+                .post("/v1/load_lora_adapter").then().statusCode(200);
+        ServingFixtures.await("the adapter no deployment serves unloaded", () -> !given().baseUri(server).get("/v1/models")
+                .jsonPath().getList("data.id").contains(orphan), () -> given().baseUri(server).get("/v1/models").asString());
+        // The ready model's adapter stays.
+        assertTrue(given().baseUri(server).get("/v1/models").jsonPath().getList("data.id").contains(TEAM + "/" + model + "/v1.0.0"));
+    }
+
     /** POST /v1/inference of {@code body} on a connection of its own, left open for the caller to close. */
     private Socket post(Map<String, Object> body) throws Exception {
         byte[] bytes = json.writeValueAsBytes(body);
