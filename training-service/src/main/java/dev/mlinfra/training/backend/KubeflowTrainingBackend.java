@@ -78,6 +78,8 @@ public class KubeflowTrainingBackend implements TrainingBackend {
     public static final Map<String, Boolean> SECRET_KEYS = secretKeys();
     public static final String JOB_LABEL = "mlinfra.dev/job-id";
     public static final String TEAM_LABEL = "mlinfra.dev/team";
+    /** Which launch of the job a TrainJob is (1 for the first); its end carries it. */
+    public static final String ATTEMPT_LABEL = "mlinfra.dev/attempt";
     public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
     public static final String MANAGED_BY = "training-service";
     /** Owner of this service's entry in a TrainJob's runtimePatches. */
@@ -246,17 +248,17 @@ public class KubeflowTrainingBackend implements TrainingBackend {
     // ------------------------------------------------------------------ launch
 
     @Override
-    public void launch(String jobId, ObjectNode spec) {
+    public void launch(String jobId, int attempt, ObjectNode spec) {
         imageProblem(config.image()).ifPresent(problem -> {
             throw new LaunchException(problem, null);
         });
-        int attempt = trainJobsOf(jobId).size() + 1;
-        for (int i = 0; i < NAME_TRIES; i++, attempt++) {
-            TrainJob trainJob = trainJob(jobId, jobId + "-" + attempt, spec);
+        int n = trainJobsOf(jobId).size() + 1;
+        for (int i = 0; i < NAME_TRIES; i++, n++) {
+            TrainJob trainJob = trainJob(jobId, jobId + "-" + n, attempt, spec);
             try {
                 trainJobs().inNamespace(namespace).resource(trainJob).create();
-                LOG.infof("TrainJob %s/%s created for %s (runtime %s, image %s)", namespace, trainJob.getMetadata().getName(),
-                        jobId, config.runtime(), config.image());
+                LOG.infof("TrainJob %s/%s created for %s (launch %d, runtime %s, image %s)", namespace,
+                        trainJob.getMetadata().getName(), jobId, attempt, config.runtime(), config.image());
                 return;
             } catch (KubernetesClientException e) {
                 if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
@@ -265,16 +267,16 @@ public class KubeflowTrainingBackend implements TrainingBackend {
             }
         }
         throw new LaunchException("the TrainJob of " + jobId + " could not be created: the names " + jobId + "-1 to "
-                + jobId + "-" + (attempt - 1) + " are taken in namespace " + namespace, null);
+                + jobId + "-" + (n - 1) + " are taken in namespace " + namespace, null);
     }
 
     /** The TrainJob of one launch of a job. */
-    TrainJob trainJob(String jobId, String name, ObjectNode spec) {
+    TrainJob trainJob(String jobId, String name, int attempt, ObjectNode spec) {
         TrainJob trainJob = new TrainJob();
         trainJob.getMetadata().setName(name);
         trainJob.getMetadata().setNamespace(namespace);
         trainJob.getMetadata().setLabels(Map.of(JOB_LABEL, jobId, TEAM_LABEL, spec.path("team").asText(),
-                MANAGED_BY_LABEL, MANAGED_BY));
+                ATTEMPT_LABEL, Integer.toString(attempt), MANAGED_BY_LABEL, MANAGED_BY));
         TrainJob.Spec s = new TrainJob.Spec();
         s.runtimeRef = new TrainJob.RuntimeRef(config.runtime(), TrainJob.GROUP, CLUSTER_TRAINING_RUNTIME);
         TrainJob.Trainer trainer = new TrainJob.Trainer();
@@ -394,6 +396,17 @@ public class KubeflowTrainingBackend implements TrainingBackend {
         return labels == null ? "" : labels.getOrDefault(JOB_LABEL, "");
     }
 
+    /** Which launch of its job a TrainJob is; null for one without the label (created before it was set). */
+    static Integer attemptOf(TrainJob trainJob) {
+        Map<String, String> labels = trainJob.getMetadata().getLabels();
+        String attempt = labels == null ? null : labels.get(ATTEMPT_LABEL);
+        try {
+            return attempt == null ? null : Integer.valueOf(attempt);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
     private Optional<TrainerExit> exitOf(TrainJob trainJob) {
         String jobId = jobOf(trainJob);
         String name = trainJob.getMetadata().getName();
@@ -402,10 +415,10 @@ public class KubeflowTrainingBackend implements TrainingBackend {
             Condition c = failed.get();
             return Optional.of(new TrainerExit(jobId, Outcome.FAILED, null, "the TrainJob " + name + " failed"
                     + (c.getReason() == null ? "" : " (" + c.getReason() + ")")
-                    + (c.getMessage() == null || c.getMessage().isBlank() ? "" : ": " + c.getMessage())));
+                    + (c.getMessage() == null || c.getMessage().isBlank() ? "" : ": " + c.getMessage()), attemptOf(trainJob)));
         }
         if (trainJob.condition(TrainJob.COMPLETE).isPresent()) {
-            return Optional.of(new TrainerExit(jobId, Outcome.SUCCEEDED, null, null));
+            return Optional.of(new TrainerExit(jobId, Outcome.SUCCEEDED, null, null, attemptOf(trainJob)));
         }
         return Optional.empty();
     }
@@ -454,8 +467,9 @@ public class KubeflowTrainingBackend implements TrainingBackend {
             return; // its end was reported when it finished
         }
         String jobId = jobOf(trainJob);
-        report(ours ? new TrainerExit(jobId, Outcome.STOPPED, null, "the TrainJob " + name + " was deleted")
-                : new TrainerExit(jobId, Outcome.LOST, null, "the TrainJob " + name + " was deleted outside training-service"));
+        report(ours ? new TrainerExit(jobId, Outcome.STOPPED, null, "the TrainJob " + name + " was deleted", attemptOf(trainJob))
+                : new TrainerExit(jobId, Outcome.LOST, null, "the TrainJob " + name + " was deleted outside training-service",
+                        attemptOf(trainJob)));
     }
 
     private void report(TrainerExit exit) {

@@ -163,7 +163,7 @@ public class LocalTrainingBackend implements TrainingBackend {
     }
 
     @Override
-    public void launch(String jobId, ObjectNode spec) {
+    public void launch(String jobId, int attempt, ObjectNode spec) {
         BackendStatus status = status();
         if (!status.canStart()) {
             throw new LaunchException(status.reason(), null);

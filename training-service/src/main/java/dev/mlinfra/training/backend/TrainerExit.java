@@ -7,8 +7,15 @@ package dev.mlinfra.training.backend;
  * @param outcome  what the end means for the job
  * @param exitCode the process's exit code where the backend knows it
  * @param reason   why it failed, in the trainer's words where it said (null on success)
+ * @param attempt  which launch of the job the trainer was ({@link TrainingBackend#launch}), where the
+ *                 backend can tell; an end of an earlier launch than the job's latest is stale
  */
-public record TrainerExit(String jobId, Outcome outcome, Integer exitCode, String reason) {
+public record TrainerExit(String jobId, Outcome outcome, Integer exitCode, String reason, Integer attempt) {
+
+    /** An end whose launch the backend cannot tell. */
+    public TrainerExit(String jobId, Outcome outcome, Integer exitCode, String reason) {
+        this(jobId, outcome, exitCode, reason, null);
+    }
 
     public enum Outcome {
         /** Trained, evaluated, artifacts written. */

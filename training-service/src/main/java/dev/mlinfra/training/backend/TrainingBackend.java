@@ -19,11 +19,13 @@ public interface TrainingBackend {
     /**
      * Starts the trainer of {@code jobId} with {@code spec}. Blocking: call it on a worker thread.
      * A job launched again (after its trainer stopped without finishing) resumes from its newest
-     * checkpoint in the output location.
+     * checkpoint in the output location. {@code attempt} counts the job's launches (1 for the
+     * first); a backend that several replicas of the service follow (a cluster) gives it back in
+     * the trainer's {@link TrainerExit}, so that each end is acted on once.
      *
      * @throws LaunchException when the trainer cannot be started
      */
-    void launch(String jobId, ObjectNode spec);
+    void launch(String jobId, int attempt, ObjectNode spec);
 
     /** Asks the job's trainer to stop: it checkpoints and ends as {@link TrainerExit.Outcome#STOPPED}. */
     void stop(String jobId);

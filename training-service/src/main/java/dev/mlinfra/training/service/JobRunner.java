@@ -187,7 +187,7 @@ public class JobRunner {
     private Uni<Void> launch(TrainingJob job) {
         ObjectNode spec = trainerSpec(job);
         return VertxContextSupport.executeBlocking(() -> {
-            backend.launch(job.jobId, spec);
+            backend.launch(job.jobId, job.attempts, spec);
             return (String) null;
         }).onFailure(TrainingBackend.LaunchException.class).recoverWithItem(Throwable::getMessage)
                 .flatMap(failure -> failure == null ? stopIfCancelled(job.jobId) : fail(job.jobId, failure))
@@ -293,11 +293,21 @@ public class JobRunner {
         return uri.startsWith(prefix) ? uri.substring(prefix.length()) : uri;
     }
 
-    /** Ends the job as the exit says, or, for a trainer that stopped unfinished, readies its relaunch (returned). */
+    /**
+     * Ends the job as the exit says, or, for a trainer that stopped unfinished, readies its relaunch
+     * (returned). The end of an earlier launch than the job's latest is stale: another replica of
+     * this service heard the same end and launched the job again already (during a rolling update
+     * both follow the cluster), and acting on it too would start a second trainer.
+     */
     @WithTransaction
     Uni<TrainingJob> finish(TrainerExit exit, Map<String, Object> metrics) {
         return jobs.lockJob(exit.jobId()).flatMap(job -> {
             if (job == null || job.status.terminal() || job.status == JobStatus.QUEUED) {
+                return Uni.createFrom().nullItem();
+            }
+            if (exit.attempt() != null && exit.attempt() != job.attempts) {
+                LOG.infof("The end of launch %d of %s (%s) was handled already; the job is at launch %d", exit.attempt(),
+                        job.jobId, exit.outcome(), job.attempts);
                 return Uni.createFrom().nullItem();
             }
             if (metrics != null) {
@@ -377,8 +387,10 @@ public class JobRunner {
                 backend.kill(job.jobId);
             }
             // a trainer that ended unseen (the service was away) ends the job as it ended, where the backend can tell
-            return running ? null : backend.lastExit(job.jobId)
-                    .orElseGet(() -> new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job"));
+            // the latest launch's own end; none (its trainer was never created, or is gone): lost
+            return running ? null : backend.lastExit(job.jobId).filter(e -> e.attempt() == null || e.attempt() == job.attempts)
+                    .orElseGet(() -> new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job",
+                            job.attempts));
         }).flatMap(exit -> exit == null ? Uni.createFrom().voidItem() : ended(exit));
     }
 

@@ -17,6 +17,8 @@ import dev.mlinfra.testsupport.TestIdentities;
 import dev.mlinfra.testsupport.TrainingStack;
 import dev.mlinfra.training.TrainingTestPeers;
 import dev.mlinfra.training.config.TrainingConfig;
+import dev.mlinfra.training.service.JobRunner;
+import dev.mlinfra.training.service.TrainerEnds;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -81,6 +83,9 @@ class KubeflowTrainingBackendTest {
     @Inject
     @Identifier(KubeflowTrainingBackend.NAME)
     KubeflowTrainingBackend backend;
+
+    @Inject
+    JobRunner runner;
 
     private static String team;
     private static String dataset;
@@ -257,7 +262,8 @@ class KubeflowTrainingBackendTest {
         assertEquals("TrainJob", trainJob.getKind());
         assertEquals(NS, trainJob.getMetadata().getNamespace());
         assertEquals(jobId + "-1", trainJob.getMetadata().getName());
-        assertEquals(Map.of("mlinfra.dev/job-id", jobId, "mlinfra.dev/team", team, "app.kubernetes.io/managed-by", "training-service"),
+        assertEquals(Map.of("mlinfra.dev/job-id", jobId, "mlinfra.dev/team", team, "mlinfra.dev/attempt", "1",
+                "app.kubernetes.io/managed-by", "training-service"),
                 trainJob.getMetadata().getLabels());
         assertTrue(trainJob.getMetadata().getOwnerReferences() == null || trainJob.getMetadata().getOwnerReferences().isEmpty());
         // the runtime, by reference
@@ -384,13 +390,37 @@ class KubeflowTrainingBackendTest {
     }
 
     @Test
+    void theEndOfALaunchIsActedOnOnceThoughTwoReplicasHearIt() throws Throwable {
+        String jobId = start("scout", Map.of("epochs", 1));
+        TrainJob first = awaitTrainJob(jobId);
+        assertEquals("1", first.getMetadata().getLabels().get(KubeflowTrainingBackend.ATTEMPT_LABEL));
+        awaitStatus(jobId, "running");
+        // Deleted outside training-service: the job is launched again, as its second launch.
+        String name = first.getMetadata().getName();
+        client().resources(TrainJob.class).inNamespace(NS).withName(name).delete();
+        TrainJob second = await("the second launch", () -> trainJobsOf(jobId).stream()
+                .filter(tj -> "2".equals(tj.getMetadata().getLabels().get(KubeflowTrainingBackend.ATTEMPT_LABEL)))
+                .findFirst().orElse(null));
+        // During a rolling update another replica heard the same end; it acts on it once that launch is
+        // decided, before its own view of the cluster shows the new TrainJob.
+        TrainerExit same = new TrainerExit(jobId, TrainerExit.Outcome.LOST, null,
+                "the TrainJob " + name + " was deleted outside training-service", 1);
+        assertNull(TrainerEnds.handle(runner, same), "the job is not launched a third time");
+        assertEquals(List.of(second.getMetadata().getName()),
+                trainJobsOf(jobId).stream().map(tj -> tj.getMetadata().getName()).toList());
+        assertEquals("running", job(jobId).getString("status"));
+        as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
+        awaitStatus(jobId, "cancelled");
+    }
+
+    @Test
     void aFreshInformerSeesTheTrainJobsThatExistAndHowTheyEnded() {
         String running = "train-fresh-" + UUID.randomUUID().toString().substring(0, 6);
         String failed = "train-fresh-" + UUID.randomUUID().toString().substring(0, 6);
         TrainJob first = client().resources(TrainJob.class).inNamespace(NS)
-                .resource(backend.trainJob(running, running + "-1", spec(running))).create();
+                .resource(backend.trainJob(running, running + "-1", 1, spec(running))).create();
         TrainJob second = client().resources(TrainJob.class).inNamespace(NS)
-                .resource(backend.trainJob(failed, failed + "-1", spec(failed))).create();
+                .resource(backend.trainJob(failed, failed + "-1", 1, spec(failed))).create();
         condition(second, TrainJob.FAILED, "True", "DeadlineExceeded", "past activeDeadlineSeconds");
         assertNotNull(first);
 
