@@ -32,11 +32,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -116,9 +120,21 @@ public class DeploymentService {
         return ServableVersion.PRODUCTION.equals(d.stage);
     }
 
-    /** The adapter's name on the serving backend: unique across teams, models and versions. */
-    public static String servedName(String team, String modelId, String version) {
-        return team + "/" + modelId + "/" + version;
+    /**
+     * The adapter's name on the serving backend, {@code <team>/<model_id>/<version>/<digest>}: unique
+     * across teams, models and versions, and across the artifacts a version had. The digest (the first
+     * 8 hex digits of the artifact's SHA-256) keeps a model that was deleted and registered again with
+     * other weights apart from its old adapter, which a server may still hold; a server that is asked
+     * to load a name it has would keep the old weights (vLLM) or refuse (model-server).
+     */
+    public static String servedName(String team, String modelId, String version, String artifact) {
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256").digest(artifact.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return team + "/" + modelId + "/" + version + "/" + HexFormat.of().formatHex(digest, 0, 4);
     }
 
     // ------------------------------------------------------------------ events (in the inbox's transaction)
@@ -248,7 +264,7 @@ public class DeploymentService {
                         team, backend.name());
                 d.version = v.version;
                 d.artifact = v.artifact;
-                d.servedName = servedName(team, modelId, v.version);
+                d.servedName = servedName(team, modelId, v.version, v.artifact);
                 d.replacedServedName = d.servedName.equals(previous) ? null : previous;
                 d.state = DeploymentState.DEPLOYING;
                 d.reason = null;

@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -97,7 +98,7 @@ class InferenceApiTest {
         // The same prompt sent to the model server directly, under the adapter's name: the same text.
         String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
         String direct = given().baseUri(server).contentType(ContentType.JSON)
-                .body(Map.of("model", TEAM + "/" + model + "/v1.0.0", "prompt",
+                .body(Map.of("model", ServingFixtures.servedName(TEAM, model), "prompt",
                         PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description")),
                         "max_tokens", 24, "temperature", 0, "stop", List.of("<|eot|>")))
                 .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");
@@ -253,8 +254,8 @@ class InferenceApiTest {
         as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(409)
                 .body("error.message", containsString("archived"));
         String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
-        ServingFixtures.await("the archived adapter unloaded", () -> !given().baseUri(server).get("/v1/models").jsonPath()
-                .getList("data.id").contains(TEAM + "/" + id + "/v1.0.0"), () -> given().baseUri(server).get("/v1/models").asString());
+        ServingFixtures.await("the archived adapter unloaded", () -> given().baseUri(server).get("/v1/models").jsonPath()
+                .getList("data.id", String.class).stream().noneMatch(n -> n.startsWith(TEAM + "/" + id + "/v1.0.0/")), () -> given().baseUri(server).get("/v1/models").asString());
 
         // A new version in production serves; then the model is deleted.
         String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 22, true);
@@ -263,7 +264,7 @@ class InferenceApiTest {
         as(TEAM).get("/v1/deployments/" + id).then().body("version", equalTo("v1.1.0")).body("stage", equalTo("production"));
         // In production it is pinned: the server keeps it in memory whatever its LRU says.
         given().baseUri(server).get("/v1/models").then().statusCode(200)
-                .body("data.find { it.id == '" + TEAM + "/" + id + "/v1.1.0' }.pinned", equalTo(true));
+                .body("data.find { it.id == '" + ServingFixtures.servedName(TEAM, id) + "' }.pinned", equalTo(true));
         as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(200)
                 .body("metadata.model_version", equalTo("v1.1.0"));
         fixtures.deleted(TEAM, id, List.of("v1.0.0", "v1.1.0"));
@@ -333,7 +334,7 @@ class InferenceApiTest {
                 .body("metadata.tokens_generated", equalTo(600)).body("metadata.finish_reason", equalTo("length"));
         long unwatchedMillis = (System.nanoTime() - started) / 1_000_000;
         Path log = Path.of(System.getProperty("mlinfra.root"), "inference-service/target/serving/model-server-scout.log");
-        String stopped = "stopped generation on " + TEAM + "/" + model + "/v1.0.0 after ";
+        String stopped = "stopped generation on " + ServingFixtures.servedName(TEAM, model) + " after ";
 
         // A stream: the connection is closed after the first token.
         long before = linesWith(log, stopped);
@@ -367,7 +368,39 @@ class InferenceApiTest {
         ServingFixtures.await("the adapter no deployment serves unloaded", () -> !given().baseUri(server).get("/v1/models")
                 .jsonPath().getList("data.id").contains(orphan), () -> given().baseUri(server).get("/v1/models").asString());
         // The ready model's adapter stays.
-        assertTrue(given().baseUri(server).get("/v1/models").jsonPath().getList("data.id").contains(TEAM + "/" + model + "/v1.0.0"));
+        assertTrue(given().baseUri(server).get("/v1/models").jsonPath().getList("data.id").contains(ServingFixtures.servedName(TEAM, model)));
+    }
+
+    @Test
+    @Order(12)
+    void aModelDeletedAndRegisteredAgainServesItsNewWeights() throws Exception {
+        String id = ServingFixtures.newModelId();
+        String first = fixtures.adapter(TEAM, "train-" + id + "-1", 61, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "production", first);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        String before = ServingFixtures.servedName(TEAM, id);
+        assertTrue(before.matches(TEAM + "/" + id + "/v1\\.0\\.0/[0-9a-f]{8}"), before);
+        fixtures.deleted(TEAM, id, List.of("v1.0.0"));
+        ServingFixtures.awaitState(TEAM, id, "absent");
+        // As a request that read the deployment just before the deletion leaves it: the old adapter loaded again.
+        String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
+        given().baseUri(server).contentType(ContentType.JSON).body(Map.of("lora_name", before, "lora_path", first))
+                .post("/v1/load_lora_adapter").then().statusCode(200);
+
+        // The same version again, trained anew: another adapter name, so neither the old weights nor a refusal.
+        String second = fixtures.adapter(TEAM, "train-" + id + "-2", 62, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "production", second);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        String after = ServingFixtures.servedName(TEAM, id);
+        assertNotEquals(before, after);
+        String output = as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then()
+                .statusCode(200).extract().jsonPath().getString("output");
+        String direct = given().baseUri(server).contentType(ContentType.JSON)
+                .body(Map.of("model", after, "prompt",
+                        PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description")),
+                        "max_tokens", 24, "temperature", 0, "stop", List.of("<|eot|>")))
+                .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");
+        assertEquals(direct, output);
     }
 
     /** POST /v1/inference of {@code body} on a connection of its own, left open for the caller to close. */

@@ -233,7 +233,7 @@ class KServeBackendTest {
         served.then().statusCode(200).body("metadata.model_version", equalTo("v1.0.0"))
                 .body("metadata.tokens_generated", greaterThan(0));
         String direct = given().baseUri(modelServerUrl.toString()).contentType(ContentType.JSON)
-                .body(Map.of("model", TEAM + "/" + id + "/v1.0.0", "prompt", PromptTemplate.promptText(
+                .body(Map.of("model", ServingFixtures.servedName(TEAM, id), "prompt", PromptTemplate.promptText(
                         InferenceApiTest.INPUT.get("repository"), InferenceApiTest.INPUT.get("issue_title"),
                         InferenceApiTest.INPUT.get("issue_description")), "max_tokens", 16, "temperature", 0, "stop", List.of("<|eot|>")))
                 .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");

@@ -116,7 +116,7 @@ class OpenAiBackendTest {
         fixtures.registered(TEAM, id, "v1.0.0", "production", artifact);
         ServingFixtures.awaitState(TEAM, id, "ready");
         as(TEAM).get("/v1/deployments/" + id).then().body("backend", equalTo("openai"));
-        String served = TEAM + "/" + id + "/v1.0.0";
+        String served = ServingFixtures.servedName(TEAM, id);
         assertTrue(Server.CALLS.stream().anyMatch(c -> c.startsWith("POST /v1/load_lora_adapter") && c.contains(served)
                 && c.contains(artifact) && c.contains("\"pinned\":true")), Server.CALLS.toString());
 

@@ -65,6 +65,11 @@ final class ServingFixtures {
         return given().header("x-mlinfra-identity", TestIdentities.token(team, "read", "write"));
     }
 
+    /** The name of a team's model's adapter on its server, as its deployment says. */
+    static String servedName(String team, String modelId) {
+        return as(team).get("/v1/deployments/" + modelId).then().statusCode(200).extract().jsonPath().getString("served_name");
+    }
+
     /**
      * Writes a random scout LoRA adapter (seeded, large enough to change greedy output) and, unless
      * {@code withTemplate} is false, the trainer's prompt template; returns its {@code s3://} folder.
