@@ -9,6 +9,7 @@ import dev.mlinfra.infra.probe.HttpProbe;
 import dev.mlinfra.infra.service.Metric;
 import dev.mlinfra.infra.service.MetricsHistory;
 import dev.mlinfra.infra.service.Period;
+import dev.mlinfra.infra.service.Usage;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URLEncoder;
@@ -76,6 +77,55 @@ public class PrometheusHistory implements MetricsHistory {
             Map<Metric, List<Point>> series = new EnumMap<>(Metric.class);
             entries.forEach(e -> series.put(e.getKey(), e.getValue()));
             return series;
+        });
+    }
+
+    /**
+     * The platform's usage as Prometheus has it at {@code at} ({@code /api/v1/query}): each metric's
+     * query, and the number of GPUs. A metric without a query, without a value, or whose query fails has
+     * no figure (the failure is logged); no GPU count is 0. Never fails.
+     */
+    public Uni<Usage> current(Instant at, Duration timeout) {
+        String url = config.url().orElseThrow();
+        List<Uni<Map.Entry<Metric, Double>>> queries = new ArrayList<>();
+        for (Metric metric : Metric.values()) {
+            String query = config.queries().get(metric.value);
+            if (query != null && !query.isBlank()) {
+                queries.add(instant(url, query, at, timeout).map(v -> v == null ? null : Map.entry(metric, v)));
+            }
+        }
+        Uni<List<Map.Entry<Metric, Double>>> usage = queries.isEmpty() ? Uni.createFrom().item(List.of())
+                : Uni.join().all(queries).andFailFast();
+        Uni<Double> gpus = config.gpuCount().isBlank() ? Uni.createFrom().nullItem() : instant(url, config.gpuCount(), at, timeout);
+        return Uni.combine().all().unis(usage, gpus).asTuple().map(t -> {
+            Map<Metric, Double> figures = new EnumMap<>(Metric.class);
+            t.getItem1().stream().filter(e -> e != null).forEach(e -> figures.put(e.getKey(), e.getValue()));
+            return new Usage(figures, t.getItem2() == null ? 0 : (int) Math.round(t.getItem2()), at);
+        });
+    }
+
+    /** An instant query's value at {@code at} (the average of its series), null without one or when it fails. */
+    private Uni<Double> instant(String url, String query, Instant at, Duration timeout) {
+        String path = "/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8) + "&time=" + at.getEpochSecond();
+        return http.get(url, path, Map.of(), timeout).map(answer -> {
+            JsonNode body = HttpProbe.tree(json, answer.body());
+            if (answer.status() != 200 || !"success".equals(body.path("status").asText())) {
+                throw new IllegalStateException("Prometheus refused " + query + " (HTTP " + answer.status() + "): "
+                        + body.path("error").asText(answer.body()));
+            }
+            double sum = 0;
+            int n = 0;
+            for (JsonNode series : body.path("data").path("result")) {
+                double value = value(series.path("value").path(1).asText("NaN"));
+                if (!Double.isNaN(value)) {
+                    sum += value;
+                    n++;
+                }
+            }
+            return n == 0 ? null : sum / n;
+        }).onFailure().recoverWithItem(e -> {
+            LOG.warnf("No figure for %s from Prometheus at %s: %s", query, url, HttpProbe.reason(e));
+            return null;
         });
     }
 

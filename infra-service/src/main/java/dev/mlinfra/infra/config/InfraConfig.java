@@ -110,5 +110,9 @@ public interface InfraConfig {
          * ({@code training_service}: {@code training-service}), e.g. {@code postgresql=postgres}.
          */
         Map<String, String> containers();
+
+        /** PromQL for the number of GPUs in the cluster (the status' {@code gpus}); no value: 0. */
+        @WithDefault("count(DCGM_FI_DEV_GPU_UTIL)")
+        String gpuCount();
     }
 }

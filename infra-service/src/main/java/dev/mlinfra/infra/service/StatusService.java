@@ -1,5 +1,6 @@
 package dev.mlinfra.infra.service;
 
+import dev.mlinfra.infra.client.PrometheusHistory;
 import dev.mlinfra.infra.config.InfraConfig;
 import dev.mlinfra.infra.probe.ComponentProbe;
 import dev.mlinfra.infra.probe.ComponentProbe.Entry;
@@ -18,6 +19,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -27,7 +29,8 @@ import java.util.Set;
 
 /**
  * The platform's status: every component in use probed in parallel, each within the probe timeout, and
- * the resources of the newest usage reading with the GPU ledger's allocation.
+ * the resources with the GPU ledger's allocation: in a cluster (Prometheus configured) the cluster's
+ * figures from Prometheus, else the newest usage reading of this machine.
  *
  * <p>The rule: {@code unhealthy} when a core component (PostgreSQL, Kafka, the object store) is
  * unhealthy, since nothing can be stored or announced then; {@code degraded} when any other component
@@ -48,14 +51,16 @@ public class StatusService {
 
     private final List<ComponentProbe> probes;
     private final UsageSampler sampler;
+    private final PrometheusHistory prometheus;
     private final GpuLedger ledger;
     private final InfraConfig config;
 
     public StatusService(PostgresProbe postgres, KafkaProbe kafka, ObjectStoreProbe objectStore,
             TrainingBackendProbe training, ServingBackendProbe serving, MlflowProbe mlflow, ServicesProbe services,
-            UsageSampler sampler, GpuLedger ledger, InfraConfig config) {
+            UsageSampler sampler, PrometheusHistory prometheus, GpuLedger ledger, InfraConfig config) {
         this.probes = List.of(postgres, kafka, objectStore, training, serving, mlflow, services);
         this.sampler = sampler;
+        this.prometheus = prometheus;
         this.ledger = ledger;
         this.config = config;
     }
@@ -72,7 +77,7 @@ public class StatusService {
         Uni<List<GpuLedger.PoolState>> pools = ledger.pools()
                 .ifNoItem().after(timeout).recoverWithItem(() -> null)
                 .onFailure().recoverWithNull();
-        return Uni.combine().all().unis(Uni.join().all(checks).andFailFast(), pools).asTuple().map(t -> {
+        return Uni.combine().all().unis(Uni.join().all(checks).andFailFast(), pools, usage(timeout)).asTuple().map(t -> {
             Map<String, ComponentStatus> components = new LinkedHashMap<>();
             Health overall = Health.HEALTHY;
             for (List<Entry> entries : t.getItem1()) {
@@ -83,11 +88,23 @@ public class StatusService {
                             : h == Health.HEALTHY ? Health.HEALTHY : Health.DEGRADED);
                 }
             }
-            HostUsage.Reading reading = sampler.latest();
-            Resources resources = new Resources(reading == null ? Map.of() : reading.host(),
-                    reading == null ? 0 : reading.gpus(), reading == null ? null : reading.at(), t.getItem2());
+            Usage usage = t.getItem3();
+            Resources resources = new Resources(usage.figures(), usage.gpus(), usage.at(), t.getItem2());
             return new Status(overall, components, resources, Instant.now());
         });
+    }
+
+    /**
+     * The usage figures: Prometheus' at the last whole second before now (a second's scrapes are in by
+     * then) where it is configured, no figures when it does not answer in time; else the newest reading.
+     */
+    private Uni<Usage> usage(Duration timeout) {
+        if (config.prometheus().url().isPresent()) {
+            Instant at = Instant.now().minusSeconds(1).truncatedTo(ChronoUnit.SECONDS);
+            return prometheus.current(at, timeout).ifNoItem().after(timeout.plus(GRACE)).recoverWithItem(() -> Usage.NONE);
+        }
+        HostUsage.Reading reading = sampler.latest();
+        return Uni.createFrom().item(reading == null ? Usage.NONE : new Usage(reading.host(), reading.gpus(), reading.at()));
     }
 
     /** Every key the probe reports, unhealthy for {@code reason} (a probe that timed out or broke). */

@@ -151,6 +151,23 @@ class PrometheusHistoryTest {
     }
 
     @Test
+    void theStatusShowsPrometheusFiguresAtTheTimeItNames() {
+        JsonNode resources = tree(as("team-a").get("/v1/infrastructure/status").then().statusCode(200).extract().asString())
+                .path("resources");
+        Instant at = Instant.parse(resources.path("sampled_at").asText());
+        assertTrue(Duration.between(at, Instant.now()).compareTo(Duration.ofSeconds(10)) < 0, "figures of " + at);
+        for (String[] figure : new String[][] {{"cpu_usage", "queries.cpu"}, {"memory_usage", "queries.memory"}}) {
+            Optional<Double> value = prometheusValue(query(figure[1]), at.getEpochSecond());
+            assertTrue(value.isPresent(), "Prometheus has no " + figure[1] + " at " + at);
+            assertEquals(Math.round(value.get()) + "%", resources.path(figure[0]).asText(), resources.toString());
+        }
+        // gpu has no query and storage's is refused: no figure, and no error
+        assertTrue(resources.path("gpu_usage").isNull(), resources.toString());
+        assertTrue(resources.path("storage_usage").isNull(), resources.toString());
+        assertEquals(0, resources.path("gpus").asInt(), "no GPU series: no GPU");
+    }
+
+    @Test
     void aComponentsHistoryIsItsOwnQueryWithTheComponentFilledIn() {
         String path = "/v1/infrastructure/metrics?component=" + JOB + "&metric=cpu";
         assertFalse(awaitPoints(path, "cpu_usage").isEmpty());
