@@ -46,6 +46,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -55,7 +56,7 @@ import org.jboss.logging.Logger;
  * which of them serves (the production version, else the newest one not archived), and the
  * serving backend's state. A version is deployed by reading the prompt its trainer recorded
  * ({@code prompt_template.json} beside the adapter) and loading its adapter on the server of its
- * model type under a name of its own ({@code <team>/<model_id>/<version>}, unique across teams).
+ * model type under a name of its own ({@link #servedName}, unique across teams).
  * Deployments that wait for a server are finished when the server is ready, and by a periodic
  * round that retries what is still deploying.
  */
@@ -80,6 +81,8 @@ public class DeploymentService {
     private final CaffeineCache lookups;
     private final ReadAhead<Model> ahead;
     private volatile boolean stopping;
+    /** Per server, the adapters the last sweep found that no deployment serves: unloaded when the next finds them still so. */
+    private final Map<URI, Set<String>> unserved = new ConcurrentHashMap<>();
 
     public DeploymentService(ServingBackend backend, dev.mlinfra.inference.messaging.ServingEvents events,
             OpenAiProtocol protocol, ObjectStore store, ObjectMapper json, InferenceConfig config,
@@ -521,8 +524,8 @@ public class DeploymentService {
         LOG.infof("Unloading %s from the %s server", servedName, modelType);
         return backend.server(modelType).map(url -> protocol.unloadAdapter(url, servedName)
                 .onFailure().recoverWithItem(e -> {
-                    LOG.warnf("Could not unload %s from the %s server now (%s); the adapter sweep unloads it later", servedName,
-                            modelType, e.getMessage());
+                    LOG.warnf("Could not unload %s from the %s server now (%s); it stays there until it is unloaded (on the"
+                            + " servers this service runs, by the adapter sweep)", servedName, modelType, e.getMessage());
                     return null;
                 })).orElse(Uni.createFrom().voidItem());
     }
@@ -533,7 +536,9 @@ public class DeploymentService {
      * then, or a load still in flight when its version was archived (a reconciliation round, a
      * request that found its adapter gone), leaves an adapter behind; this round removes it. The
      * server is listed before the deployments are read, so an adapter loaded for a deployment is
-     * always read with that deployment.
+     * always read with that deployment. An adapter is unloaded only when two rounds in a row found
+     * it unserved, so a version that serves again (promoted back) between a round's read and its
+     * unload is rarely caught; one that is gets its adapter loaded again by its next request.
      */
     @Scheduled(every = "${mlinfra.inference.adapter-sweep-interval}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -543,6 +548,7 @@ public class DeploymentService {
         }
         List<ServingBackend.ServerStatus> ready = backend.servers().stream()
                 .filter(s -> "ready".equals(s.state()) && s.url() != null).toList();
+        unserved.keySet().retainAll(ready.stream().map(s -> URI.create(s.url())).toList());
         return Multi.createFrom().iterable(ready).onItem()
                 .transformToUniAndConcatenate(s -> sweep(s.modelType(), URI.create(s.url())))
                 .collect().last().replaceWithVoid();
@@ -557,10 +563,19 @@ public class DeploymentService {
                             Set<String> served = servable.stream().map(d -> d.servedName).collect(Collectors.toSet());
                             return loaded.stream().filter(name -> !served.contains(name)).toList();
                         }))
-                .flatMap(stale -> Multi.createFrom().iterable(stale).onItem().transformToUniAndConcatenate(name -> {
-                    LOG.infof("Unloading %s from the %s server: no deployment serves it", name, modelType);
-                    return protocol.unloadAdapter(server, name);
-                }).collect().last().replaceWithVoid())
+                .flatMap(stale -> {
+                    Set<String> before = unserved.getOrDefault(server, Set.of());
+                    unserved.put(server, Set.copyOf(stale));
+                    return Multi.createFrom().iterable(stale.stream().filter(before::contains).toList())
+                            .onItem().transformToUniAndConcatenate(name -> {
+                                LOG.infof("Unloading %s from the %s server: no deployment serves it", name, modelType);
+                                return protocol.unloadAdapter(server, name).onFailure().recoverWithItem(e -> {
+                                    LOG.warnf("Could not unload %s from the %s server; the next sweep tries again: %s", name,
+                                            modelType, e.getMessage());
+                                    return null;
+                                });
+                            }).collect().last().replaceWithVoid();
+                })
                 .onFailure().recoverWithItem(e -> {
                     LOG.warnf("Could not sweep the adapters of the %s server at %s; the next round tries again: %s", modelType,
                             server, e.getMessage());
