@@ -94,6 +94,8 @@ public class KubeflowTrainingBackend implements TrainingBackend {
     private static final String JOB_INDEX = "job";
     /** How long a question about trainers waits for the informer's first list. */
     private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(30);
+    /** Beyond the informer's first list, how long creating a launch's TrainJob may take. */
+    private static final Duration LAUNCH_TIME = Duration.ofSeconds(30);
     /** How often the informer hands every TrainJob to its handler again (a missed event is seen then). */
     private static final Duration RESYNC = Duration.ofMinutes(5);
     /** TrainJob names tried per launch when earlier attempts' names are taken. */
@@ -369,12 +371,20 @@ public class KubeflowTrainingBackend implements TrainingBackend {
         return trainJobsOf(jobId).stream().anyMatch(tj -> !tj.finished());
     }
 
+    /** The end of the job's latest launch: the TrainJob with the highest launch number, else the newest one. */
     @Override
     public Optional<TrainerExit> lastExit(String jobId) {
         return trainJobsOf(jobId).stream()
-                .max(Comparator.comparing((TrainJob tj) -> tj.getMetadata().getCreationTimestamp(), Comparator.nullsFirst(Comparator.naturalOrder()))
+                .max(Comparator.comparing(KubeflowTrainingBackend::attemptOf, Comparator.nullsFirst(Comparator.naturalOrder()))
+                        .thenComparing((TrainJob tj) -> tj.getMetadata().getCreationTimestamp(), Comparator.nullsFirst(Comparator.naturalOrder()))
                         .thenComparing(tj -> tj.getMetadata().getName()))
                 .flatMap(this::exitOf);
+    }
+
+    /** Another replica may be creating a launch's TrainJob, after waiting up to {@link #SYNC_TIMEOUT} for its informer. */
+    @Override
+    public Duration launchSettles() {
+        return SYNC_TIMEOUT.plus(LAUNCH_TIME);
     }
 
     /** The job's TrainJobs as the informer knows them; waits for its first list. */

@@ -1,6 +1,7 @@
 package dev.mlinfra.training.backend;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -47,6 +48,15 @@ public interface TrainingBackend {
 
     /** Who hears how trainers ended; set once, at start. */
     void onExit(Consumer<TrainerExit> listener);
+
+    /**
+     * How long after a launch was decided its trainer may still not show in {@link #running}: where
+     * several replicas follow one cluster, another replica may be creating it (and waiting for its
+     * view of the cluster first). Reconciliation does not call a job without a trainer lost sooner.
+     */
+    default Duration launchSettles() {
+        return Duration.ZERO;
+    }
 
     /**
      * How the job's latest trainer ended, where the backend can still tell after it ended (a cluster

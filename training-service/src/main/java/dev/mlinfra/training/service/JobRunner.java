@@ -32,6 +32,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -190,7 +191,7 @@ public class JobRunner {
             backend.launch(job.jobId, job.attempts, spec);
             return (String) null;
         }).onFailure(TrainingBackend.LaunchException.class).recoverWithItem(Throwable::getMessage)
-                .flatMap(failure -> failure == null ? stopIfCancelled(job.jobId) : fail(job.jobId, failure))
+                .flatMap(failure -> failure == null ? stopIfCancelled(job.jobId) : fail(job.jobId, job.attempts, failure))
                 .onFailure().recoverWithItem(e -> {
                     LOG.errorf("Could not start the trainer of %s (%s); reconciliation launches it again", job.jobId,
                             e.toString());
@@ -213,10 +214,11 @@ public class JobRunner {
                 }));
     }
 
+    /** The launch {@code attempt} could not start its trainer: the job fails, unless it was launched again since. */
     @WithTransaction
-    Uni<Void> fail(String jobId, String reason) {
+    Uni<Void> fail(String jobId, int attempt, String reason) {
         return jobs.lockJob(jobId).flatMap(job -> {
-            if (job == null || job.status.terminal()) {
+            if (job == null || job.status.terminal() || job.attempts != attempt) {
                 return Uni.createFrom().voidItem();
             }
             job.error = reason;
@@ -386,11 +388,20 @@ public class JobRunner {
                     && job.cancelRequestedAt.plus(config.cancelGrace()).isBefore(Instant.now())) {
                 backend.kill(job.jobId);
             }
-            // a trainer that ended unseen (the service was away) ends the job as it ended, where the backend can tell
-            // the latest launch's own end; none (its trainer was never created, or is gone): lost
-            return running ? null : backend.lastExit(job.jobId).filter(e -> e.attempt() == null || e.attempt() == job.attempts)
-                    .orElseGet(() -> new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job",
-                            job.attempts));
+            if (running) {
+                return null;
+            }
+            // a trainer that ended unseen (the service was away) ends the job as it ended, where the backend can tell:
+            // the latest launch's own end
+            Optional<TrainerExit> ended = backend.lastExit(job.jobId).filter(e -> e.attempt() == null || e.attempt() == job.attempts);
+            if (ended.isPresent()) {
+                return ended.get();
+            }
+            // none: lost, unless the launch may still be under way (another replica creating its trainer)
+            if (job.updatedAt != null && job.updatedAt.plus(backend.launchSettles()).isAfter(Instant.now())) {
+                return null;
+            }
+            return new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job", job.attempts);
         }).flatMap(exit -> exit == null ? Uni.createFrom().voidItem() : ended(exit));
     }
 

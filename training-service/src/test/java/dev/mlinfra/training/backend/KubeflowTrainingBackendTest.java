@@ -45,6 +45,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -441,6 +442,28 @@ class KubeflowTrainingBackendTest {
             fresh.close();
             client().resources(TrainJob.class).inNamespace(NS).withLabel(KubeflowTrainingBackend.JOB_LABEL, running).delete();
             client().resources(TrainJob.class).inNamespace(NS).withLabel(KubeflowTrainingBackend.JOB_LABEL, failed).delete();
+        }
+    }
+
+    @Test
+    void theEndOfAJobIsItsLatestLaunchsWhicheverTrainJobIsNewer() {
+        // Two replicas raced: launch 2's TrainJob was created before launch 1's late one.
+        String jobId = "train-raced-" + UUID.randomUUID().toString().substring(0, 6);
+        TrainJob second = client().resources(TrainJob.class).inNamespace(NS)
+                .resource(backend.trainJob(jobId, jobId + "-1", 2, spec(jobId))).create();
+        TrainJob first = client().resources(TrainJob.class).inNamespace(NS)
+                .resource(backend.trainJob(jobId, jobId + "-2", 1, spec(jobId))).create();
+        condition(second, TrainJob.FAILED, "True", "FailedJobs", "node-0 was OOMKilled");
+        condition(first, TrainJob.COMPLETE, "True", "JobsCompleted", "jobset completed");
+        try {
+            TrainerExit exit = await("both ends seen", () -> {
+                Optional<TrainerExit> last = backend.lastExit(jobId);
+                return last.isPresent() && !backend.running(jobId) ? last.get() : null;
+            });
+            assertEquals(TrainerExit.Outcome.FAILED, exit.outcome(), exit.toString());
+            assertEquals(2, exit.attempt());
+        } finally {
+            client().resources(TrainJob.class).inNamespace(NS).withLabel(KubeflowTrainingBackend.JOB_LABEL, jobId).delete();
         }
     }
 
