@@ -82,50 +82,82 @@ public class PrometheusHistory implements MetricsHistory {
 
     /**
      * The platform's usage as Prometheus has it at {@code at} ({@code /api/v1/query}): each metric's
-     * query, and the number of GPUs. A metric without a query, without a value, or whose query fails has
-     * no figure (the failure is logged); no GPU count is 0. Never fails.
+     * query (the average of its series), and the number of GPUs (the sum of its series). A metric
+     * without a query, without a value, or whose query fails has no figure (the failure is logged); no
+     * GPU count is 0. When no query is answered at all there is no reading ({@link Usage#NONE}). Never fails.
      */
     public Uni<Usage> current(Instant at, Duration timeout) {
         String url = config.url().orElseThrow();
-        List<Uni<Map.Entry<Metric, Double>>> queries = new ArrayList<>();
+        List<Uni<Figure>> queries = new ArrayList<>();
         for (Metric metric : Metric.values()) {
             String query = config.queries().get(metric.value);
             if (query != null && !query.isBlank()) {
-                queries.add(instant(url, query, at, timeout).map(v -> v == null ? null : Map.entry(metric, v)));
+                queries.add(instant(url, metric, query, false, at, timeout));
             }
         }
-        Uni<List<Map.Entry<Metric, Double>>> usage = queries.isEmpty() ? Uni.createFrom().item(List.of())
-                : Uni.join().all(queries).andFailFast();
-        Uni<Double> gpus = config.gpuCount().isBlank() ? Uni.createFrom().nullItem() : instant(url, config.gpuCount(), at, timeout);
-        return Uni.combine().all().unis(usage, gpus).asTuple().map(t -> {
+        if (!config.gpuCount().isBlank()) {
+            queries.add(instant(url, null, config.gpuCount(), true, at, timeout));
+        }
+        if (queries.isEmpty()) {
+            return Uni.createFrom().item(new Usage(Map.of(), 0, at));
+        }
+        return Uni.join().all(queries).andFailFast().map(answers -> {
+            if (answers.stream().noneMatch(Figure::answered)) {
+                return Usage.NONE;
+            }
             Map<Metric, Double> figures = new EnumMap<>(Metric.class);
-            t.getItem1().stream().filter(e -> e != null).forEach(e -> figures.put(e.getKey(), e.getValue()));
-            return new Usage(figures, t.getItem2() == null ? 0 : (int) Math.round(t.getItem2()), at);
+            int gpus = 0;
+            for (Figure f : answers) {
+                if (f.value() == null) {
+                    continue;
+                }
+                if (f.metric() == null) {
+                    gpus = (int) Math.round(f.value());
+                } else {
+                    figures.put(f.metric(), f.value());
+                }
+            }
+            return new Usage(figures, gpus, at);
         });
     }
 
-    /** An instant query's value at {@code at} (the average of its series), null without one or when it fails. */
-    private Uni<Double> instant(String url, String query, Instant at, Duration timeout) {
+    /** An instant query's figure: whether Prometheus answered it, and its value (null: none). */
+    private record Figure(Metric metric, boolean answered, Double value) {
+    }
+
+    /**
+     * An instant query at {@code at}: the average of its series' values, or their sum; a scalar as it is.
+     * Values Prometheus cannot give (NaN, infinities) are left out.
+     */
+    private Uni<Figure> instant(String url, Metric metric, String query, boolean sum, Instant at, Duration timeout) {
         String path = "/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8) + "&time=" + at.getEpochSecond();
         return http.get(url, path, Map.of(), timeout).map(answer -> {
             JsonNode body = HttpProbe.tree(json, answer.body());
             if (answer.status() != 200 || !"success".equals(body.path("status").asText())) {
-                throw new IllegalStateException("Prometheus refused " + query + " (HTTP " + answer.status() + "): "
+                throw new IllegalStateException("Prometheus refused it (HTTP " + answer.status() + "): "
                         + body.path("error").asText(answer.body()));
             }
-            double sum = 0;
+            JsonNode data = body.path("data");
+            List<JsonNode> samples = new ArrayList<>();
+            switch (data.path("resultType").asText()) {
+                case "scalar" -> samples.add(data.path("result"));
+                case "vector" -> data.path("result").forEach(series -> samples.add(series.path("value")));
+                default -> throw new IllegalStateException("the query yields a " + data.path("resultType").asText()
+                        + ", not a number per series");
+            }
+            double total = 0;
             int n = 0;
-            for (JsonNode series : body.path("data").path("result")) {
-                double value = value(series.path("value").path(1).asText("NaN"));
+            for (JsonNode sample : samples) {
+                double value = value(sample.path(1).asText("NaN"));
                 if (!Double.isNaN(value)) {
-                    sum += value;
+                    total += value;
                     n++;
                 }
             }
-            return n == 0 ? null : sum / n;
+            return new Figure(metric, true, n == 0 ? null : sum ? total : total / n);
         }).onFailure().recoverWithItem(e -> {
             LOG.warnf("No figure for %s from Prometheus at %s: %s", query, url, HttpProbe.reason(e));
-            return null;
+            return new Figure(metric, false, null);
         });
     }
 

@@ -95,8 +95,9 @@ public class StatusService {
     }
 
     /**
-     * The usage figures: Prometheus' at the last whole second before now (a second's scrapes are in by
-     * then) where it is configured, no figures when it does not answer in time; else the newest reading.
+     * The usage figures: Prometheus' at the last whole second before now (its newest samples, as an
+     * instant query takes them) where it is configured, no reading when it does not answer in time;
+     * else the newest reading of this machine.
      */
     private Uni<Usage> usage(Duration timeout) {
         if (config.prometheus().url().isPresent()) {
