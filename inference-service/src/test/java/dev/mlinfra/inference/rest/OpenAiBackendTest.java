@@ -148,6 +148,11 @@ class OpenAiBackendTest {
                 .body(request(id)).post("/v1/inference").statusCode() == 200, () -> Server.CALLS.size());
         as(TEAM).get("/internal/v1/inference/servers").then().statusCode(200).body("backend", equalTo("openai"))
                 .body("servers[0].state", equalTo("configured"));
+
+        // A server named by URL is the user's: the adapter sweep (every 2 s in the tests, from 5 s after the
+        // start) never lists it, so it never unloads what was loaded there otherwise.
+        Thread.sleep(9_000);
+        assertTrue(Server.CALLS.stream().noneMatch(c -> c.startsWith("GET /v1/models")), Server.CALLS.toString());
     }
 
     @Test
