@@ -132,12 +132,7 @@ public class PrometheusHistory implements MetricsHistory {
     private Uni<Figure> instant(String url, Metric metric, String query, boolean sum, Instant at, Duration timeout) {
         String path = "/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8) + "&time=" + at.getEpochSecond();
         return http.get(url, path, Map.of(), timeout).map(answer -> {
-            JsonNode body = HttpProbe.tree(json, answer.body());
-            if (answer.status() != 200 || !"success".equals(body.path("status").asText())) {
-                throw new IllegalStateException("Prometheus refused it (HTTP " + answer.status() + "): "
-                        + body.path("error").asText(answer.body()));
-            }
-            JsonNode data = body.path("data");
+            JsonNode data = data(answer);
             List<JsonNode> samples = new ArrayList<>();
             switch (data.path("resultType").asText()) {
                 case "scalar" -> samples.add(data.path("result"));
@@ -186,14 +181,19 @@ public class PrometheusHistory implements MetricsHistory {
                 .replace("{container}", containers.getOrDefault(component, component.replace('_', '-')));
     }
 
-    private List<Point> points(HttpProbe.Answer answer, long step) {
+    /** The {@code data} of a query's answer; a 502 naming Prometheus' reason when it refused the query. */
+    private JsonNode data(HttpProbe.Answer answer) {
         JsonNode body = HttpProbe.tree(json, answer.body());
         if (answer.status() != 200 || !"success".equals(body.path("status").asText())) {
             throw ApiException.badGateway("Prometheus refused the query (HTTP " + answer.status() + "): "
                     + body.path("error").asText(answer.body()));
         }
+        return body.path("data");
+    }
+
+    private List<Point> points(HttpProbe.Answer answer, long step) {
         List<Point> points = new ArrayList<>();
-        JsonNode result = body.path("data").path("result");
+        JsonNode result = data(answer).path("result");
         // a query that yields several series (not summed) is averaged per timestamp
         Map<Long, double[]> sums = new TreeMap<>();
         for (JsonNode series : result) {
