@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,6 +40,11 @@ public class PrometheusHistory implements MetricsHistory {
     private final HttpProbe http;
     private final ObjectMapper json;
     private final InfraConfig.Prometheus config;
+    /**
+     * Why each of the status' queries failed last, while it fails: a query that fails on every status
+     * call is logged when it starts failing and when its reason changes, not on every call.
+     */
+    private final Map<String, String> failing = new ConcurrentHashMap<>();
 
     public PrometheusHistory(HttpProbe http, ObjectMapper json, InfraConfig config) {
         this.http = http;
@@ -85,6 +91,8 @@ public class PrometheusHistory implements MetricsHistory {
      * query (the average of its series), and the number of GPUs (the sum of its series). A metric
      * without a query, without a value, or whose query fails has no figure (the failure is logged); no
      * GPU count is 0. When no query is answered at all there is no reading ({@link Usage#NONE}). Never fails.
+     * A failing query is logged as a warning when it starts failing or fails for another reason, and
+     * once more when it answers again.
      */
     public Uni<Usage> current(Instant at, Duration timeout) {
         String url = config.url().orElseThrow();
@@ -149,9 +157,18 @@ public class PrometheusHistory implements MetricsHistory {
                     n++;
                 }
             }
+            if (failing.remove(query) != null) {
+                LOG.infof("Prometheus at %s answers %s again", url, query);
+            }
             return new Figure(metric, true, n == 0 ? null : sum ? total : total / n);
         }).onFailure().recoverWithItem(e -> {
-            LOG.warnf("No figure for %s from Prometheus at %s: %s", query, url, HttpProbe.reason(e));
+            String reason = HttpProbe.reason(e);
+            if (reason.equals(failing.put(query, reason))) {
+                LOG.debugf("Still no figure for %s from Prometheus at %s: %s", query, url, reason);
+            } else {
+                LOG.warnf("No figure for %s from Prometheus at %s: %s (not logged again until the reason changes)",
+                        query, url, reason);
+            }
             return new Figure(metric, false, null);
         });
     }

@@ -14,6 +14,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.devstack.process.FreePorts;
+import dev.mlinfra.infra.client.PrometheusHistory;
+import dev.mlinfra.infra.config.InfraConfig;
+import dev.mlinfra.infra.probe.HttpProbe;
 import dev.mlinfra.testsupport.DevstackResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
@@ -22,6 +25,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -39,10 +43,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -98,6 +108,11 @@ class PrometheusHistoryTest {
     /** The management interface, where /q/metrics answers. */
     @TestHTTPResource(value = "/", management = true)
     URL app;
+
+    @Inject
+    HttpProbe http;
+    @Inject
+    InfraConfig config;
 
     private Process prometheus;
     private String prometheusUrl;
@@ -173,6 +188,43 @@ class PrometheusHistoryTest {
         assertTrue(resources.path("gpu_usage").isNull(), resources.toString());
         assertTrue(resources.path("storage_usage").isNull(), resources.toString());
         assertEquals(3, resources.path("gpus").asInt(), resources.toString());
+    }
+
+    @Test
+    void aStatusQueryThatFailsOnEveryCallIsLoggedOnce() {
+        // a reader of its own, so that the status calls of the other tests have not logged the failure yet
+        PrometheusHistory history = new PrometheusHistory(http, JSON, config);
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Logger logger = Logger.getLogger(PrometheusHistory.class.getName());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() == Level.WARNING.intValue()) {
+                    warnings.add(record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            for (int call = 0; call < 3; call++) {
+                history.current(Instant.now().minusSeconds(1), Duration.ofSeconds(10)).await().atMost(PATIENCE);
+            }
+        } finally {
+            logger.removeHandler(capture);
+        }
+        // storage's query is refused on each call; the others answer
+        List<String> storage = warnings.stream().filter(w -> w.contains("for " + query("queries.storage") + " ")).toList();
+        assertEquals(1, storage.size(), warnings.toString());
+        assertTrue(storage.get(0).contains("Prometheus refused the query"), storage.toString());
+        assertEquals(storage, warnings, "only the refused query is logged");
     }
 
     @Test
