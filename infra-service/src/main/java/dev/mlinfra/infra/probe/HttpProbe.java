@@ -3,6 +3,8 @@ package dev.mlinfra.infra.probe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -14,6 +16,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * One HTTP exchange with a component, bounded in time: the connection, the answer and its body must all
@@ -26,9 +29,11 @@ public class HttpProbe {
     public record Answer(int status, String server, String body, long latencyMs) {
     }
 
+    private final Vertx vertx;
     private final HttpClient client;
 
     public HttpProbe(Vertx vertx) {
+        this.vertx = vertx;
         this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxPoolSize(8)
                 .setConnectTimeout(10_000));
     }
@@ -52,15 +57,29 @@ public class HttpProbe {
         RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(url)
                 .setConnectTimeout(timeout.toMillis()).setIdleTimeout(timeout.toMillis());
         headers.forEach(options::putHeader);
-        return Uni.createFrom().completionStage(() -> client.request(options)
+        return Uni.createFrom().completionStage(() -> onContext(() -> client.request(options)
                         .compose(request -> request.send())
                         .compose(response -> response.body().map(body -> new Answer(response.statusCode(),
-                                response.getHeader("Server"), body.toString(), (System.nanoTime() - started) / 1_000_000)))
+                                response.getHeader("Server"), body.toString(), (System.nanoTime() - started) / 1_000_000))))
                         .toCompletionStage())
                 .ifNoItem().after(timeout).failWith(() -> new TimeoutException("did not answer within " + timeout.toMillis() + " ms"))
                 // The request's own idle timeout (the same time) may fire first: the same reason either way.
                 .onFailure(e -> e instanceof TimeoutException || e.getCause() instanceof TimeoutException)
                 .transform(e -> new TimeoutException("did not answer within " + timeout.toMillis() + " ms"));
+    }
+
+    /**
+     * The exchange started on a Vert.x context. From a thread without one, each step's callback could
+     * run on the caller's thread after the step had completed: the body's handler was then set after
+     * the body had arrived, and the answer came with an empty body.
+     */
+    private <T> Future<T> onContext(Supplier<Future<T>> exchange) {
+        if (Vertx.currentContext() != null) {
+            return exchange.get();
+        }
+        Promise<T> done = Promise.promise();
+        vertx.runOnContext(v -> exchange.get().onComplete(done));
+        return done.future();
     }
 
     /** A JSON body as a tree; an empty object when it is none. */

@@ -18,6 +18,7 @@ import dev.mlinfra.infra.client.PrometheusHistory;
 import dev.mlinfra.infra.config.InfraConfig;
 import dev.mlinfra.infra.probe.HttpProbe;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.LogCapture;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -43,16 +44,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.config.ConfigProvider;
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -194,31 +190,14 @@ class PrometheusHistoryTest {
     void aStatusQueryThatFailsOnEveryCallIsLoggedOnce() {
         // a reader of its own, so that the status calls of the other tests have not logged the failure yet
         PrometheusHistory history = new PrometheusHistory(http, JSON, config);
-        List<String> warnings = new CopyOnWriteArrayList<>();
-        Logger logger = Logger.getLogger(PrometheusHistory.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel().intValue() == Level.WARNING.intValue()) {
-                    warnings.add(record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(capture);
-        try {
-            for (int call = 0; call < 3; call++) {
+        List<String> warnings;
+        try (LogCapture logs = LogCapture.of(PrometheusHistory.class)) {
+            // from the test's thread, which has no Vert.x context: such callers used to get some answers
+            // without their body (a refused query, "HTTP 200"), a few in forty calls
+            for (int call = 0; call < 40; call++) {
                 history.current(Instant.now().minusSeconds(1), Duration.ofSeconds(10)).await().atMost(PATIENCE);
             }
-        } finally {
-            logger.removeHandler(capture);
+            warnings = logs.messages(Level.WARNING);
         }
         // storage's query is refused on each call; the others answer
         List<String> storage = warnings.stream().filter(w -> w.contains("for " + query("queries.storage") + " ")).toList();
