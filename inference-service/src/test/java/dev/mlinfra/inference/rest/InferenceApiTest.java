@@ -17,7 +17,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.storage.ObjectStore;
 import dev.mlinfra.engine.data.PromptTemplate;
+import dev.mlinfra.inference.service.DeploymentService;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.LogCapture;
 import dev.mlinfra.testsupport.Management;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
@@ -35,6 +37,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -249,13 +252,21 @@ class InferenceApiTest {
         String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 21, true);
         fixtures.registered(TEAM, id, "v1.0.0", "staging", v1);
         ServingFixtures.awaitState(TEAM, id, "ready");
-        fixtures.stageChanged(TEAM, id, "v1.0.0", "staging", "archived", v1);
-        ServingFixtures.awaitState(TEAM, id, "removed");
-        as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(409)
-                .body("error.message", containsString("archived"));
+        String archived = ServingFixtures.servedName(TEAM, id);
         String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
-        ServingFixtures.await("the archived adapter unloaded", () -> given().baseUri(server).get("/v1/models").jsonPath()
-                .getList("data.id", String.class).stream().noneMatch(n -> n.startsWith(TEAM + "/" + id + "/v1.0.0/")), () -> given().baseUri(server).get("/v1/models").asString());
+        try (LogCapture logs = LogCapture.of(DeploymentService.class)) {
+            fixtures.stageChanged(TEAM, id, "v1.0.0", "staging", "archived", v1);
+            ServingFixtures.awaitState(TEAM, id, "removed");
+            as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then().statusCode(409)
+                    .body("error.message", containsString("archived"));
+            ServingFixtures.await("the archived adapter unloaded", () -> !given().baseUri(server).get("/v1/models").jsonPath()
+                    .getList("data.id", String.class).contains(archived), () -> given().baseUri(server).get("/v1/models").asString());
+            // unloaded on the archive's event, not left behind for the adapter sweep
+            List<String> said = logs.messages(Level.INFO);
+            assertTrue(said.contains("Unloading " + archived + " from the scout server"), said.toString());
+            assertEquals(List.of(), said.stream().filter(m -> m.contains(archived + " from the scout server: no deployment")).toList());
+            assertEquals(List.of(), logs.messages(Level.WARNING).stream().filter(m -> m.contains(archived)).toList());
+        }
 
         // A new version in production serves; then the model is deleted.
         String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 22, true);
