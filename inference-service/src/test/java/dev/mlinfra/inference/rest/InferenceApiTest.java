@@ -100,12 +100,7 @@ class InferenceApiTest {
 
         // The same prompt sent to the model server directly, under the adapter's name: the same text.
         String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
-        String direct = given().baseUri(server).contentType(ContentType.JSON)
-                .body(Map.of("model", ServingFixtures.servedName(TEAM, model), "prompt",
-                        PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description")),
-                        "max_tokens", 24, "temperature", 0, "stop", List.of("<|eot|>")))
-                .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");
-        assertEquals(direct, output);
+        assertEquals(completion(server, ServingFixtures.servedName(TEAM, model)), output);
 
         // The adapter matters: the base model answers otherwise.
         String base = given().baseUri(server).contentType(ContentType.JSON)
@@ -397,6 +392,7 @@ class InferenceApiTest {
         String server = as(TEAM).get("/internal/v1/inference/servers").jsonPath().getString("servers[0].url");
         given().baseUri(server).contentType(ContentType.JSON).body(Map.of("lora_name", before, "lora_path", first))
                 .post("/v1/load_lora_adapter").then().statusCode(200);
+        String old = completion(server, before);
 
         // The same version again, trained anew: another adapter name, so neither the old weights nor a refusal.
         String second = fixtures.adapter(TEAM, "train-" + id + "-2", 62, true);
@@ -406,12 +402,18 @@ class InferenceApiTest {
         assertNotEquals(before, after);
         String output = as(TEAM).contentType(ContentType.JSON).body(request(id, GREEDY)).post("/v1/inference").then()
                 .statusCode(200).extract().jsonPath().getString("output");
-        String direct = given().baseUri(server).contentType(ContentType.JSON)
-                .body(Map.of("model", after, "prompt",
+        assertEquals(completion(server, after), output);
+        // the old weights answer otherwise: the answer above is the new weights'
+        assertNotEquals(old, output);
+    }
+
+    /** The server's own greedy generation for the test's input under {@code servedName}. */
+    private static String completion(String server, String servedName) {
+        return given().baseUri(server).contentType(ContentType.JSON)
+                .body(Map.of("model", servedName, "prompt",
                         PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description")),
                         "max_tokens", 24, "temperature", 0, "stop", List.of("<|eot|>")))
                 .post("/v1/completions").then().statusCode(200).extract().jsonPath().getString("choices[0].text");
-        assertEquals(direct, output);
     }
 
     /** POST /v1/inference of {@code body} on a connection of its own, left open for the caller to close. */
