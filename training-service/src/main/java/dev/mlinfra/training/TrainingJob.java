@@ -129,6 +129,13 @@ public class TrainingJob extends PanacheEntityBase {
     @Column(nullable = false)
     public int attempts;
 
+    /**
+     * The latest launch that was made (its trainer created, or its creation failed): below
+     * {@link #attempts} while the latest launch is decided but not made yet.
+     */
+    @Column(nullable = false)
+    public int launched;
+
     @Column(name = "idempotency_key")
     public String idempotencyKey;
 

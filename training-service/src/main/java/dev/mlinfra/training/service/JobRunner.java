@@ -181,22 +181,82 @@ public class JobRunner {
     }
 
     /**
-     * Starts the job's trainer on a worker thread; a trainer that cannot start fails the job. Any
-     * other failure leaves the job running without a trainer, which reconciliation finds and launches
-     * again.
+     * Starts the job's trainer on a worker thread and records the launch as made; a trainer that
+     * cannot start fails the job. Any other failure leaves the job running without a trainer, which
+     * reconciliation finds and launches again (counted as a trainer that was lost). A launch that was
+     * decided but never made (this service stopped in between) is made later under its own number.
      */
     private Uni<Void> launch(TrainingJob job) {
         ObjectNode spec = trainerSpec(job);
+        String jobId = job.jobId;
+        int attempt = job.attempts;
         return VertxContextSupport.executeBlocking(() -> {
-            backend.launch(job.jobId, job.attempts, spec);
-            return (String) null;
-        }).onFailure(TrainingBackend.LaunchException.class).recoverWithItem(Throwable::getMessage)
-                .flatMap(failure -> failure == null ? stopIfCancelled(job.jobId) : fail(job.jobId, job.attempts, failure))
-                .onFailure().recoverWithItem(e -> {
-                    LOG.errorf("Could not start the trainer of %s (%s); reconciliation launches it again", job.jobId,
-                            e.toString());
-                    return null;
-                });
+            backend.launch(jobId, attempt, spec);
+            return (Void) null;
+        }).onItemOrFailure().transformToUni((started, failure) -> {
+            if (failure == null) {
+                return made(jobId, attempt).chain(() -> stopIfCancelled(jobId));
+            }
+            if (failure instanceof TrainingBackend.LaunchException) {
+                return fail(jobId, attempt, failure.getMessage());
+            }
+            LOG.errorf("Could not start the trainer of %s (%s); reconciliation launches it again", jobId, failure.toString());
+            return made(jobId, attempt);
+        }).onFailure().recoverWithItem(e -> {
+            LOG.errorf("Could not record how launch %d of %s went (%s); reconciliation checks the job again", attempt, jobId,
+                    e.toString());
+            return null;
+        });
+    }
+
+    /** Launch {@code attempt} of the job was made: its trainer exists, or its creation failed. */
+    @WithTransaction
+    Uni<Void> made(String jobId, int attempt) {
+        return jobs.lockJob(jobId).invoke(job -> {
+            if (job != null && job.launched < attempt) {
+                job.launched = attempt;
+            }
+        }).replaceWithVoid();
+    }
+
+    /**
+     * Makes the job's latest launch, which was decided but never made (this service stopped between
+     * the two), unless another replica made it meanwhile. It is no new attempt: the trainer was
+     * never there to be lost. A job cancelled meanwhile ends cancelled.
+     */
+    private Uni<Void> makeUnmade(String jobId, int attempt) {
+        if (!launching.add(jobId)) {
+            return Uni.createFrom().voidItem();
+        }
+        return unmade(jobId, attempt)
+                .flatMap(job -> job == null ? Uni.createFrom().voidItem() : launch(job))
+                .eventually(() -> launching.remove(jobId));
+    }
+
+    /** The job whose launch {@code attempt} is still to be made, readied for it; null when there is none. */
+    @WithTransaction
+    Uni<TrainingJob> unmade(String jobId, int attempt) {
+        return jobs.lockJob(jobId).flatMap(job -> {
+            if (job == null || job.status.terminal() || job.status == JobStatus.QUEUED || job.attempts != attempt
+                    || job.launched >= attempt || launchMayBeUnderWay(job)) {
+                return Uni.createFrom().nullItem();
+            }
+            if (job.status == JobStatus.CANCELLING) {
+                return transitions.move(job, JobStatus.CANCELLED, "Cancelled before its trainer started")
+                        .replaceWith((TrainingJob) null);
+            }
+            LOG.warnf("Launch %d of %s was decided but never made (the service stopped in between); making it now",
+                    attempt, jobId);
+            job.updatedAt = Instant.now();
+            return transitions.record(job, TrainingJobEvent.WARNING, "The trainer of launch " + attempt
+                    + " was never started (training-service stopped while starting it); starting it now",
+                    Map.of("attempt", attempt)).replaceWith(job);
+        });
+    }
+
+    /** Another replica may be creating the trainer of the job's latest launch. */
+    private boolean launchMayBeUnderWay(TrainingJob job) {
+        return job.updatedAt != null && job.updatedAt.plus(backend.launchSettles()).isAfter(Instant.now());
     }
 
     /**
@@ -398,11 +458,14 @@ public class JobRunner {
                 return ended.get();
             }
             // none: lost, unless the launch may still be under way (another replica creating its trainer)
-            if (job.updatedAt != null && job.updatedAt.plus(backend.launchSettles()).isAfter(Instant.now())) {
+            if (launchMayBeUnderWay(job)) {
                 return null;
             }
             return new TrainerExit(job.jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job", job.attempts);
-        }).flatMap(exit -> exit == null ? Uni.createFrom().voidItem() : ended(exit));
+        }).flatMap(exit -> exit == null ? Uni.createFrom().voidItem()
+                // never launched, so never lost: the service stopped after deciding the launch
+                : job.launched < job.attempts ? makeUnmade(job.jobId, job.attempts)
+                : ended(exit));
     }
 
 }

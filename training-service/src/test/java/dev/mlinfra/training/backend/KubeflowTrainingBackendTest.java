@@ -18,6 +18,7 @@ import dev.mlinfra.testsupport.TrainingStack;
 import dev.mlinfra.training.TrainingTestPeers;
 import dev.mlinfra.training.config.TrainingConfig;
 import dev.mlinfra.training.service.JobRunner;
+import dev.mlinfra.training.repository.TrainingJobRepository;
 import dev.mlinfra.training.service.TrainerEnds;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -87,6 +88,9 @@ class KubeflowTrainingBackendTest {
 
     @Inject
     JobRunner runner;
+
+    @Inject
+    TrainingJobRepository jobs;
 
     private static String team;
     private static String dataset;
@@ -412,6 +416,41 @@ class KubeflowTrainingBackendTest {
         assertEquals("running", job(jobId).getString("status"));
         as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
         awaitStatus(jobId, "cancelled");
+    }
+
+    @Test
+    void aLaunchDecidedButNeverMadeIsMadeLaterAsTheSameLaunch() throws Throwable {
+        String jobId = start("scout", Map.of("epochs", 1));
+        TrainJob first = awaitTrainJob(jobId);
+        awaitStatus(jobId, "running");
+        await("launch 1 made", () -> launches(jobId)[1] == 1);
+        backend.close(); // nobody watches: the deletion below is not heard as the trainer's end
+        try {
+            client().resources(TrainJob.class).inNamespace(NS).withName(first.getMetadata().getName()).delete();
+            // The service decided launch 2 for the lost trainer and stopped before creating its TrainJob.
+            TrainerEnds.nextLaunchDecidedOnly(jobs, jobId);
+        } finally {
+            backend.watch(); // back: no TrainJob of launch 2 exists
+        }
+        TrainJob made = await("launch 2 made", () -> trainJobsOf(jobId).stream().findFirst().orElse(null));
+        assertEquals("2", made.getMetadata().getLabels().get(KubeflowTrainingBackend.ATTEMPT_LABEL),
+                "the launch that was decided, not a third");
+        await("launch 2 recorded as made", () -> java.util.Arrays.equals(launches(jobId), new int[] {2, 2}));
+        List<String> history = as(team).get("/v1/training/jobs/" + jobId + "/events?limit=100").then().statusCode(200)
+                .extract().jsonPath().getList("events.message");
+        assertTrue(history.contains("The trainer of launch 2 was never started (training-service stopped while starting it);"
+                + " starting it now"), history.toString());
+        assertEquals("running", job(jobId).getString("status"));
+        as(team).post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
+        awaitStatus(jobId, "cancelled");
+    }
+
+    private int[] launches(String jobId) {
+        try {
+            return TrainerEnds.launches(jobs, jobId);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
