@@ -18,7 +18,9 @@ import org.jboss.logging.Logger;
  * Samples host and component usage every {@code mlinfra.infra.local.sample-interval} into the database
  * (the history survives restarts; rollups make long periods cheap) and keeps the newest reading for the
  * status's {@code resources}. A round that cannot be stored (the database is away) is logged and lost;
- * the next one is stored when the database is back.
+ * the next one is stored when the database is back. With Prometheus configured, the status and the
+ * history are Prometheus' and nothing is sampled here (in a cluster this would be the service's own
+ * container).
  */
 @ApplicationScoped
 public class UsageSampler {
@@ -30,14 +32,20 @@ public class UsageSampler {
     private final InfraConfig config;
     private final AtomicReference<HostUsage.Reading> latest = new AtomicReference<>();
     private final AtomicBoolean storing = new AtomicBoolean(true);
+    private final boolean sampling;
 
     public UsageSampler(HostUsage host, MetricSampleRepository samples, InfraConfig config) {
         this.host = host;
         this.samples = samples;
         this.config = config;
+        this.sampling = config.prometheus().url().isEmpty();
     }
 
     void start(@Observes StartupEvent event) {
+        if (!sampling) {
+            LOG.infof("usage comes from Prometheus at %s; none is sampled here", config.prometheus().url().get());
+            return;
+        }
         samples.synchroniseResolutions().await().atMost(config.probeTimeout().multipliedBy(10));
         // CPU figures are differences: the first reading only sets the baseline
         latest.set(host.read());
@@ -50,9 +58,13 @@ public class UsageSampler {
         return latest.get();
     }
 
+    /** One round: reads the usage and stores it. */
     @Scheduled(every = "${mlinfra.infra.local.sample-interval:15s}", delayed = "${mlinfra.infra.local.sample-interval:15s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    Uni<Void> sample() {
+    public Uni<Void> sample() {
+        if (!sampling) {
+            return Uni.createFrom().voidItem();
+        }
         return Uni.createFrom().item(host::read).runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .invoke(latest::set)
                 .flatMap(reading -> samples.record(List.of(reading)))

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -17,6 +18,7 @@ import dev.mlinfra.devstack.process.FreePorts;
 import dev.mlinfra.infra.client.PrometheusHistory;
 import dev.mlinfra.infra.config.InfraConfig;
 import dev.mlinfra.infra.probe.HttpProbe;
+import dev.mlinfra.infra.service.UsageSampler;
 import dev.mlinfra.testsupport.DevstackResource;
 import dev.mlinfra.testsupport.LogCapture;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -26,6 +28,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.io.File;
 import java.io.IOException;
@@ -40,6 +44,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -109,6 +114,10 @@ class PrometheusHistoryTest {
     HttpProbe http;
     @Inject
     InfraConfig config;
+    @Inject
+    UsageSampler sampler;
+    @Inject
+    Pool database;
 
     private Process prometheus;
     private String prometheusUrl;
@@ -204,6 +213,17 @@ class PrometheusHistoryTest {
         assertEquals(1, storage.size(), warnings.toString());
         assertTrue(storage.get(0).contains("Prometheus refused the query"), storage.toString());
         assertEquals(storage, warnings, "only the refused query is logged");
+    }
+
+    @Test
+    void nothingIsSampledHereWherePrometheusIsTheSource() {
+        Instant before = Instant.now().minusSeconds(1);
+        sampler.sample().await().atMost(PATIENCE);
+        assertNull(sampler.latest(), "no reading of this service's own machine or container");
+        long stored = database.preparedQuery("SELECT count(*) FROM metric_sample WHERE sampled_at >= $1")
+                .execute(Tuple.of(before.atOffset(ZoneOffset.UTC))).await().atMost(PATIENCE)
+                .iterator().next().getLong(0);
+        assertEquals(0, stored, "samples stored since the test began");
     }
 
     @Test
