@@ -6,8 +6,9 @@ import java.util.Locale;
  * The API key a request presents: in {@code x-api-key} (the contract) or as
  * {@code Authorization: Bearer <key>} (what the OpenAI SDKs send). Either header will do; both
  * are accepted when they hold the same key, and refused when they differ, since the gateway
- * cannot tell which one the caller meant to act as. Where sign-in with an OpenID Connect provider
- * is on, a Bearer value shaped like a JWT (and not like one of our keys) is a token to verify instead.
+ * cannot tell which one the caller meant to act as. A Bearer value shaped like a JWT (and not like
+ * one of our keys) is a sign-in token: verified where sign-in with an OpenID Connect provider is on,
+ * refused as such where it is off.
  */
 public sealed interface PresentedKey {
 
@@ -15,7 +16,7 @@ public sealed interface PresentedKey {
     String BEARER = "bearer";
     String KEY_PREFIX = "mlk_";
 
-    /** A key to authenticate (its format is checked there, so a Bearer JWT is just an invalid key). */
+    /** A key to authenticate (its format is checked there). */
     record Key(String value) implements PresentedKey {
     }
 
@@ -31,7 +32,7 @@ public sealed interface PresentedKey {
         return of(apiKeyHeader, authorizationHeader, false);
     }
 
-    /** @param tokensAccepted whether a Bearer JWT is a sign-in token (else it is an invalid key like any other) */
+    /** @param tokensAccepted whether sign-in tokens are verified (else a Bearer JWT is refused, saying why) */
     static PresentedKey of(String apiKeyHeader, String authorizationHeader, boolean tokensAccepted) {
         String header = nonBlank(apiKeyHeader);
         String bearer = null;
@@ -51,8 +52,10 @@ public sealed interface PresentedKey {
             return new Refused("The x-api-key header and the Authorization: Bearer token hold different keys;"
                     + " send one API key, in either header or the same in both");
         }
-        if (tokensAccepted && header == null && bearer != null && isJwt(bearer)) {
-            return new BearerToken(bearer);
+        if (header == null && bearer != null && isJwt(bearer)) {
+            return tokensAccepted ? new BearerToken(bearer)
+                    : new Refused("This is a sign-in token (a JWT), and sign-in with an identity provider is not enabled"
+                            + " here: send an API key, in the x-api-key header or as 'Authorization: Bearer <key>'");
         }
         String key = header != null ? header : bearer;
         if (key == null) {

@@ -75,8 +75,12 @@ class PresentedKeyTest {
     void whereSignInIsOnABearerJwtAloneIsATokenToVerify() {
         assertEquals(JWT, assertInstanceOf(PresentedKey.BearerToken.class, PresentedKey.of(null, "Bearer " + JWT, true)).value());
         assertEquals(JWT, assertInstanceOf(PresentedKey.BearerToken.class, PresentedKey.of(null, "bearer  " + JWT, true)).value());
-        // sign-in off: a JWT is a key like any other, refused later as invalid
-        assertEquals(JWT, key(PresentedKey.of(null, "Bearer " + JWT, false)));
+        // sign-in off: refused as a sign-in token, not as a key that is unknown; the token is not echoed
+        String reason = refusal(PresentedKey.of(null, "Bearer " + JWT, false));
+        assertTrue(reason.contains("sign-in with an identity provider is not enabled here"), reason);
+        assertFalse(reason.contains(JWT), reason);
+        // beside an x-api-key holding the same value it is a key like any other
+        assertEquals(JWT, key(PresentedKey.of(JWT, "Bearer " + JWT, false)));
     }
 
     @Test

@@ -80,6 +80,14 @@ class GatewayTest {
     }
 
     @Test
+    void aSignInTokenWhereSignInIsNotEnabledIsRefusedSayingSo() {
+        Response response = given().header("Authorization", "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln")
+                .get("/v1/datasets");
+        assertErrorObject(response, 401, "unauthorized");
+        response.then().body("error.message", containsString("sign-in with an identity provider is not enabled here"));
+    }
+
+    @Test
     void aKeyWithoutTheNeededScopeIsRefusedWith403() {
         var reader = GatewayTestKeys.create("team-a", "read");
         given().header("x-api-key", reader.secret()).get("/v1/datasets").then().statusCode(not(403));
