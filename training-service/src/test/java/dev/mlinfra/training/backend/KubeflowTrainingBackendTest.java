@@ -17,8 +17,8 @@ import dev.mlinfra.testsupport.TestIdentities;
 import dev.mlinfra.testsupport.TrainingStack;
 import dev.mlinfra.training.TrainingTestPeers;
 import dev.mlinfra.training.config.TrainingConfig;
-import dev.mlinfra.training.service.JobRunner;
 import dev.mlinfra.training.repository.TrainingJobRepository;
+import dev.mlinfra.training.service.JobRunner;
 import dev.mlinfra.training.service.TrainerEnds;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -42,6 +42,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -435,7 +436,7 @@ class KubeflowTrainingBackendTest {
         TrainJob made = await("launch 2 made", () -> trainJobsOf(jobId).stream().findFirst().orElse(null));
         assertEquals("2", made.getMetadata().getLabels().get(KubeflowTrainingBackend.ATTEMPT_LABEL),
                 "the launch that was decided, not a third");
-        await("launch 2 recorded as made", () -> java.util.Arrays.equals(launches(jobId), new int[] {2, 2}));
+        await("launch 2 recorded as made", () -> Arrays.equals(launches(jobId), new int[] {2, 2}));
         List<String> history = as(team).get("/v1/training/jobs/" + jobId + "/events?limit=100").then().statusCode(200)
                 .extract().jsonPath().getList("events.message");
         assertTrue(history.contains("The trainer of launch 2 was never started (training-service stopped while starting it);"
