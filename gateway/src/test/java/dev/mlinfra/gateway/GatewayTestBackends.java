@@ -47,7 +47,9 @@ public class GatewayTestBackends implements QuarkusTestResourceLifecycleManager 
         config.put("mlinfra.gateway.services.registry.url", "http://127.0.0.1:" + closedPort);
         config.put("mlinfra.gateway.services.inference.url", "http://127.0.0.1:" + closedPort);
         config.put("mlinfra.gateway.services.infrastructure.url", "http://127.0.0.1:" + silent.getLocalPort());
-        config.put("mlinfra.gateway.proxy.response-timeout", "PT2S");
+        // Long enough for the first requests to a dataset-service process just started on a busy
+        // machine (its first database and store calls are slow); the hanging service still gets its 504.
+        config.put("mlinfra.gateway.proxy.response-timeout", "PT10S");
         config.put("mlinfra.gateway.proxy.max-body-size", "4K");
         config.put("mlinfra.gateway.rate-limit.limits.admin", "100000");
         config.put("mlinfra.gateway.auth.bootstrap-api-key", BOOTSTRAP_KEY);
