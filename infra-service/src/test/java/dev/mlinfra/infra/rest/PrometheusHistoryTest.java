@@ -33,6 +33,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.io.File;
 import java.io.IOException;
+import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLEncoder;
@@ -50,6 +51,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.stream.Stream;
@@ -213,6 +215,47 @@ class PrometheusHistoryTest {
         assertEquals(1, storage.size(), warnings.toString());
         assertTrue(storage.get(0).contains("Prometheus refused the query"), storage.toString());
         assertEquals(storage, warnings, "only the refused query is logged");
+    }
+
+    @Test
+    void aStatusQueryThatFailedIsLoggedOnceMoreWhenItAnswersAgain() {
+        // a reader of its own, asking first where no Prometheus listens, then the real one
+        AtomicReference<String> address = new AtomicReference<>("http://" + FreePorts.LOOPBACK + ":" + FreePorts.pick());
+        PrometheusHistory history = new PrometheusHistory(http, JSON, withPrometheusAt(address));
+        try (LogCapture logs = LogCapture.of(PrometheusHistory.class)) {
+            for (int call = 0; call < 3; call++) {
+                history.current(Instant.now().minusSeconds(1), Duration.ofSeconds(10)).await().atMost(PATIENCE);
+            }
+            // cpu, memory, storage and the GPU count: each failing query is logged when it starts failing
+            List<String> away = logs.messages(Level.WARNING);
+            assertEquals(4, away.size(), away.toString());
+            assertTrue(away.stream().allMatch(w -> w.contains(address.get())), away.toString());
+
+            String unreachable = address.getAndSet(prometheusUrl);
+            for (int call = 0; call < 3; call++) {
+                history.current(Instant.now().minusSeconds(1), Duration.ofSeconds(10)).await().atMost(PATIENCE);
+            }
+            List<String> again = logs.messages(Level.INFO);
+            assertEquals(List.of(query("queries.cpu"), query("queries.memory"), query("gpu-count")).stream().sorted().toList(),
+                    again.stream().map(line -> line.substring(line.indexOf(" answers ") + 9, line.lastIndexOf(" again"))).sorted()
+                            .toList(), again.toString());
+            assertTrue(again.stream().allMatch(line -> line.startsWith("Prometheus at " + prometheusUrl)), again.toString());
+            // storage's query now fails for another reason: logged once more, saying which
+            List<String> warnings = logs.messages(Level.WARNING);
+            assertEquals(5, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(4).contains("for " + query("queries.storage") + " ")
+                    && warnings.get(4).contains("Prometheus refused the query") && !warnings.get(4).contains(unreachable), warnings.toString());
+        }
+    }
+
+    /** The service's configuration, but with Prometheus at whatever {@code address} holds when a query is sent. */
+    private InfraConfig withPrometheusAt(AtomicReference<String> address) {
+        InfraConfig.Prometheus real = config.prometheus();
+        InfraConfig.Prometheus moved = (InfraConfig.Prometheus) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {InfraConfig.Prometheus.class}, (proxy, method, args) -> method.getName().equals("url")
+                        ? Optional.of(address.get()) : method.invoke(real, args));
+        return (InfraConfig) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {InfraConfig.class},
+                (proxy, method, args) -> method.getName().equals("prometheus") ? moved : method.invoke(config, args));
     }
 
     @Test
