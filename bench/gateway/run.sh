@@ -22,7 +22,9 @@
 # built in a temporary worktree), BENCH_GATEWAY_VARIANTS (';'-separated sets of JVM options: this
 # gateway once more with each, e.g. '-Dquarkus.vertx.event-loops-pool-size=1;-Dquarkus.log.console.async=true'),
 # BENCH_UNCACHED_AUTH=1, BENCH_ROUNDS (default 1: how often the measurement under load is
-# repeated, every path in turn).
+# repeated), BENCH_SLICES (default 4: each path's BENCH_DURATION under load is measured in this
+# many slices, the paths taking turns slice by slice, so that a machine that speeds up or slows
+# down within a round weighs on every path alike; 1 measures each path in one go, one after another).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -42,6 +44,11 @@ BASELINE_REF=${BENCH_BASELINE_REF:-}
 UNCACHED_AUTH=${BENCH_UNCACHED_AUTH:-0}
 VARIANTS=${BENCH_GATEWAY_VARIANTS:-}
 ROUNDS=${BENCH_ROUNDS:-1}
+SLICES=${BENCH_SLICES:-4}
+[[ "$DURATION" =~ ^[0-9]+s$ ]] || { echo "bench: BENCH_DURATION must be whole seconds, like 20s (got $DURATION)" >&2; exit 1; }
+[[ "$SLICES" =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_SLICES must be a positive whole number (got $SLICES)" >&2; exit 1; }
+SLICE_SECONDS=$(( ${DURATION%s} / SLICES ))
+[ "$SLICE_SECONDS" -ge 1 ] || { echo "bench: BENCH_DURATION $DURATION is shorter than BENCH_SLICES ($SLICES) seconds" >&2; exit 1; }
 START_TIMEOUT=120
 
 WORK=
@@ -141,6 +148,80 @@ measure_with() {
 
 # Under load: the configured threads and connections. PROXY_PID URL DURATION [wrk options].
 measure() { measure_with "$THREADS" "$CONNECTIONS" "$@"; }
+
+# wrk's latency histogram (microseconds and count of each value seen), written when wrk ends to
+# the file named by WRK_HISTOGRAM, so that the slices of one path can be added up exactly.
+write_histogram_script() {
+  cat >"$WORK/histogram.lua" <<'EOF_LUA'
+done = function(summary, latency, requests)
+  local out = assert(io.open(os.getenv("WRK_HISTOGRAM"), "w"))
+  for i = 1, #latency do
+    local value, count = latency(i)
+    out:write(string.format("%d %d\n", value, count))
+  end
+  out:close()
+end
+EOF_LUA
+}
+
+# One slice of a path under load: PROXY_PID URL SECONDS NAME [wrk options]. Adds the slice's
+# "requests seconds non_2xx socket_errors proxy_ticks service_ticks database_ticks" to
+# WORK/slices/NAME.sums and its latency histogram to WORK/slices/NAME.histogram.
+measure_slice() {
+  local proxy_pid=$1 url=$2 seconds=$3 name=$4
+  shift 4
+  local out p0 s0 d0 p1 s1 d1 file="$WORK/slices/$name"
+  mkdir -p "$WORK/slices"
+  p0=$(cpu_ticks "$proxy_pid"); s0=$(cpu_ticks "$SERVICE_PID"); d0=$(cpu_ticks "$DEVSTACK_PID")
+  out=$(WRK_HISTOGRAM="$file.part" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency \
+    -s "$WORK/histogram.lua" "$@" "$url")
+  p1=$(cpu_ticks "$proxy_pid"); s1=$(cpu_ticks "$SERVICE_PID"); d1=$(cpu_ticks "$DEVSTACK_PID")
+  printf '%s\n' "$out" >>"$WORK/wrk.log"
+  cat "$file.part" >>"$file.histogram"
+  awk -v p=$((p1 - p0)) -v s=$((s1 - s0)) -v d=$((d1 - d0)) '
+    / requests in / {
+      requests = $1; took = $(NF - 2); sub(/,$/, "", took)
+      if (took ~ /ms$/) took = substr(took, 1, length(took) - 2) / 1000
+      else if (took ~ /m$/) took = substr(took, 1, length(took) - 1) * 60
+      else sub(/s$/, "", took)
+    }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /Socket errors:/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) errors += $i + 0 }
+    END { printf "%d %s %d %d %d %d %d\n", requests, took, non2xx, errors, p, s, d }
+  ' <<<"$out" >>"$file.sums"
+}
+
+# The slices of path NAME added up, as measure prints one path: "requests_per_second p50_ms p99_ms
+# non_2xx socket_errors requests proxy_cpu service_cpu database_cpu" (proxy_cpu "-" when
+# HAS_PROXY is 0). The percentiles are read off the summed histogram as wrk reads its own.
+slices_summary() {
+  local name=$1 has_proxy=$2 file="$WORK/slices/$1"
+  local totals
+  totals=$(awk -v hz="$CLK_TCK" -v proxy="$has_proxy" '
+    { r += $1; t += $2; n += $3; e += $4; p += $5; s += $6; d += $7 }
+    END {
+      if (r == 0) { print "0 " n " " (e ? e : "none") " 0 - - -"; exit }
+      f = 1000 / hz / r
+      printf "%.0f %d %s %d %s %.3f %.3f\n", r / t, n, (e ? e : "none"), r, (proxy ? sprintf("%.3f", p * f) : "-"), s * f, d * f
+    }' "$file.sums")
+  local -a f
+  read -r -a f <<<"$totals"
+  local percentiles
+  percentiles=$(sort -n "$file.histogram" | awk '
+    { value[NR] = $1; count[NR] = $2; total += $2 }
+    END {
+      if (total == 0) { print "0 0"; exit }
+      split("50 99", ps, " ")
+      for (k = 1; k <= 2; k++) {
+        rank = int(ps[k] / 100 * total + 0.5); if (rank < 1) rank = 1
+        seen = 0
+        for (i = 1; i <= NR; i++) { seen += count[i]; if (seen >= rank) { out[k] = value[i] / 1000; break } }
+      }
+      printf "%.3f %.3f\n", out[1], out[2]
+    }')
+  printf '%s %s %s %s %s %s %s %s\n' "${f[0]}" "$percentiles" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]}" "${f[5]}" "${f[6]}"
+}
+
 # Without queueing: one connection, one request at a time; shows the latency each hop adds.
 measure_single() { measure_with 1 1 "$@"; }
 
@@ -292,17 +373,32 @@ main() {
   measure "" "$direct_url" "$WARMUP" "${direct_hdr[@]}" >/dev/null
   measure "$nginx_pid" "$nginx_url" "$WARMUP" >/dev/null
 
-  say "measuring ($DURATION each, $THREADS threads, $CONNECTIONS connections, $(nproc) cores, $ROUNDS round(s))"
-  # Rounds alternate the paths, so that other work on the machine weighs on each of them alike.
+  say "measuring ($DURATION each, in $SLICES slices of ${SLICE_SECONDS}s taking turns, $THREADS threads, $CONNECTIONS connections, $(nproc) cores, $ROUNDS round(s))"
+  # The paths take turns slice by slice, each slice starting at the next path, so that other work
+  # on the machine, and its speed drifting within a round, weigh on each of them alike.
   local -a loaded=() single=() r_directs=() r_nginxs=() round_loads=()
-  local round n=${#names[@]}
+  local round slice p n=${#names[@]}
+  local paths=$((n + 2))
+  write_histogram_script
   for ((round = 0; round < ROUNDS; round++)); do
     round_loads+=("$(cut -d' ' -f1 /proc/loadavg)")
-    for ((i = 0; i < n; i++)); do
-      loaded[round * n + i]=$(measure "${gateway_pids[i]}" "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$DURATION" "${gateway_hdr[@]}")
+    for ((slice = 0; slice < SLICES; slice++)); do
+      for ((p = 0; p < paths; p++)); do
+        i=$(((slice + p) % paths))
+        if [ "$i" -lt "$n" ]; then
+          measure_slice "${gateway_pids[i]}" "http://127.0.0.1:${ports[i]}$TARGET_PATH" "$SLICE_SECONDS" "r$round-g$i" "${gateway_hdr[@]}"
+        elif [ "$i" -eq "$n" ]; then
+          measure_slice "" "$direct_url" "$SLICE_SECONDS" "r$round-direct" "${direct_hdr[@]}"
+        else
+          measure_slice "$nginx_pid" "$nginx_url" "$SLICE_SECONDS" "r$round-nginx"
+        fi
+      done
     done
-    r_directs+=("$(measure "" "$direct_url" "$DURATION" "${direct_hdr[@]}")")
-    r_nginxs+=("$(measure "$nginx_pid" "$nginx_url" "$DURATION")")
+    for ((i = 0; i < n; i++)); do
+      loaded[round * n + i]=$(slices_summary "r$round-g$i" 1)
+    done
+    r_directs+=("$(slices_summary "r$round-direct" 0)")
+    r_nginxs+=("$(slices_summary "r$round-nginx" 1)")
   done
   say "measuring latency without queueing (1 connection, $SINGLE_DURATION each)"
   for ((i = 0; i < ${#names[@]}; i++)); do
@@ -316,7 +412,7 @@ main() {
   say "GET $TARGET_PATH (answer: HTTP $d), $(date -u +%Y-%m-%d), $(nproc) cores"
   say ""
   for ((round = 0; round < ROUNDS; round++)); do
-    say "Under load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, round $((round + 1)) of $ROUNDS (load average $(printf '%s' "${round_loads[round]}") when it began)"
+    say "Under load: wrk -t$THREADS -c$CONNECTIONS, ${SLICES} x ${SLICE_SECONDS}s per path taking turns, round $((round + 1)) of $ROUNDS (load average $(printf '%s' "${round_loads[round]}") when it began)"
     say ""
     table_head
     for ((i = 0; i < n; i++)); do table_row "${names[i]}" "${loaded[round * n + i]}"; done
