@@ -11,6 +11,12 @@ public final class ModelRequests {
 
     static final String MODEL_ID = "[a-z0-9._-]{3,63}";
     static final String MODEL_ID_RULE = "3-63 characters of lowercase letters, digits, '.', '-' and '_'";
+    /**
+     * A training job id as training-service makes them ({@code train-<number>}), loosely: anything
+     * else is refused here rather than sent on (a 10,000-character id came back from
+     * training-service as a 414, which counted as its failure).
+     */
+    static final String TRAINING_JOB_ID = "[A-Za-z0-9._-]{1,64}";
 
     private ModelRequests() {
     }
@@ -21,7 +27,10 @@ public final class ModelRequests {
             String modelId,
             @NotNull(message = "is required: scout or maverick") String modelType,
             @Size(max = 2000, message = "must be at most 2000 characters") String description,
-            @NotBlank(message = "is required: the id of a completed training job of your team") String trainingJobId,
+            @NotBlank(message = "is required: the id of a completed training job of your team")
+            @Pattern(regexp = TRAINING_JOB_ID, message = "must be the id of a training job, like train-100001 (at most 64"
+                    + " letters, digits, '.', '-' and '_')")
+            String trainingJobId,
             Map<String, Double> metrics,
             String stage) {
     }

@@ -164,6 +164,15 @@ class ModelRegistryApiTest {
         Map<String, Object> noJob = registration(M2, jobC, null);
         noJob.remove("training_job_id");
         refused(TEAM, noJob, 400, "'training_job_id'");
+        // An id no job can have is refused here, without being echoed, and is never sent to
+        // training-service: however often it comes, the next registration is answered as usual.
+        String longId = "t".repeat(10_000);
+        for (int i = 0; i < 12; i++) {
+            as(TEAM).contentType(ContentType.JSON).body(registration(M2, longId, null)).post("/v1/models/register").then()
+                    .statusCode(400).body("error.message", containsString("'training_job_id'"))
+                    .body("error.message", not(containsString("tttttttttt")));
+        }
+        refused(TEAM, registration(M2, "a b", null), 400, "'training_job_id'", "like train-100001");
         refused(TEAM, registration(M2, jobC, "beta"), 400, "'stage'", "none, staging, production, archived");
         Map<String, Object> maverick = registration(M2, jobC, null);
         maverick.put("model_type", "maverick");
