@@ -138,6 +138,7 @@ public class TrainingJobResource {
     @GET
     @Path("/{job_id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
+    @KnownJob
     @Operation(summary = "A job's history as server-sent events, oldest first, live until the job ends; "
             + "reconnect with Last-Event-ID to resume after the last event received")
     public Multi<OutboundSseEvent> follow(@PathParam("job_id") String jobId, @HeaderParam("Last-Event-ID") String lastEventId,

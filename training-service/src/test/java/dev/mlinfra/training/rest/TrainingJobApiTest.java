@@ -335,6 +335,12 @@ class TrainingJobApiTest {
         assertTrue(rest.stream().anyMatch(l -> l.startsWith("data:") && l.contains("\"cancelled\"")), String.join("\n", rest));
         as(team).header("Last-Event-ID", "yesterday").accept("text/event-stream")
                 .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(400);
+        // A job of another team, or none at all: a 404 with the error object, not a stream that breaks off.
+        for (String[] whoAndWhat : new String[][] {{"stranger-" + team, jobId}, {team, "train-0"}}) {
+            as(whoAndWhat[0]).accept("text/event-stream").get("/v1/training/jobs/" + whoAndWhat[1] + "/events").then()
+                    .statusCode(404).contentType(ContentType.JSON).body("error.status", equalTo(404))
+                    .body("error.message", containsString("'" + whoAndWhat[1] + "' not found"));
+        }
     }
 
     @Test
