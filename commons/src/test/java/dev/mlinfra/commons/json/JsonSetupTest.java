@@ -1,15 +1,23 @@
 package dev.mlinfra.commons.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Timestamps are UTC with second precision, whichever module the application registers last. */
+/**
+ * Timestamps are UTC with second precision, whichever module the application registers last; a
+ * value of another JSON type than its field's is refused, not converted.
+ */
 class JsonSetupTest {
+
+    record Config(int epochs, Integer maxSteps, double learningRate, Boolean useLora, String name) {
+    }
 
     private static final Instant WITH_MICROS = Instant.parse("2026-12-05T04:37:30.346565Z");
 
@@ -23,5 +31,22 @@ class JsonSetupTest {
     void theJavaTimeModuleRegisteredAfterwardsWritesItToTheSecondToo() throws Exception {
         ObjectMapper mapper = JsonSetup.apply(new ObjectMapper()).registerModule(new JavaTimeModule());
         assertEquals("{\"at\":\"2026-12-05T04:37:30Z\"}", mapper.writeValueAsString(Map.of("at", WITH_MICROS)));
+    }
+
+    @Test
+    void valuesOfTheirOwnTypeAreRead() throws Exception {
+        ObjectMapper mapper = JsonSetup.apply(new ObjectMapper());
+        assertEquals(new Config(3, 20, 2.0, true, "five"), mapper.readValue(
+                "{\"epochs\":3,\"max_steps\":20,\"learning_rate\":2,\"use_lora\":true,\"name\":\"five\"}", Config.class));
+    }
+
+    @Test
+    void aValueOfAnotherTypeIsRefusedNotConverted() {
+        ObjectMapper mapper = JsonSetup.apply(new ObjectMapper());
+        for (String body : new String[] {"{\"epochs\":3.9}", "{\"max_steps\":2.5}", "{\"epochs\":\"2\"}",
+                "{\"learning_rate\":\"0.1\"}", "{\"use_lora\":1}", "{\"use_lora\":\"true\"}", "{\"name\":5}",
+                "{\"name\":2.5}", "{\"name\":false}"}) {
+            assertThrows(MismatchedInputException.class, () -> mapper.readValue(body, Config.class), body);
+        }
     }
 }

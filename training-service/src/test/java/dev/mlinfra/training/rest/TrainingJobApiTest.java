@@ -172,6 +172,13 @@ class TrainingJobApiTest {
         refused(body(ready, Map.of("max_seq_len", 10)), 400, "'config.max_seq_len' must be >= 64");
         refused(body(ready, Map.of("validation_fraction", 0.9)), 400, "'config.validation_fraction' must be <= 0.5");
         refused(body(ready, Map.of("batch_size", "eight")), 400, "'config.batch_size'", "integer");
+        // A value of another JSON type is refused, never converted: 3.9 epochs would have run 3.
+        refused(body(ready, Map.of("epochs", 3.9)), 400, "'config.epochs'", "integer");
+        refused(body(ready, Map.of("max_steps", "2")), 400, "'config.max_steps'", "integer");
+        refused(body(ready, Map.of("use_lora", 1)), 400, "'config.use_lora'", "true or false");
+        Map<String, Object> numberAsName = body(ready, Map.of());
+        numberAsName.put("experiment_name", 5);
+        refused(numberAsName, 400, "'experiment_name'");
         as(team).contentType(ContentType.JSON).body("{\"model_type\": \"scout\",").post("/v1/training/jobs").then()
                 .statusCode(400).body("error.message", containsString("not valid JSON"));
         as(team).contentType(ContentType.JSON).header("Idempotency-Key", "has spaces").body(body(ready, Map.of()))
