@@ -193,7 +193,7 @@ public class ErrorMappers {
     }
 
     /** The message for a JSON body that could not be read, naming the field or the place in the text. */
-    static String describeJson(JsonProcessingException e) {
+    public static String describeJson(JsonProcessingException e) {
         return switch (e) {
             case UnrecognizedPropertyException u -> "Unknown field '" + jsonPath(u) + "' in request body"
                     + (u.getKnownPropertyIds() == null || u.getKnownPropertyIds().isEmpty() ? ""

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorBody;
 import dev.mlinfra.commons.error.ErrorCode;
+import dev.mlinfra.commons.error.ErrorMappers;
 import dev.mlinfra.commons.http.RequestIds;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.identity.IdentityTokens;
@@ -225,7 +226,7 @@ public class InferenceRoutes {
         try {
             return json.readTree(text);
         } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("The request body is not valid JSON: " + e.getOriginalMessage());
+            throw ApiException.badRequest(ErrorMappers.describeJson(e));
         }
     }
 

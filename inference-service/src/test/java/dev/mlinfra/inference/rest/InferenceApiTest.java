@@ -135,6 +135,10 @@ class InferenceApiTest {
         bad(request(model, Map.of("max_tokens", "ten")), "parameters.max_tokens");
         as(TEAM).contentType(ContentType.JSON).body("{not json").post("/v1/inference").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"));
+        // Where the JSON breaks off, in the words of the other services, without the parser's notes about its source.
+        as(TEAM).contentType(ContentType.JSON).body("{").post("/v1/inference").then().statusCode(400)
+                .body("error.message", containsString("line 1, column 1"))
+                .body("error.message", not(containsString("Source"))).body("error.message", not(containsString("StreamReadFeature")));
     }
 
     private static void bad(Map<String, Object> body, String field) {
