@@ -19,6 +19,8 @@ import jakarta.validation.Path;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.util.Comparator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -32,6 +34,10 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 public class ErrorMappers {
 
     private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
+    /** Jackson's words for a text it does not convert to the field's type (JsonSetup). */
+    private static final Pattern TEXT_NOT_CONVERTED = Pattern.compile("^Cannot coerce String value \\(\"(.*)\"\\) to ", Pattern.DOTALL);
+    /** The longest text quoted back to a client in a message. */
+    private static final int QUOTED_MAX = 80;
 
     private final CurrentVertxRequest request;
 
@@ -202,7 +208,7 @@ public class ErrorMappers {
             case InvalidFormatException f -> "Invalid value for field '" + jsonPath(f) + "': expected "
                     + typeName(f.getTargetType()) + ", got " + quoted(f.getValue());
             case MismatchedInputException m -> jsonPath(m).isEmpty() ? "Request body must be a JSON object"
-                    : "Invalid value for field '" + jsonPath(m) + "': expected " + typeName(m.getTargetType());
+                    : "Invalid value for field '" + jsonPath(m) + "': expected " + typeName(m.getTargetType()) + sentText(m);
             case ValueInstantiationException v -> "Invalid request body" + (jsonPath(v).isEmpty() ? "" : " at '" + jsonPath(v) + "'")
                     + (v.getCause() instanceof IllegalArgumentException ? ": " + v.getCause().getMessage() : "");
             case JsonMappingException m -> jsonPath(m).isEmpty() ? "Request body does not match the expected JSON object"
@@ -288,7 +294,17 @@ public class ErrorMappers {
         return "an object";
     }
 
+    /** A text sent where another type belongs ({@code "many"} for a number), as Jackson names it: ", got 'many'". */
+    private static String sentText(MismatchedInputException m) {
+        Matcher text = m.getOriginalMessage() == null ? null : TEXT_NOT_CONVERTED.matcher(m.getOriginalMessage());
+        return text != null && text.find() ? ", got " + quoted(text.group(1)) : "";
+    }
+
+    /** A value sent, as the client can recognise it; a long text is cut short rather than echoed whole. */
     private static String quoted(Object value) {
-        return value instanceof String s ? "'" + s + "'" : String.valueOf(value);
+        if (value instanceof String s) {
+            return s.length() <= QUOTED_MAX ? "'" + s + "'" : "'" + s.substring(0, QUOTED_MAX) + "...' (" + s.length() + " characters)";
+        }
+        return String.valueOf(value);
     }
 }

@@ -53,5 +53,13 @@ class JsonFailureMessagesTest {
                 messageFor("{\"nme\": \"x\"}", Request.class));
         assertEquals("Request body must be a JSON object", messageFor("[1, 2]", Request.class));
         assertEquals("Invalid value for field 'name': expected a string", messageFor("{\"name\": [1]}", Request.class));
+        // Values of another JSON type are refused, not converted, and said back as sent.
+        assertEquals("Invalid value for field 'count': expected an integer, got '2'",
+                messageFor("{\"count\": \"2\"}", Request.class));
+        assertEquals("Invalid value for field 'count': expected an integer, got 3.5", messageFor("{\"count\": 3.5}", Request.class));
+        assertEquals("Invalid value for field 'name': expected a string, got 5", messageFor("{\"name\": 5}", Request.class));
+        // A long text is cut short.
+        String message = messageFor("{\"count\": \"" + "9".repeat(10_000) + "\"}", Request.class);
+        assertTrue(message.endsWith("...' (10000 characters)") && message.length() < 200, message);
     }
 }
