@@ -19,7 +19,7 @@ public record PageParams(int limit, int offset) {
         if (raw == null) {
             return fallback;
         }
-        String range = max == Integer.MAX_VALUE ? "an integer >= " + min : "an integer from " + min + " to " + max;
+        String range = "an integer from " + min + " to " + max;
         long value;
         try {
             value = Long.parseLong(raw.trim());

@@ -1,13 +1,17 @@
 package dev.mlinfra.commons.error;
 
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.mlinfra.commons.http.AllowedMethods;
+import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.http.RequestIds;
 import dev.mlinfra.commons.persistence.DatabaseErrors;
 import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
@@ -40,9 +44,11 @@ public class ErrorMappers {
     private static final int QUOTED_MAX = 80;
 
     private final CurrentVertxRequest request;
+    private final AllowedMethods allowedMethods;
 
-    public ErrorMappers(CurrentVertxRequest request) {
+    public ErrorMappers(CurrentVertxRequest request, AllowedMethods allowedMethods) {
         this.request = request;
+        this.allowedMethods = allowedMethods;
     }
 
     static Response respond(ErrorCode code, String message) {
@@ -72,7 +78,24 @@ public class ErrorMappers {
         if (e.getCause() instanceof JsonProcessingException json) {
             return json(json);
         }
+        if (code == ErrorCode.METHOD_NOT_ALLOWED) {
+            return methodNotAllowed();
+        }
         return respond(code, describe(code, e));
+    }
+
+    /** 405 with {@code Allow}, which JAX-RS leaves out, and the message naming what the path takes. */
+    private Response methodNotAllowed() {
+        var ctx = request.getCurrent();
+        String method = ctx == null ? "" : ctx.request().method().name();
+        String path = ctx == null ? "" : ctx.normalizedPath();
+        String allow = ctx == null ? null : allowedMethods.of(path);
+        Response r = respond(ErrorCode.METHOD_NOT_ALLOWED, "Method " + method + " is not allowed on " + path
+                + (allow == null ? "" : "; it takes " + allow));
+        if (allow != null) {
+            r.getHeaders().putSingle("Allow", allow);
+        }
+        return r;
     }
 
     private String describe(ErrorCode code, WebApplicationException e) {
@@ -83,9 +106,7 @@ public class ErrorMappers {
             case NOT_FOUND -> e.getClass() == jakarta.ws.rs.NotFoundException.class && isFrameworkMessage(e)
                     ? "No endpoint " + method + " " + path + " in API v1"
                     : e.getMessage();
-            case METHOD_NOT_ALLOWED -> "Method " + method + " is not allowed on " + path;
-            case UNSUPPORTED_MEDIA_TYPE -> "Content type '" + header("content-type")
-                    + "' is not supported here; send application/json";
+            case UNSUPPORTED_MEDIA_TYPE -> HttpErrors.unsupportedJsonBody(header("content-type"));
             case NOT_ACCEPTABLE -> "Cannot produce a response for Accept '" + header("accept")
                     + "'; accept application/json";
             default -> isFrameworkMessage(e) ? "Invalid request: " + code.code().replace('_', ' ') : e.getMessage();
@@ -201,6 +222,11 @@ public class ErrorMappers {
     /** The message for a JSON body that could not be read, naming the field or the place in the text. */
     public static String describeJson(JsonProcessingException e) {
         return switch (e) {
+            // a number too large for its field: said as such, with the largest the field holds
+            case JsonMappingException m when m.getCause() instanceof InputCoercionException c && !jsonPath(m).isEmpty() ->
+                    "Invalid value for field '" + jsonPath(m) + "': " + outOfRange(c);
+            // what the parser found inside a value being bound (a nested object's field given twice, say)
+            case JsonMappingException m when m.getCause() instanceof JsonParseException p -> describeJson(p);
             case UnrecognizedPropertyException u -> "Unknown field '" + jsonPath(u) + "' in request body"
                     + (u.getKnownPropertyIds() == null || u.getKnownPropertyIds().isEmpty() ? ""
                             : "; known fields: " + u.getKnownPropertyIds().stream().map(String::valueOf).sorted()
@@ -217,8 +243,20 @@ public class ErrorMappers {
                     ? "Request body is nested deeper than " + StreamReadConstraints.defaults().getMaxNestingDepth()
                             + " levels of arrays and objects" + where(c) + "; send a flatter body"
                     : "Request body holds a value larger than allowed" + where(c) + ": " + clean(c.getOriginalMessage());
+            case JsonParseException p when p.getOriginalMessage() != null
+                    && p.getOriginalMessage().startsWith("Duplicate field '") -> "Field "
+                            + p.getOriginalMessage().substring("Duplicate field ".length()) + " is given twice in the"
+                            + " request body" + where(p) + "; give each field once";
             default -> "Request body is not valid JSON" + where(e) + ": " + clean(e.getOriginalMessage());
         };
+    }
+
+    private static String outOfRange(InputCoercionException c) {
+        Class<?> target = c.getTargetType();
+        String largest = target == Integer.class || target == Integer.TYPE ? Integer.toString(Integer.MAX_VALUE)
+                : target == Long.class || target == Long.TYPE ? Long.toString(Long.MAX_VALUE) : null;
+        return largest == null ? "the number is out of the range this field holds"
+                : "the number is out of the range this field holds (an integer of at most " + largest + ")";
     }
 
     private static String where(JsonProcessingException e) {
@@ -227,12 +265,15 @@ public class ErrorMappers {
     }
 
     /** Jackson's message without its notes about the source ("[Source: REDACTED ...; line: 1, column: 2]"). */
-    private static String clean(String message) {
+    public static String clean(String message) {
         if (message == null) {
             return "unreadable input";
         }
         return message.replaceAll("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]", "line $1, column $2")
-                .replaceAll("\\s*\\n.*", "");
+                .replaceAll("\\s*\\n.*", "")
+                // the parser's hints about its own settings, which the client cannot change
+                .replaceAll(": enable `[^`]*` to allow", ": it is not a JSON value")
+                .replaceAll(" \\(not recognized as one since Feature '[^']*' not enabled for parser\\)", "");
     }
 
     @ServerExceptionMapper(priority = Integer.MAX_VALUE)
@@ -301,7 +342,8 @@ public class ErrorMappers {
     }
 
     /** A value sent, as the client can recognise it; a long text is cut short rather than echoed whole. */
-    private static String quoted(Object value) {
+    /** A value as a message says it back: a text in quotes, cut short past 80 characters. */
+    public static String quoted(Object value) {
         if (value instanceof String s) {
             return s.length() <= QUOTED_MAX ? "'" + s + "'" : "'" + s.substring(0, QUOTED_MAX) + "...' (" + s.length() + " characters)";
         }

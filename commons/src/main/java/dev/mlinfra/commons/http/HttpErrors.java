@@ -1,9 +1,12 @@
 package dev.mlinfra.commons.http;
 
+import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorBody;
 import dev.mlinfra.commons.error.ErrorCode;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
 
 /** Writes the contract's error object from Vert.x routes, where no JAX-RS mapper runs. */
 public final class HttpErrors {
@@ -27,5 +30,54 @@ public final class HttpErrors {
         response.setStatusCode(code.status())
                 .putHeader("content-type", "application/json")
                 .end(ErrorBody.of(code, message).toJson());
+    }
+
+    /**
+     * {@code OPTIONS} on a path of Vert.x routes that take {@code method}: answered 200 with {@code Allow},
+     * as the JAX-RS paths answer it ({@code AllowedMethods}). False for any other method.
+     */
+    public static boolean answerOptions(RoutingContext ctx, String method) {
+        if (ctx.request().method() != HttpMethod.OPTIONS) {
+            return false;
+        }
+        ctx.response().putHeader("Allow", allow(method)).setStatusCode(200).end();
+        return true;
+    }
+
+    /**
+     * The refusal of a method that a path of Vert.x routes does not take (where JAX-RS would answer
+     * 405 itself): sets {@code Allow} to {@code method} and OPTIONS, and returns the error to answer with.
+     */
+    public static ApiException methodNotAllowed(RoutingContext ctx, String method) {
+        ctx.response().putHeader("Allow", allow(method));
+        return new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "Method " + ctx.request().method() + " is not allowed on "
+                + ctx.normalizedPath() + "; it takes " + allow(method));
+    }
+
+    /** As {@code Allow} says it for JAX-RS paths: sorted, OPTIONS included. */
+    private static String allow(String method) {
+        return method.compareTo("OPTIONS") < 0 ? method + ", OPTIONS" : "OPTIONS, " + method;
+    }
+
+    /**
+     * Refuses (415) a body declared as anything but JSON ({@code application/json} or a
+     * {@code +json} type), as JAX-RS endpoints that consume JSON do; a body without a declared type
+     * is read as JSON.
+     */
+    public static void requireJson(RoutingContext ctx) {
+        String declared = ctx.request().getHeader("content-type");
+        if (declared == null || declared.isBlank()) {
+            return;
+        }
+        int semicolon = declared.indexOf(';');
+        String type = (semicolon < 0 ? declared : declared.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+        if (!type.equals("application/json") && !(type.startsWith("application/") && type.endsWith("+json"))) {
+            throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unsupportedJsonBody(declared));
+        }
+    }
+
+    /** What a client is told when it sent a body of another type where JSON belongs. */
+    public static String unsupportedJsonBody(String declared) {
+        return "Content type '" + declared + "' is not supported here; send application/json";
     }
 }

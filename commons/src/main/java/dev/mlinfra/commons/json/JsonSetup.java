@@ -3,6 +3,7 @@ package dev.mlinfra.commons.json;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -26,7 +27,8 @@ import java.time.temporal.ChronoUnit;
  * JSON as the API conventions want it: snake_case names, strict request bodies (an unknown
  * field is an error, and a value of another JSON type than its field's is one too, never
  * converted: {@code 3.9} is no integer, {@code "2"} no number, {@code 1} no boolean, {@code 5} no
- * text), absent values left out, and UTC timestamps with second precision.
+ * text; a field given twice is one too, never the last one kept), absent values left out, and
+ * UTC timestamps with second precision.
  */
 @Singleton
 public class JsonSetup implements ObjectMapperCustomizer {
@@ -43,6 +45,8 @@ public class JsonSetup implements ObjectMapperCustomizer {
         mapper.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         // What was sent is what is stored: a job asked for 3.9 epochs was stored with 3.
         mapper.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+        // {"epochs": 1, "epochs": 5} would train 5 epochs on a body that also says 1.
+        mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
         mapper.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
         mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail)

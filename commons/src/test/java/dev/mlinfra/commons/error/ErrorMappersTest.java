@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The catch-all mapper: what no other mapper takes is a 500 with the error object, unless the database says the input was at fault. */
 class ErrorMappersTest {
 
-    private final ErrorMappers mappers = new ErrorMappers(new CurrentVertxRequest());
+    private final ErrorMappers mappers = new ErrorMappers(new CurrentVertxRequest(), null);
 
     @Test
     void anUnexpectedFailureIsA500WithTheErrorObjectAndNoDetail() {

@@ -16,6 +16,9 @@ class JsonFailureMessagesTest {
     record Request(String name, Integer count) {
     }
 
+    record Wrapper(java.util.Map<String, Object> config) {
+    }
+
     private final ObjectMapper mapper = JsonSetup.apply(new ObjectMapper());
 
     private String messageFor(String body, Class<?> type) {
@@ -39,10 +42,36 @@ class JsonFailureMessagesTest {
     }
 
     @Test
+    void theParsersHintsAboutItsOwnSettingsAreLeftOut() {
+        assertEquals("Request body is not valid JSON at line 1, column 14: Non-standard token 'NaN': it is not a JSON value",
+                messageFor("{\"count\": NaN}", Request.class));
+        String comment = messageFor("{\"count\": 1 /* one */}", Request.class);
+        assertTrue(comment.startsWith("Request body is not valid JSON at line 1, column "), comment);
+        assertTrue(!comment.contains("Feature") && !comment.contains("enable"), comment);
+    }
+
+    @Test
+    void aNumberTooLargeForItsFieldSaysWhatTheFieldHolds() {
+        assertEquals("Invalid value for field 'count': the number is out of the range this field holds (an integer of at most"
+                + " 2147483647)", messageFor("{\"count\": 2147483648}", Request.class));
+    }
+
+    @Test
     void aBodyNestedTooDeeplySaysSoWithTheLimit() {
         String deep = "{\"a\":".repeat(5000) + "1" + "}".repeat(5000);
         String message = messageFor(deep, JsonNode.class);
         assertTrue(message.startsWith("Request body is nested deeper than 1000 levels of arrays and objects"), message);
+    }
+
+    @Test
+    void aFieldGivenTwiceIsRefusedNotTheLastOneKept() {
+        assertEquals("Field 'count' is given twice in the request body at line 1, column 21; give each field once",
+                messageFor("{\"count\": 1, \"count\": 5}", Request.class));
+        assertEquals("Field 'a' is given twice in the request body at line 1, column 19; give each field once",
+                messageFor("{\"x\": {\"a\": 1, \"a\": 2}}", JsonNode.class));
+        // found while a nested value is bound, it is still said as the parser found it
+        assertEquals("Field 'epochs' is given twice in the request body at line 1, column 34; give each field once",
+                messageFor("{\"config\": {\"epochs\": 1, \"epochs\": 5}}", Wrapper.class));
     }
 
     @Test
