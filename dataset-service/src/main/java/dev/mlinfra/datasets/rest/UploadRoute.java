@@ -52,6 +52,12 @@ public class UploadRoute {
 
     void register(@Observes Router router) {
         router.put(PATH).handler(this::upload);
+        router.route(PATH).handler(ctx -> {
+            if (!HttpErrors.answerOptions(ctx, "PUT")) {
+                ApiException refused = HttpErrors.methodNotAllowed(ctx, "PUT");
+                HttpErrors.end(ctx, refused.code(), refused.getMessage());
+            }
+        });
     }
 
     private void upload(RoutingContext ctx) {

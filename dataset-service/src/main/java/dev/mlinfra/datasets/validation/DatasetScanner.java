@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.mlinfra.commons.error.ErrorMappers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -53,7 +54,7 @@ public final class DatasetScanner {
                     + maxStringLength + " characters"));
         } catch (JsonProcessingException e) {
             c.error(new RecordError(c.records + 1, null, "malformed JSON at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage()));
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + ErrorMappers.clean(e.getOriginalMessage())));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

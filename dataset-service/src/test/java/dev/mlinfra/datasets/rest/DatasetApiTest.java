@@ -42,6 +42,7 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -157,6 +158,14 @@ public class DatasetApiTest {
     @Test
     void anUploadUrlWorksOnce() {
         JsonPath created = create("team-a", name(), "jsonl");
+        // Another method than PUT is refused as such, and leaves the URL usable.
+        for (String method : List.of("GET", "POST", "DELETE")) {
+            as("team-a").body(RECORD).request(method, uploadPath(created)).then().statusCode(405)
+                    .header("Allow", "OPTIONS, PUT").body("error.code", equalTo("method_not_allowed"))
+                    .body("error.message", equalTo("Method " + method + " is not allowed on " + uploadPath(created)
+                            + "; it takes OPTIONS, PUT"));
+        }
+        as("team-a").options(uploadPath(created)).then().statusCode(200).header("Allow", "OPTIONS, PUT");
         upload("team-a", created, RECORD.getBytes(StandardCharsets.UTF_8));
         as("team-a").body(RECORD).put(uploadPath(created)).then().statusCode(409)
                 .body("error.code", equalTo("conflict")).body("error.message", containsString("once"));
@@ -201,7 +210,12 @@ public class DatasetApiTest {
         as("team-a").contentType(ContentType.TEXT).body("name=x").post("/v1/datasets/upload").then().statusCode(415)
                 .body("error.code", equalTo("unsupported_media_type"));
         as("team-a").contentType(ContentType.JSON).body("{}").patch("/v1/datasets/some-name").then().statusCode(405)
-                .body("error.code", equalTo("method_not_allowed")).body("error.message", containsString("PATCH"));
+                .header("Allow", "DELETE, GET, HEAD, OPTIONS").body("error.code", equalTo("method_not_allowed"))
+                .body("error.message", equalTo("Method PATCH is not allowed on /v1/datasets/some-name; it takes DELETE, GET,"
+                        + " HEAD, OPTIONS"));
+        // OPTIONS names what the path takes, not every method of the resource
+        as("team-a").options("/v1/datasets").then().statusCode(200).header("Allow", "GET, HEAD, OPTIONS");
+        as("team-a").options("/v1/datasets/some-name").then().statusCode(200).header("Allow", "DELETE, GET, HEAD, OPTIONS");
         as("team-a").contentType(ContentType.JSON).body("[1, 2]").post("/v1/datasets/upload").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"));
         as("team-a").queryParam("status", "done").get("/v1/datasets").then().statusCode(400)
@@ -263,6 +277,10 @@ public class DatasetApiTest {
                 .body("total", equalTo(1)).body("datasets[0].status", equalTo("pending"));
         as(team).queryParam("limit", "2").queryParam("offset", "2").get("/v1/datasets").then()
                 .body("total", equalTo(5)).body("datasets", hasSize(2)).body("datasets.dataset_id", contains("ok-2", "ok-1"));
+        // A parameter given twice is refused, not read as its first value.
+        as(team).get("/v1/datasets?status=ready&status=failed").then().statusCode(400)
+                .body("error.code", equalTo("invalid_request"))
+                .body("error.message", equalTo("Query parameter 'status' is given 2 times; give it once"));
     }
 
     @Test

@@ -49,6 +49,10 @@ class DatasetScannerTest {
         assertFalse(r.valid());
         assertEquals(2, r.firstErrors().get(0).record());
         assertTrue(r.firstErrors().get(0).message().startsWith("malformed JSON"), r.firstErrors().toString());
+        // Where the broken object began is said as a place in the file, without the parser's notes about its source.
+        ScanResult open = scan("{", "jsonl");
+        String message = open.firstErrors().get(0).message();
+        assertTrue(message.endsWith("(start marker at line 1, column 1)") && !message.contains("Source"), message);
         ScanResult array = scan("[" + GOOD + ",", "json");
         assertFalse(array.valid());
         assertTrue(array.summary().contains("malformed JSON"), array.summary());
