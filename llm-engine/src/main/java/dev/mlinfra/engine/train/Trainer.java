@@ -28,8 +28,10 @@ import dev.mlinfra.engine.progress.ProgressListener;
 import dev.mlinfra.engine.progress.StepReport;
 import dev.mlinfra.engine.safetensors.Safetensors;
 import dev.mlinfra.engine.safetensors.Tensor;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Instant;
@@ -211,6 +213,10 @@ public final class Trainer {
                     new DatasetReader.Sampling(hp.trainRecordLimit(), seed, fitLength));
         } catch (InvalidDatasetException e) {
             throw new TrainingFailedException("dataset " + location + " is invalid: " + e.getMessage(), e);
+        } catch (FileNotFoundException | NoSuchFileException e) {
+            // The platform checks that a job's dataset is ready when the job is created; only a deletion since removes it.
+            throw new TrainingFailedException("the dataset's file " + location + " is gone: the dataset was deleted (or its"
+                    + " file removed) after the job was created", e);
         } catch (IOException e) {
             throw new TrainingFailedException("cannot read dataset " + location + ": " + e.getMessage(), e);
         }

@@ -195,6 +195,16 @@ class TrainerDatasetTest {
     }
 
     @Test
+    void aDatasetWhoseFileIsGoneFailsTheJobSayingSo() {
+        Path gone = work.resolve("deleted-since.jsonl");
+        TrainingFailedException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingFailedException.class,
+                () -> new Trainer(TrainingSpec.parse(spec(gone, work.resolve("gone-out"), tinyConfig(true, 1))
+                        .getBytes(StandardCharsets.UTF_8)), ProgressListener.none(), new CancellationToken()).run());
+        assertEquals("the dataset's file " + gone + " is gone: the dataset was deleted (or its file removed) after the job"
+                + " was created", e.getMessage());
+    }
+
+    @Test
     void maxTrainRecordsIsValidatedLikeTheOtherHyperparameters() {
         for (String value : List.of("1", "10000001")) {
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
