@@ -1,5 +1,7 @@
 package dev.mlinfra.training.rest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import dev.mlinfra.training.JobStatus;
 import dev.mlinfra.training.TrainingCheckpoint;
 import dev.mlinfra.training.TrainingJob;
@@ -42,7 +44,9 @@ public final class JobViews {
     public record EventView(long id, String type, String message, Map<String, Object> data, Instant createdAt) {
     }
 
-    public record CheckpointView(int step, Double loss, String location, Instant createdAt) {
+    /** {@code loss} is null where the trainer reported none for the step; always present. */
+    public record CheckpointView(int step, @JsonInclude(JsonInclude.Include.ALWAYS) Double loss, String location,
+            Instant createdAt) {
     }
 
     /** The order metrics and config are shown in (the database keeps JSON objects without an order). */

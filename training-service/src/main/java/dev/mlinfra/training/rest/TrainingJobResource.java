@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.error.ErrorMappers;
 import dev.mlinfra.commons.identity.CurrentIdentity;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.training.rest.JobViews.Cancelled;
@@ -28,6 +29,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
@@ -77,7 +79,11 @@ public class TrainingJobResource {
             NewJobRequest body,
             @Parameter(description = "Any unique string (up to 255 printable characters); a retried request with the same"
                     + " key and body returns the job the first one started")
-            @HeaderParam("Idempotency-Key") String idempotencyKey) {
+            @HeaderParam("Idempotency-Key") String idempotencyKeyParam, @Context HttpHeaders headers) {
+        // read from the headers themselves: an empty value reads as no header through @HeaderParam, and a retry
+        // with it would start another job
+        List<String> given = headers.getRequestHeader("Idempotency-Key");
+        String idempotencyKey = given == null || given.isEmpty() ? null : given.get(0);
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             throw ApiException.badRequest("Invalid header 'Idempotency-Key': expected 1-255 printable characters without spaces");
         }
@@ -186,8 +192,8 @@ public class TrainingJobResource {
         try {
             return Long.parseLong(value.trim());
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest("Invalid header 'Last-Event-ID': expected the id of an event of this stream, got '"
-                    + value + "'");
+            throw ApiException.badRequest("Invalid header 'Last-Event-ID': expected a whole number, the id of the last event"
+                    + " received from this stream, got " + ErrorMappers.quoted(value));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.mlinfra.training.rest;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.hasSize;
@@ -10,6 +11,7 @@ import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -181,7 +183,14 @@ class TrainingJobApiTest {
         refused(numberAsName, 400, "'experiment_name'");
         as(team).contentType(ContentType.JSON).body("{\"model_type\": \"scout\",").post("/v1/training/jobs").then()
                 .statusCode(400).body("error.message", containsString("not valid JSON"));
+        // A field given twice is refused, not read as its last value: 5 epochs would have run on a body that says 1.
+        as(team).contentType(ContentType.JSON).body("{\"model_type\": \"scout\", \"dataset_id\": \"" + ready
+                + "\", \"config\": {\"epochs\": 1, \"epochs\": 5}}").post("/v1/training/jobs").then().statusCode(400)
+                .body("error.message", startsWith("Field 'epochs' is given twice in the request body"));
         as(team).contentType(ContentType.JSON).header("Idempotency-Key", "has spaces").body(body(ready, Map.of()))
+                .post("/v1/training/jobs").then().statusCode(400).body("error.message", containsString("Idempotency-Key"));
+        // An empty key is no key: refused, or each retry would start another job.
+        as(team).contentType(ContentType.JSON).header("Idempotency-Key", "").body(body(ready, Map.of()))
                 .post("/v1/training/jobs").then().statusCode(400).body("error.message", containsString("Idempotency-Key"));
     }
 
@@ -278,7 +287,8 @@ class TrainingJobApiTest {
             Thread.sleep(200);
         }
         as(team).get("/v1/training/jobs/" + jobId + "/checkpoints").then().statusCode(200)
-                .body("checkpoints.step", contains(7)).body("checkpoints.location", contains(location));
+                .body("checkpoints.step", contains(7)).body("checkpoints.location", contains(location))
+                .body("checkpoints[0]", hasKey("loss")).body("checkpoints[0].loss", nullValue());
         deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         List<String> types = List.of();
         while (!types.contains("evaluation") && System.nanoTime() < deadline) {
@@ -342,6 +352,10 @@ class TrainingJobApiTest {
         assertTrue(rest.stream().anyMatch(l -> l.startsWith("data:") && l.contains("\"cancelled\"")), String.join("\n", rest));
         as(team).header("Last-Event-ID", "yesterday").accept("text/event-stream")
                 .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(400);
+        // An over-long value is said back cut short.
+        as(team).header("Last-Event-ID", "9".repeat(5000)).accept("text/event-stream")
+                .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(400)
+                .body("error.message", endsWith("...' (5000 characters)"));
         // A job of another team, or none at all: a 404 with the error object, not a stream that breaks off.
         for (String[] whoAndWhat : new String[][] {{"stranger-" + team, jobId}, {team, "train-0"}}) {
             as(whoAndWhat[0]).accept("text/event-stream").get("/v1/training/jobs/" + whoAndWhat[1] + "/events").then()
