@@ -1,5 +1,6 @@
 package dev.mlinfra.registry.rest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.mlinfra.registry.Model;
 import dev.mlinfra.registry.ModelStatus;
 import dev.mlinfra.registry.ModelVersion;
@@ -34,8 +35,9 @@ public final class ModelViews {
             Map<String, Object> reportedMetrics, Instant createdAt, Instant updatedAt) {
     }
 
-    public record StageChangeView(String version, Stage fromStage, Stage toStage, String changedBy, String team,
-            Instant changedAt, String message) {
+    /** {@code from_stage} is null for a registration, {@code changed_by} for a move the registry made itself; both always present. */
+    public record StageChangeView(String version, @JsonInclude(JsonInclude.Include.ALWAYS) Stage fromStage, Stage toStage,
+            @JsonInclude(JsonInclude.Include.ALWAYS) String changedBy, String team, Instant changedAt, String message) {
     }
 
     public record Deleted(String modelId, String status, String message) {

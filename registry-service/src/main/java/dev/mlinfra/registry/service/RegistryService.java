@@ -79,6 +79,15 @@ public class RegistryService {
             throw ApiException.badRequest("Invalid field 'model_type': expected one of " + String.join(", ", config.modelTypes())
                     + ", got '" + r.modelType() + "'");
         }
+        if (r.reportedMetrics() != null) {
+            r.reportedMetrics().forEach((name, value) -> {
+                // 1e400 reads as infinity, which JSON cannot carry back: it was answered as the string "Infinity"
+                if (value instanceof Double d && !Double.isFinite(d)) {
+                    throw ApiException.badRequest("Invalid value for field 'metrics." + name + "': the number is too large to"
+                            + " store; send a finite number");
+                }
+            });
+        }
         return trainingJobs.job(r.trainingJobId())
                 .onFailure(e -> !(e instanceof ApiException))
                 .transform(e -> TrainingJobs.unavailable("training-service could not say whether training job '"
@@ -237,7 +246,7 @@ public class RegistryService {
                                     + version + " (it has " + all.stream().map(x -> x.version).toList() + ")"));
                     if (v.stage == stage) {
                         return Uni.createFrom().item(new ModelState(model, v, all.size(),
-                                "Version " + v.version + " is in " + stage.value() + " already"));
+                                "Version " + v.version + " " + standing(stage) + " already"));
                     }
                     gates.refusal(model.team, stage, v.metrics).ifPresent(refusal -> {
                         throw ApiException.conflict("Promotion of version " + v.version + " of '" + modelId + "' to "
@@ -247,6 +256,15 @@ public class RegistryService {
                 }));
     }
 
+    /** "is in production", "is archived", "has no stage". */
+    private static String standing(Stage stage) {
+        return switch (stage) {
+            case NONE -> "has no stage";
+            case ARCHIVED -> "is archived";
+            default -> "is in " + stage.value();
+        };
+    }
+
     /** Moves {@code v} to {@code stage} (archiving the production version it replaces); the message says what happened. */
     private Uni<String> move(Identity caller, Model model, List<ModelVersion> all, ModelVersion v, Stage stage, Instant now) {
         List<ModelVersion> replaced = stage == Stage.PRODUCTION
@@ -254,7 +272,7 @@ public class RegistryService {
         Stage from = v.stage;
         v.stage = stage;
         v.updatedAt = now;
-        String message = "Version " + v.version + " is in " + stage.value() + (replaced.isEmpty() ? ""
+        String message = "Version " + v.version + " " + standing(stage) + (replaced.isEmpty() ? ""
                 : "; " + String.join(", ", replaced.stream().map(x -> x.version).toList())
                         + ", in production before, is archived");
         Uni<Void> archived = Multi.createFrom().iterable(replaced).onItem().transformToUniAndConcatenate(old -> {

@@ -183,6 +183,11 @@ class ModelRegistryApiTest {
         Map<String, Object> wordMetric = registration(M2, jobC, null);
         wordMetric.put("metrics", Map.of("accuracy", "high"));
         refused(TEAM, wordMetric, 400, "'metrics.accuracy'");
+        // 1e400 reads as infinity, which was stored and answered as the string "Infinity".
+        as(TEAM).contentType(ContentType.JSON).body("{\"model_id\": \"" + M2 + "\", \"model_type\": \"scout\","
+                + " \"training_job_id\": \"" + jobC + "\", \"metrics\": {\"f1\": 1e400}}").post("/v1/models/register").then()
+                .statusCode(400).body("error.message", equalTo("Invalid value for field 'metrics.f1': the number is too large"
+                        + " to store; send a finite number"));
         // PostgreSQL keeps no NUL character, in text or in JSON: a 400, and nothing stored.
         Map<String, Object> nulText = registration(M2, jobC, null);
         nulText.put("description", "Scout\u0000 for GitOps issues");
@@ -218,6 +223,9 @@ class ModelRegistryApiTest {
         // Moving to the stage it is in changes nothing.
         as(TEAM).contentType(ContentType.JSON).body(Map.of("stage", "production")).post("/v1/models/" + M1 + "/stage")
                 .then().statusCode(200).body("message", containsString("already"));
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("stage", "archived", "version", "v1.0.0"))
+                .post("/v1/models/" + M1 + "/stage").then().statusCode(200)
+                .body("message", equalTo("Version v1.0.0 is archived already"));
         as(TEAM).contentType(ContentType.JSON).body(Map.of("stage", "staging", "version", "v9.9.9"))
                 .post("/v1/models/" + M1 + "/stage").then().statusCode(404).body("error.message", containsString("v9.9.9"));
         as(TEAM).contentType(ContentType.JSON).body(Map.of("stage", "live")).post("/v1/models/" + M1 + "/stage")
@@ -227,7 +235,10 @@ class ModelRegistryApiTest {
         assertEquals(List.of("v1.1.0", "v1.0.0", "v1.0.0", "v1.1.0", "v1.0.0"), history.getList("history.version"));
         assertEquals(List.of("production", "archived", "production", "none", "none"), history.getList("history.to_stage"));
         assertNull(history.getString("history[1].changed_by"), "the registry archived it");
+        assertTrue(history.getMap("history[1]").containsKey("changed_by"), "present as null: " + history.prettify());
         assertEquals("production", history.getString("history[1].from_stage"));
+        assertTrue(history.getMap("history[4]").containsKey("from_stage"), "present as null: " + history.prettify());
+        assertNull(history.getString("history[4].from_stage"), "registered");
         assertEquals(TEAM, history.getString("history[0].team"));
         assertEquals("test-" + TEAM, history.getString("history[0].changed_by"));
 
