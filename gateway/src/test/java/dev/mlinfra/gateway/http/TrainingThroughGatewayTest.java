@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlinfra.gateway.GatewayTestKeys;
@@ -317,8 +318,17 @@ class TrainingThroughGatewayTest {
     private void statusSeesTheServedModel(String server, String servedName) throws Exception {
         String version = System.getProperty("mlinfra.version");
         String serverVersion = given().baseUri(server).get("/version").then().statusCode(200).extract().path("version");
-        JsonPath status = as().get("/v1/infrastructure/status").then().statusCode(200).extract().jsonPath();
+        // Where things run and what every team has loaded is for operators: a team's key sees the health alone.
+        JsonPath seenByTeam = as().get("/v1/infrastructure/status").then().statusCode(200).extract().jsonPath();
+        assertEquals("healthy", seenByTeam.getString("components.serving_backend.status"), seenByTeam.prettify());
+        assertEquals(serverVersion, seenByTeam.getString("components.serving_backend.version"), seenByTeam.prettify());
+        assertNull(seenByTeam.get("components.serving_backend.servers"), seenByTeam.prettify());
+        assertNull(seenByTeam.get("components.training_backend.engine_jar"), seenByTeam.prettify());
+        GatewayTestKeys.Key operator = GatewayTestKeys.create("operators", "read", "admin");
+        JsonPath status = given().header("x-api-key", operator.secret()).get("/v1/infrastructure/status").then().statusCode(200)
+                .extract().jsonPath();
         assertEquals("healthy", status.getString("status"), status.prettify());
+        assertNotNull(status.get("components.training_backend.engine_jar"), status.prettify());
         for (String service : List.of("gateway", "dataset_service", "training_service", "registry_service",
                 "inference_service", "infra_service")) {
             assertEquals("healthy", status.getString("components." + service + ".status"), service);
@@ -336,7 +346,8 @@ class TrainingThroughGatewayTest {
         new ProcessBuilder("kill", "-STOP", String.valueOf(pid)).start().waitFor();
         try {
             long started = System.nanoTime();
-            JsonPath hung = as().get("/v1/infrastructure/status").then().statusCode(200).extract().jsonPath();
+            JsonPath hung = given().header("x-api-key", operator.secret()).get("/v1/infrastructure/status").then()
+                    .statusCode(200).extract().jsonPath();
             long took = (System.nanoTime() - started) / 1_000_000;
             // the probe timeout (2 s) and room for a loaded build machine
             assertTrue(took < 2000 + 3000, "the status took " + took + " ms");

@@ -3,13 +3,17 @@ package dev.mlinfra.infra.probe;
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One component's entry in the status: {@code status}, the {@code version} the component reported, and
  * what else its probe learned (endpoint without credentials, latency_ms, reason, ...), in that order.
+ * Fields about the platform's insides (addresses, paths, other teams' served models) are for
+ * operators: {@link #forOperators(boolean)} leaves them out for everyone else.
  */
 public final class ComponentStatus {
 
@@ -29,6 +33,7 @@ public final class ComponentStatus {
 
     private final Health health;
     private final Map<String, Object> fields = new LinkedHashMap<>();
+    private final Set<String> internal = new HashSet<>();
 
     private ComponentStatus(Health health) {
         this.health = health;
@@ -53,6 +58,28 @@ public final class ComponentStatus {
             fields.put(key, value);
         }
         return this;
+    }
+
+    /** Adds a field that only operators see (where a component runs, what it serves for every team); null values are left out. */
+    public ComponentStatus withInternal(String key, Object value) {
+        if (value != null) {
+            internal.add(key);
+        }
+        return with(key, value);
+    }
+
+    /** This status as an operator sees it, or without its internal fields for anyone else. */
+    public ComponentStatus forOperators(boolean operator) {
+        if (operator || internal.isEmpty()) {
+            return this;
+        }
+        ComponentStatus view = new ComponentStatus(health);
+        fields.forEach((key, value) -> {
+            if (!internal.contains(key)) {
+                view.fields.put(key, value);
+            }
+        });
+        return view;
     }
 
     public Health health() {

@@ -77,12 +77,12 @@ public class KafkaProbe implements ComponentProbe {
                     FinalizedVersionRange finalized = f.finalizedFeatures().get(MetadataVersion.FEATURE_NAME);
                     return ComponentStatus.healthy(supported == null ? null : release(supported.maxVersion()))
                             .with("metadata_version", finalized == null ? null : level(finalized.maxVersionLevel()))
-                            .with("cluster_id", t.getItem1())
+                            .withInternal("cluster_id", t.getItem1())
                             .with("brokers", t.getItem2());
                 })
                 .ifNoItem().after(timeout).recoverWithItem(() -> ComponentStatus.unhealthy("did not answer within " + ms + " ms"))
                 .onFailure().recoverWithItem(e -> ComponentStatus.unhealthy(HttpProbe.reason(e)))
-                .map(s -> List.of(new Entry(KEY, s.with("endpoint", bootstrapServers)
+                .map(s -> List.of(new Entry(KEY, s.withInternal("endpoint", bootstrapServers)
                         .with("latency_ms", (System.nanoTime() - started) / 1_000_000), true)));
     }
 

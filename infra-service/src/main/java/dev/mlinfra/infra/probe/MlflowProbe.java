@@ -46,11 +46,12 @@ public class MlflowProbe extends PeerProbe {
                                     : ComponentStatus.unhealthy("/health answered HTTP " + t.getItem1().status()))
                                     .with("latency_ms", t.getItem1().latencyMs()))
                             .onFailure().recoverWithItem(e -> ComponentStatus.unhealthy(HttpProbe.reason(e)))
-                            .map(s -> List.of(new Entry(KEY, s.with("endpoint", mlflow)
+                            .map(s -> List.of(new Entry(KEY, s.withInternal("endpoint", mlflow)
                                     .with("mirror_lag_seconds", number(mirror.path("lag_seconds")))
                                     .with("mirrored", json.convertValue(mirror.path("mirrored"), Map.class))
                                     .with("failures", json.convertValue(mirror.path("failures"), Map.class))
-                                    .with("last_failure", json.convertValue(mirror.path("last_failure"), Map.class)), false)));
+                                    .withInternal("last_failure", json.convertValue(mirror.path("last_failure"), Map.class)),
+                                    false)));
                 })
                 // registry-service's own entry says why it did not answer; whether MLflow is in use is unknown then
                 .onFailure().recoverWithItem(List.of());

@@ -47,7 +47,8 @@ public class ObjectStoreProbe implements ComponentProbe {
                     return ComponentStatus.healthy(version).with("product", product).with("latency_ms", answer.latencyMs());
                 })
                 .onFailure().recoverWithItem(e -> ComponentStatus.unhealthy(HttpProbe.reason(e)))
-                .map(s -> List.of(new Entry(key, s.with("endpoint", s3.endpoint()).with("bucket", s3.bucket()), true)));
+                .map(s -> List.of(new Entry(key, s.withInternal("endpoint", s3.endpoint())
+                        .withInternal("bucket", s3.bucket()), true)));
     }
 
     @Override

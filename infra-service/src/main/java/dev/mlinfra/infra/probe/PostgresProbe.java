@@ -42,7 +42,7 @@ public class PostgresProbe implements ComponentProbe {
                 })
                 .ifNoItem().after(timeout).recoverWithItem(() -> ComponentStatus.unhealthy("did not answer within " + timeout.toMillis() + " ms"))
                 .onFailure().recoverWithItem(e -> ComponentStatus.unhealthy(HttpProbe.reason(e)))
-                .map(s -> List.of(new Entry(KEY, s.with("endpoint", endpoint)
+                .map(s -> List.of(new Entry(KEY, s.withInternal("endpoint", endpoint)
                         .with("latency_ms", (System.nanoTime() - started) / 1_000_000), true)));
     }
 

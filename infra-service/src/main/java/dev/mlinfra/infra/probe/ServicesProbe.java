@@ -64,7 +64,7 @@ public class ServicesProbe implements ComponentProbe {
                     return s.with("latency_ms", answer.latencyMs());
                 })
                 .onFailure().recoverWithItem(e -> ComponentStatus.unhealthy(HttpProbe.reason(e)))
-                .map(s -> new Entry(key, s.with("endpoint", url), false));
+                .map(s -> new Entry(key, s.withInternal("endpoint", url), false));
     }
 
     /** "not ready: database, kafka" from a health answer's failing checks. */

@@ -47,7 +47,7 @@ public class ServingBackendProbe extends PeerProbe {
                     list.path("servers").forEach(s -> servers.add(server(s, half)));
                     if (servers.isEmpty()) {
                         return Uni.createFrom().item(ComponentStatus.healthy(null).with("backend", backend)
-                                .with("servers", List.of()).with("note", "no model is served yet"));
+                                .withInternal("servers", List.of()).with("note", "no model is served yet"));
                     }
                     return Uni.join().all(servers).andFailFast().map(views -> combined(backend, views));
                 })
@@ -65,7 +65,7 @@ public class ServingBackendProbe extends PeerProbe {
         if (health != ComponentStatus.Health.HEALTHY) {
             s.with("reason", (servers.size() - healthy) + " of " + servers.size() + " servers not answering");
         }
-        return s.with("servers", servers);
+        return s.withInternal("servers", servers);
     }
 
     private Uni<Map<String, Object>> server(JsonNode s, Duration timeout) {

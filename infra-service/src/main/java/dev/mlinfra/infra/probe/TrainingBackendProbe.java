@@ -41,7 +41,7 @@ public class TrainingBackendProbe extends PeerProbe {
                             ? ComponentStatus.healthy(b.path("version").asText(null))
                             : ComponentStatus.unhealthy(b.path("reason").asText("cannot start a trainer"))
                                     .with("version", b.path("version").asText(null));
-                    return s.with("backend", backend).with("engine_jar", b.path("engine_jar").asText(null));
+                    return s.with("backend", backend).withInternal("engine_jar", b.path("engine_jar").asText(null));
                 })
                 .onFailure().recoverWithItem(e -> ComponentStatus.unhealthy("training-service: " + HttpProbe.reason(e)))
                 .map(s -> List.of(new Entry(key, s, false)));

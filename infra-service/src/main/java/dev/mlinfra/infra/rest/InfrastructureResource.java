@@ -1,6 +1,7 @@
 package dev.mlinfra.infra.rest;
 
 import dev.mlinfra.commons.http.ForwardedCaller;
+import dev.mlinfra.commons.identity.CurrentIdentity;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.infra.rest.InfrastructureViews.MetricsView;
 import dev.mlinfra.infra.rest.InfrastructureViews.StatusView;
@@ -29,22 +30,28 @@ public class InfrastructureResource {
     private final StatusService status;
     private final MetricsService metrics;
     private final ForwardedCaller caller;
+    private final CurrentIdentity identity;
 
-    public InfrastructureResource(StatusService status, MetricsService metrics, ForwardedCaller caller) {
+    public InfrastructureResource(StatusService status, MetricsService metrics, ForwardedCaller caller,
+            CurrentIdentity identity) {
         this.status = status;
         this.metrics = metrics;
         this.caller = caller;
+        this.identity = identity;
     }
 
     @GET
     @Path("/status")
     @Operation(summary = "Status of every component in use (probed now, versions as they report them) and resource usage",
             description = "status: unhealthy when PostgreSQL, Kafka or the object store is down; degraded when any other "
-                    + "component is not healthy; else healthy")
+                    + "component is not healthy; else healthy. Where each component runs (endpoints, bucket, Kafka cluster"
+                    + " id, the engine's jar) and the serving backend's servers with every team's loaded models are shown"
+                    + " to admin keys only")
     public Uni<StatusView> status() {
         Map<String, String> forwarded = new HashMap<>();
         caller.update(new MultivaluedHashMap<>(), new MultivaluedHashMap<>()).forEach((k, v) -> forwarded.put(k, v.get(0)));
-        return status.status(forwarded).map(InfrastructureViews::of);
+        boolean operator = identity.get().hasScope(Identity.SCOPE_ADMIN);
+        return status.status(forwarded).map(s -> InfrastructureViews.of(s, operator));
     }
 
     @GET

@@ -38,11 +38,14 @@ public final class InfrastructureViews {
     public record MetricsView(Map<String, List<PointView>> metrics, String period, String interval, String component) {
     }
 
-    public static StatusView of(StatusService.Status s) {
+    /** The status as {@code operator} (an admin key) sees it; anyone else sees it without the components' internal fields. */
+    public static StatusView of(StatusService.Status s, boolean operator) {
+        Map<String, ComponentStatus> components = new LinkedHashMap<>();
+        s.components().forEach((key, c) -> components.put(key, c.forOperators(operator)));
         StatusService.Resources r = s.resources();
         Map<Metric, Double> u = r.usage();
         List<GpuViews.PoolView> pools = r.pools() == null ? null : GpuViews.pools(r.pools()).pools();
-        return new StatusView(s.status(), s.components(), new ResourcesView(percent(u.get(Metric.CPU)),
+        return new StatusView(s.status(), components, new ResourcesView(percent(u.get(Metric.CPU)),
                 percent(u.get(Metric.MEMORY)), percent(u.get(Metric.GPU)), percent(u.get(Metric.STORAGE)), r.gpus(),
                 pools == null ? null : pools.stream().mapToLong(GpuViews.PoolView::allocated).sum(),
                 pools == null ? null : pools.stream().mapToLong(GpuViews.PoolView::waiting).sum(),

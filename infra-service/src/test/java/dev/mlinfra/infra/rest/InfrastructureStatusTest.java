@@ -1,6 +1,7 @@
 package dev.mlinfra.infra.rest;
 
 import static dev.mlinfra.infra.LedgerHarness.as;
+import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasKey;
@@ -12,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.TestIdentities;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -36,9 +38,11 @@ class InfrastructureStatusTest {
     /** The probe timeout of the test profile (1s) and room for a loaded build machine. */
     private static final long ANSWER_WITHIN_MS = 1000 + 3000;
 
+    /** The status as an operator (an admin identity) sees it. */
     private static ValidatableResponse status() {
         long started = System.nanoTime();
-        ValidatableResponse response = as("team-a").get("/v1/infrastructure/status").then().statusCode(200);
+        ValidatableResponse response = given().header("x-mlinfra-identity", TestIdentities.token("operators", "read", "admin"))
+                .get("/v1/infrastructure/status").then().statusCode(200);
         long took = (System.nanoTime() - started) / 1_000_000;
         assertTrue(took < ANSWER_WITHIN_MS, "the status took " + took + " ms");
         return response;
@@ -72,7 +76,24 @@ class InfrastructureStatusTest {
                 .body("components.object_storage.product", equalTo(server.substring(0, server.indexOf('('))))
                 .body("components.object_storage.version", equalTo(server.substring(server.indexOf('(') + 1, server.indexOf(')'))))
                 .body("components.infra_service.status", equalTo("healthy"))
-                .body("components.infra_service.version", notNullValue());
+                .body("components.infra_service.version", notNullValue())
+                .body("components.kafka.cluster_id", notNullValue())
+                .body("components.object_storage.bucket", notNullValue());
+    }
+
+    @Test
+    void aTeamSeesEachComponentsHealthButNotWhereItRuns() {
+        as("team-a").get("/v1/infrastructure/status").then().statusCode(200)
+                .body("status", equalTo("healthy"))
+                .body("components.postgresql.status", equalTo("healthy"))
+                .body("components.postgresql.version", notNullValue())
+                .body("components.postgresql", not(hasKey("endpoint")))
+                .body("components.kafka.status", equalTo("healthy"))
+                .body("components.kafka", not(hasKey("endpoint"))).body("components.kafka", not(hasKey("cluster_id")))
+                .body("components.object_storage.status", equalTo("healthy"))
+                .body("components.object_storage", not(hasKey("endpoint"))).body("components.object_storage", not(hasKey("bucket")))
+                .body("components.infra_service.status", equalTo("healthy"))
+                .body("resources.memory_usage", matchesPattern("\\d{1,3}%"));
     }
 
     @Test
