@@ -3,6 +3,7 @@ package dev.mlinfra.gateway.service;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.error.ErrorMappers;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.gateway.ApiKey;
 import dev.mlinfra.gateway.auth.ApiKeyFormat;
@@ -77,6 +78,11 @@ public class ApiKeyService {
     }
 
     public Uni<Page<ApiKey>> list(String team, Boolean active, PageParams page) {
+        if (team != null && !ApiKey.TEAM_NAME.matcher(team).matches()) {
+            // no key can have it: said as on create, rather than an empty list that reads as "this team has none"
+            throw ApiException.badRequest("Invalid query parameter 'team': expected 1-63 characters of a-z, 0-9 and '-',"
+                    + " starting with a letter or digit, got " + ErrorMappers.quoted(team));
+        }
         return repository.list(team, active, page)
                 .flatMap(keys -> repository.count(team, active).map(total -> Page.of("api_keys", keys, total, page)));
     }

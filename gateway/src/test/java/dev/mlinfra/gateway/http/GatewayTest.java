@@ -242,6 +242,9 @@ class GatewayTest {
                 .body("api_keys[0].api_key", equalTo(null))
                 .body("api_keys[0].key_hash", equalTo(null))
                 .body("total", equalTo(1)).body("limit", equalTo(10)).body("offset", equalTo(0));
+        // A team name no key can have is refused as on create, not answered with an empty list.
+        assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).queryParam("team", "Team D")
+                .get("/v1/admin/api-keys"), 400, "invalid_request");
         given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).delete("/v1/admin/api-keys/" + key.id())
                 .then().statusCode(200).body("key_id", equalTo(key.id())).body("status", equalTo("revoked"));
         long took = millisUntilRefused(key.secret(), Duration.ofSeconds(6));
