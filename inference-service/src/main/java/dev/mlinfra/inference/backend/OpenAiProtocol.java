@@ -122,6 +122,10 @@ public class OpenAiProtocol {
                 });
                 request.putHeader("content-type", "application/json").putHeader("accept", "text/event-stream");
                 request.send(Buffer.buffer(bytes(body))).onComplete(answered -> {
+                    if (emitter.isCancelled()) {
+                        // the client went away and the request was reset for it: no failure of the server's
+                        return;
+                    }
                     if (answered.failed()) {
                         emitter.fail(failure(server, circuit, answered.cause()));
                         return;
@@ -135,8 +139,12 @@ public class OpenAiProtocol {
                     circuit.succeeded();
                     SseLines lines = new SseLines(data -> emitData(emitter, done, data));
                     response.handler(chunk -> lines.feed(chunk.getBytes()));
-                    response.exceptionHandler(e -> emitter.fail(new BackendException(Kind.FAILED, 0,
-                            "the stream from " + server + " broke off: " + describe(e), e)));
+                    response.exceptionHandler(e -> {
+                        if (!emitter.isCancelled()) {
+                            emitter.fail(new BackendException(Kind.FAILED, 0, "the stream from " + server + " broke off: "
+                                    + describe(e), e));
+                        }
+                    });
                     response.endHandler(v -> {
                         done.set(true);
                         emitter.complete();

@@ -8,6 +8,7 @@ import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorBody;
 import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.error.ErrorMappers;
+import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.http.RequestIds;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.identity.IdentityTokens;
@@ -60,10 +61,28 @@ public class InferenceRoutes {
         BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY);
         router.post("/v1/inference").order(-10).handler(body).handler(ctx -> safely(ctx, false, this::infer));
         router.get(OPENAI + "/models").order(-10).handler(ctx -> safely(ctx, true, this::models));
+        router.get(OPENAI + "/models/:model").order(-10).handler(ctx -> safely(ctx, true, this::model));
         router.post(OPENAI + "/completions").order(-10).handler(body)
                 .handler(ctx -> safely(ctx, true, c -> openAi(c, "/v1/completions")));
         router.post(OPENAI + "/chat/completions").order(-10).handler(body)
                 .handler(ctx -> safely(ctx, true, c -> openAi(c, "/v1/chat/completions")));
+        // Any other method on these paths: 405 naming the one they take, or OPTIONS answered (the routes above end
+        // every request of theirs).
+        onlyMethod(router, "/v1/inference", "POST", false);
+        onlyMethod(router, OPENAI + "/models", "GET", true);
+        onlyMethod(router, OPENAI + "/models/:model", "GET", true);
+        onlyMethod(router, OPENAI + "/completions", "POST", true);
+        onlyMethod(router, OPENAI + "/chat/completions", "POST", true);
+        // Any other path of the OpenAI-compatible API: a 404 in OpenAI's shape, which its clients read.
+        router.route(OPENAI + "/*").order(-8).handler(ctx -> fail(ctx, true, new UnknownRoute(ctx)));
+    }
+
+    private void onlyMethod(Router router, String path, String allowed, boolean openAi) {
+        router.route(path).order(-9).handler(ctx -> {
+            if (!HttpErrors.answerOptions(ctx, allowed)) {
+                fail(ctx, openAi, HttpErrors.methodNotAllowed(ctx, allowed));
+            }
+        });
     }
 
     private void safely(RoutingContext ctx, boolean openAi, java.util.function.Consumer<RoutingContext> route) {
@@ -116,13 +135,32 @@ public class InferenceRoutes {
             ObjectNode out = json.createObjectNode().put("object", "list");
             var data = out.putArray("data");
             for (Deployment d : list) {
-                data.addObject().put("id", d.modelId).put("object", "model")
-                        .put("created", d.readyAt == null ? 0 : d.readyAt.getEpochSecond())
-                        .put("owned_by", caller.team()).put("root", d.modelType).put("parent", (String) null)
-                        .put("version", d.version);
+                data.add(modelObject(d, caller));
             }
             sendJson(ctx, 200, out);
         }, e -> fail(ctx, true, e));
+    }
+
+    /** {@code GET /models/{model}}: one of the team's servable models, as the list shows it. */
+    private void model(RoutingContext ctx) {
+        Identity caller = caller(ctx);
+        String id = ctx.pathParam("model");
+        inference.readyModels(caller.team()).subscribe().with(list -> {
+            Deployment d = list.stream().filter(x -> x.modelId.equals(id)).findFirst().orElse(null);
+            if (d == null) {
+                fail(ctx, true, ApiException.notFound("Model '" + id + "' is not one of your team's servable models (GET "
+                        + OPENAI + "/models lists them)"));
+                return;
+            }
+            sendJson(ctx, 200, modelObject(d, caller));
+        }, e -> fail(ctx, true, e));
+    }
+
+    private ObjectNode modelObject(Deployment d, Identity caller) {
+        return json.createObjectNode().put("id", d.modelId).put("object", "model")
+                .put("created", d.readyAt == null ? 0 : d.readyAt.getEpochSecond())
+                .put("owned_by", caller.team()).put("root", d.modelType).put("parent", (String) null)
+                .put("version", d.version);
     }
 
     private void openAi(RoutingContext ctx, String path) {
@@ -219,6 +257,7 @@ public class InferenceRoutes {
     }
 
     private JsonNode body(RoutingContext ctx) {
+        HttpErrors.requireJson(ctx);
         String text = ctx.body() == null ? null : ctx.body().asString();
         if (text == null || text.isBlank()) {
             throw ApiException.badRequest("The request body is empty; send a JSON object");
@@ -284,7 +323,7 @@ public class InferenceRoutes {
         } else {
             error.putNull("param");
         }
-        error.put("code", switch (api.code()) {
+        error.put("code", e instanceof UnknownRoute ? "unknown_url" : switch (api.code()) {
             case NOT_FOUND -> "model_not_found";
             case CONFLICT -> "model_not_servable";
             case SERVICE_UNAVAILABLE -> "model_not_ready";
@@ -307,6 +346,15 @@ public class InferenceRoutes {
         String id = ctx.get(RequestIds.KEY);
         LOG.errorf(e, "Request %s failed", id);
         return new ApiException(ErrorCode.INTERNAL_ERROR, "Internal error; quote request id " + id + " when reporting it");
+    }
+
+    /** A path under /v1/openai that the OpenAI-compatible API does not have. */
+    static final class UnknownRoute extends ApiException {
+        UnknownRoute(RoutingContext ctx) {
+            super(ErrorCode.NOT_FOUND, "No endpoint " + ctx.request().method() + " " + ctx.normalizedPath() + " in the"
+                    + " OpenAI-compatible API; it has GET " + OPENAI + "/models, GET " + OPENAI + "/models/{model}, POST "
+                    + OPENAI + "/completions and POST " + OPENAI + "/chat/completions");
+        }
     }
 
     /** A 400 of the OpenAI route about one parameter. */

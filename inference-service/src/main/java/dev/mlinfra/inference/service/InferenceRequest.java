@@ -73,7 +73,7 @@ public record InferenceRequest(String modelId, Map<String, String> input, Parame
         int maxTokens = integer(p, "max_tokens", 256);
         if (maxTokens < 1 || maxTokens > maxContextTokens) {
             throw ApiException.badRequest("Field 'parameters.max_tokens' must be between 1 and " + maxContextTokens
-                    + " (the model's context), got " + maxTokens);
+                    + " (the longest context of the model types served here), got " + maxTokens);
         }
         Long seed = null;
         if (p.hasNonNull("seed")) {

@@ -3,11 +3,13 @@ package dev.mlinfra.inference.rest;
 import static dev.mlinfra.inference.rest.ServingFixtures.as;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -139,6 +141,20 @@ class InferenceApiTest {
         as(TEAM).contentType(ContentType.JSON).body("{").post("/v1/inference").then().statusCode(400)
                 .body("error.message", containsString("line 1, column 1"))
                 .body("error.message", not(containsString("Source"))).body("error.message", not(containsString("StreamReadFeature")));
+        // A body declared as something else than JSON, and another method than the route's, are refused as such.
+        as(TEAM).contentType("text/plain").body("{\"model_id\":\"" + model + "\"}").post("/v1/inference").then().statusCode(415)
+                .body("error.code", equalTo("unsupported_media_type"))
+                .body("error.message", startsWith("Content type 'text/plain")).body("error.message", endsWith("send application/json"));
+        as(TEAM).contentType("text/plain").body("{\"model\":\"" + model + "\",\"prompt\":\"x\"}").post("/v1/openai/completions")
+                .then().statusCode(415).body("error.type", equalTo("invalid_request_error"))
+                .body("error.code", equalTo("unsupported_media_type"));
+        as(TEAM).get("/v1/inference").then().statusCode(405).header("Allow", "OPTIONS, POST")
+                .body("error.code", equalTo("method_not_allowed")).body("error.status", equalTo(405))
+                .body("error.message", equalTo("Method GET is not allowed on /v1/inference; it takes OPTIONS, POST"));
+        as(TEAM).delete("/v1/openai/chat/completions").then().statusCode(405).header("Allow", "OPTIONS, POST")
+                .body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("method_not_allowed"));
+        as(TEAM).post("/v1/openai/models").then().statusCode(405).header("Allow", "GET, OPTIONS");
+        as(TEAM).options("/v1/inference").then().statusCode(200).header("Allow", "OPTIONS, POST");
     }
 
     private static void bad(Map<String, Object> body, String field) {
@@ -190,6 +206,15 @@ class InferenceApiTest {
     void theOpenAiRouteServesTheTeamsModelsInOpenAisShapes() {
         as(TEAM).get("/v1/openai/models").then().statusCode(200).body("object", equalTo("list"))
                 .body("data.id", hasItem(model));
+        // One model, as the SDKs' models.retrieve asks for it; another team's is not found.
+        as(TEAM).get("/v1/openai/models/" + model).then().statusCode(200).body("id", equalTo(model))
+                .body("object", equalTo("model")).body("owned_by", equalTo(TEAM)).body("version", equalTo("v1.0.0"));
+        as(OTHER).get("/v1/openai/models/" + model).then().statusCode(404).body("error.code", equalTo("model_not_found"))
+                .body("error.type", equalTo("invalid_request_error"));
+        // A path the OpenAI-compatible API does not have answers in OpenAI's shape too.
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "input", "x")).post("/v1/openai/embeddings").then()
+                .statusCode(404).body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("unknown_url"))
+                .body("error.message", containsString("No endpoint POST /v1/openai/embeddings"));
         String prompt = PromptTemplate.promptText(INPUT.get("repository"), INPUT.get("issue_title"), INPUT.get("issue_description"));
         String viaInference = as(TEAM).contentType(ContentType.JSON).body(request(model, GREEDY)).post("/v1/inference")
                 .then().statusCode(200).extract().jsonPath().getString("output");
@@ -346,7 +371,27 @@ class InferenceApiTest {
         Path log = Path.of(System.getProperty("mlinfra.root"), "inference-service/target/serving/model-server-scout.log");
         String stopped = "stopped generation on " + ServingFixtures.servedName(TEAM, model) + " after ";
 
-        // A stream: the connection is closed after the first token.
+        // A stream: the connection is closed after the first token. The reset that stops the server's stream is
+        // no failure to report: nothing is logged as a dropped error.
+        List<String> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler droppedErrors = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+                    dropped.add(String.valueOf(r.getMessage()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger mutiny = java.util.logging.Logger.getLogger("io.quarkus.mutiny.runtime.MutinyInfrastructure");
+        mutiny.addHandler(droppedErrors);
         long before = linesWith(log, stopped);
         try (Socket socket = post(Map.of("model_id", model, "input", INPUT, "parameters", longRun, "stream", true))) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
@@ -357,6 +402,9 @@ class InferenceApiTest {
             assertTrue(line != null, "a first token came");
         }
         assertStoppedEarly(log, stopped, before);
+        Thread.sleep(500);
+        mutiny.removeHandler(droppedErrors);
+        assertEquals(List.of(), dropped, "errors dropped after the client left");
 
         // A whole answer: the connection is closed a third of the way into the generation.
         before = linesWith(log, stopped);
