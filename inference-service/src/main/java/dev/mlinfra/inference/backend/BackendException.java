@@ -14,11 +14,18 @@ public class BackendException extends RuntimeException {
 
     private final Kind kind;
     private final int status;
+    private final String param;
 
     public BackendException(Kind kind, int status, String message, Throwable cause) {
+        this(kind, status, message, null, cause);
+    }
+
+    /** {@code param}: the request parameter a refusal names (OpenAI's {@code error.param}), or null. */
+    public BackendException(Kind kind, int status, String message, String param, Throwable cause) {
         super(message, cause, false, false);
         this.kind = kind;
         this.status = status;
+        this.param = param;
     }
 
     public Kind kind() {
@@ -33,6 +40,11 @@ public class BackendException extends RuntimeException {
     /** Whether {@code e} says that the server refused the request with this status. */
     public static boolean refusal(Throwable e, int status) {
         return refusal(e) && ((BackendException) e).status == status;
+    }
+
+    /** The request parameter the server's refusal names, or null. */
+    public String param() {
+        return param;
     }
 
     /** The server's HTTP status; 0 when it did not answer. */

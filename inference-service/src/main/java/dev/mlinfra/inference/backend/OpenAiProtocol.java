@@ -91,6 +91,11 @@ public class OpenAiProtocol {
         return admin(server, HttpMethod.GET, "/v1/models", null).map(this::parse);
     }
 
+    /** {@code GET /v1/models}, asked once: for a request on its way, which the server's own failure answers. */
+    public Uni<JsonNode> modelsOnce(URI server) {
+        return call(server, HttpMethod.GET, "/v1/models", null, config.adminTimeout()).map(this::parse);
+    }
+
     /** A whole completion ({@code path} is {@code /v1/completions} or {@code /v1/chat/completions}); never retried. */
     public Uni<JsonNode> generate(URI server, String path, ObjectNode body) {
         return call(server, HttpMethod.POST, path, body, config.generationTimeout()).map(this::parse);
@@ -269,7 +274,17 @@ public class OpenAiProtocol {
             return new BackendException(Kind.FAILED, status, "the server " + server + " answered " + status + ": " + message, null);
         }
         circuit.succeeded();
-        return new BackendException(Kind.REJECTED, status, message, null);
+        return new BackendException(Kind.REJECTED, status, message, errorParam(body), null);
+    }
+
+    /** The parameter an OpenAI-shaped error body names ({@code error.param}), else null. */
+    private String errorParam(Buffer body) {
+        try {
+            JsonNode param = json.readTree(body.toString(StandardCharsets.UTF_8)).path("error").path("param");
+            return param.isTextual() ? param.asText() : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** The message of an OpenAI-shaped error body, else the body itself (cut short). */

@@ -16,6 +16,7 @@ import dev.mlinfra.inference.Deployment;
 import dev.mlinfra.inference.config.InferenceConfig;
 import dev.mlinfra.inference.service.InferenceRequest;
 import dev.mlinfra.inference.service.InferenceService;
+import dev.mlinfra.inference.service.ParamRefusal;
 import dev.mlinfra.inference.service.InferenceService.Piece;
 import dev.mlinfra.inference.service.InferenceService.Result;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
@@ -171,14 +172,14 @@ public class InferenceRoutes {
         }
         JsonNode model = body.get("model");
         if (model == null || !model.isTextual() || model.asText().isBlank()) {
-            throw new OpenAiParamException("model", "Field 'model' is required: the id of one of your team's models (GET "
+            throw new ParamRefusal("model", "Field 'model' is required: the id of one of your team's models (GET "
                     + OPENAI + "/models lists them)");
         }
         String modelId = model.asText();
         JsonNode streamField = body.get("stream");
         if (streamField != null && !streamField.isBoolean() && !streamField.isNull()) {
             // passed on as it is, a server could read "yes" as true and stream what is read as one answer
-            throw new OpenAiParamException("stream", "Field 'stream' must be true or false, got " + streamField);
+            throw new ParamRefusal("stream", "Field 'stream' must be true or false, got " + streamField);
         }
         boolean stream = streamField != null && streamField.asBoolean();
         Uni<InferenceService.Target> target = inference.target(caller.team(), modelId);
@@ -318,8 +319,8 @@ public class InferenceRoutes {
         error.put("message", api.getMessage());
         int status = api.code().status();
         error.put("type", status >= 500 ? "server_error" : "invalid_request_error");
-        if (e instanceof OpenAiParamException p) {
-            error.put("param", p.param);
+        if (e instanceof ParamRefusal p) {
+            error.put("param", p.param());
         } else {
             error.putNull("param");
         }
@@ -357,13 +358,4 @@ public class InferenceRoutes {
         }
     }
 
-    /** A 400 of the OpenAI route about one parameter. */
-    static final class OpenAiParamException extends ApiException {
-        final String param;
-
-        OpenAiParamException(String param, String message) {
-            super(ErrorCode.INVALID_REQUEST, message);
-            this.param = param;
-        }
-    }
 }

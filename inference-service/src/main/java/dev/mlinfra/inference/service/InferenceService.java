@@ -16,6 +16,8 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,6 +40,13 @@ public class InferenceService {
     private final InferenceMetrics metrics;
     private final InferenceConfig config;
     private final ObjectMapper json;
+    /** How long a server that did not say its context is left before it is asked again. */
+    private static final Duration CONTEXT_RETRY = Duration.ofSeconds(30);
+
+    /** Per server, its base model's context in tokens as its {@code /v1/models} says it (0: it does not say). */
+    private final Map<URI, Integer> contexts = new ConcurrentHashMap<>();
+    /** Per server, when its context was last asked for. */
+    private final Map<URI, Long> contextAsked = new ConcurrentHashMap<>();
 
     public InferenceService(DeploymentService deployments, OpenAiProtocol protocol, InferenceMetrics metrics,
             InferenceConfig config, ObjectMapper json) {
@@ -83,10 +92,60 @@ public class InferenceService {
         return deployments.ready(team);
     }
 
+    /**
+     * The target, once {@code max_tokens} is known to fit its model's context: the server's
+     * {@code max_model_len}, learned in the background at the first request to a server and
+     * remembered. Until it is known, or where a server does not say it, the server's own check answers.
+     */
+    private Target fitting(Target t, InferenceRequest request) {
+        Integer context = contexts.get(t.server());
+        if (context == null) {
+            learnContext(t.server());
+        } else if (context > 0 && request.parameters().maxTokens() > context) {
+            throw ApiException.badRequest("Field 'parameters.max_tokens' must be between 1 and " + context + ", the context"
+                    + " of model '" + request.modelId() + "' (prompt and answer in tokens), got "
+                    + request.parameters().maxTokens());
+        }
+        return t;
+    }
+
+    /** Asks a server for its context, once at a time and at most every {@link #CONTEXT_RETRY} while it does not answer. */
+    private void learnContext(URI server) {
+        long now = System.nanoTime();
+        boolean[] mine = {false};
+        contextAsked.compute(server, (s, last) -> {
+            mine[0] = last == null || now - last > CONTEXT_RETRY.toNanos();
+            return mine[0] ? now : last;
+        });
+        if (!mine[0]) {
+            return;
+        }
+        protocol.modelsOnce(server).subscribe().with(models -> {
+            Integer context = context(models);
+            contexts.put(server, context == null ? 0 : context);
+        }, e -> {
+            if (BackendException.refusal(e)) {
+                contexts.put(server, 0); // it answered, without a list of models: its own checks answer
+            } else {
+                LOG.debugf("Could not ask %s for its context: %s", server, e.getMessage());
+            }
+        });
+    }
+
+    /** The base model's {@code max_model_len} in a server's {@code /v1/models} (the entry without a parent), or null. */
+    static Integer context(JsonNode models) {
+        for (JsonNode m : models.path("data")) {
+            if (!m.hasNonNull("parent") && m.path("max_model_len").canConvertToInt() && m.path("max_model_len").isIntegralNumber()) {
+                return m.get("max_model_len").asInt();
+            }
+        }
+        return null;
+    }
+
     /** {@code POST /v1/inference}. */
     public Uni<Result> infer(String team, InferenceRequest request) {
         long started = System.nanoTime();
-        return target(team, request.modelId()).flatMap(t -> {
+        return target(team, request.modelId()).map(t -> fitting(t, request)).flatMap(t -> {
             ObjectNode body = completion(t, request, false);
             return withAdapter(t, () -> protocol.generate(t.server(), "/v1/completions", body))
                     .map(answer -> {
@@ -106,7 +165,8 @@ public class InferenceService {
     /** {@code POST /v1/inference} with {@code stream: true}: text as it is generated, then the result. */
     public Multi<Piece> stream(String team, InferenceRequest request) {
         long started = System.nanoTime();
-        return Multi.createFrom().uni(target(team, request.modelId())).onItem().transformToMultiAndConcatenate(t -> {
+        return Multi.createFrom().uni(target(team, request.modelId()).map(t -> fitting(t, request)))
+                .onItem().transformToMultiAndConcatenate(t -> {
             ObjectNode body = completion(t, request, true);
             StringBuilder output = new StringBuilder();
             AtomicInteger tokens = new AtomicInteger();
@@ -278,7 +338,8 @@ public class InferenceService {
         return switch (b.kind()) {
             case UNAVAILABLE -> ApiException.unavailable("The model server is not available now (" + b.getMessage()
                     + "); retry in a few seconds", config.retryAfterSeconds());
-            case REJECTED -> b.status() == 400 || b.status() == 422 ? ApiException.badRequest(b.getMessage())
+            case REJECTED -> b.status() == 400 || b.status() == 422
+                    ? b.param() == null ? ApiException.badRequest(b.getMessage()) : new ParamRefusal(b.param(), b.getMessage())
                     : ApiException.badGateway("The model server refused the request: " + b.getMessage());
             case FAILED -> ApiException.badGateway("The model server failed: " + b.getMessage());
         };

@@ -135,6 +135,14 @@ class InferenceApiTest {
         bad(request(model, Map.of("max_tokens", 0)), "parameters.max_tokens");
         bad(request(model, Map.of("max_tokens", 100000)), "parameters.max_tokens");
         bad(request(model, Map.of("max_tokens", "ten")), "parameters.max_tokens");
+        // Within the service's bound but beyond this model's own context (1,024 tokens): refused, not cut short. The
+        // context is the server's, learned in the background at the first request to it (the tests before this one).
+        String beyond = "Field 'parameters.max_tokens' must be between 1 and 1024, the context of model '" + model
+                + "' (prompt and answer in tokens), got 1025";
+        ServingFixtures.await("the model's context to bound max_tokens", () -> beyond.equals(as(TEAM).contentType(ContentType.JSON)
+                .body(request(model, Map.of("max_tokens", 1025))).post("/v1/inference").then().statusCode(400).extract()
+                .path("error.message")), () -> as(TEAM).contentType(ContentType.JSON)
+                        .body(request(model, Map.of("max_tokens", 1025))).post("/v1/inference").asString());
         as(TEAM).contentType(ContentType.JSON).body("{not json").post("/v1/inference").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"));
         // Where the JSON breaks off, in the words of the other services, without the parser's notes about its source.
@@ -249,7 +257,13 @@ class InferenceApiTest {
         as(TEAM).contentType(ContentType.JSON).body(Map.of("prompt", "x")).post("/v1/openai/completions").then()
                 .statusCode(400).body("error.param", equalTo("model"));
         as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "prompt", "x", "temperature", 7))
-                .post("/v1/openai/completions").then().statusCode(400).body("error.message", containsString("temperature"));
+                .post("/v1/openai/completions").then().statusCode(400).body("error.message", containsString("temperature"))
+                .body("error.param", equalTo("temperature"));
+        // The model server's refusal names its parameter, as OpenAI's errors do.
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "messages", List.of(Map.of("role", "user",
+                "content", "x")), "max_tokens", 1025)).post("/v1/openai/chat/completions").then().statusCode(400)
+                .body("error.param", equalTo("max_tokens")).body("error.message", containsString("at most 1024"))
+                .body("error.type", equalTo("invalid_request_error"));
         as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "prompt", "x", "max_tokens", 2, "stream", "yes"))
                 .post("/v1/openai/completions").then().statusCode(400).body("error.param", equalTo("stream"))
                 .body("error.type", equalTo("invalid_request_error"));

@@ -33,7 +33,7 @@ final class RequestParser {
     }
 
     /** POST /v1/completions. */
-    static GenerationRequest completion(JsonNode body, int defaultMaxTokens) {
+    static GenerationRequest completion(JsonNode body, int defaultMaxTokens, int context) {
         JsonNode prompt = body.get("prompt");
         String text;
         if (prompt == null || prompt.isNull()) {
@@ -50,11 +50,11 @@ final class RequestParser {
         if (text.isEmpty()) {
             throw ApiException.badRequest("prompt", "prompt must not be empty");
         }
-        return common(body, text, defaultMaxTokens);
+        return common(body, text, defaultMaxTokens, context);
     }
 
     /** POST /v1/chat/completions: messages rendered with the model's chat format. */
-    static GenerationRequest chat(JsonNode body, int defaultMaxTokens) {
+    static GenerationRequest chat(JsonNode body, int defaultMaxTokens, int context) {
         JsonNode messages = body.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "messages must be a non-empty list of {role, content}");
@@ -84,10 +84,10 @@ final class RequestParser {
             }
             rendered.add(new String[] {role, text});
         }
-        return common(body, PromptTemplate.chatPromptText(rendered), defaultMaxTokens);
+        return common(body, PromptTemplate.chatPromptText(rendered), defaultMaxTokens, context);
     }
 
-    private static GenerationRequest common(JsonNode body, String prompt, int defaultMaxTokens) {
+    private static GenerationRequest common(JsonNode body, String prompt, int defaultMaxTokens, int context) {
         String model = optionalText(body, "model");
         int n = (int) integer(body, "n", 1);
         if (n != 1) {
@@ -98,6 +98,11 @@ final class RequestParser {
         long maxTokens = maxNode == null || maxNode.isNull() ? defaultMaxTokens : integerValue(maxNode, maxName);
         if (maxTokens < 1) {
             throw ApiException.badRequest(maxName, maxName + " must be at least 1, got " + maxTokens);
+        }
+        if (maxTokens > context) {
+            // more than the whole context, the prompt's place included, can never be generated
+            throw ApiException.badRequest(maxName, maxName + " must be at most " + context + ", this model's maximum context"
+                    + " length (prompt and completion in tokens), got " + maxTokens);
         }
         double temperature = number(body, "temperature", 1.0);
         if (temperature < 0 || temperature > 2) {

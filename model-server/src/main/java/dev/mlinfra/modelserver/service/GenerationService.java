@@ -22,6 +22,11 @@ public class GenerationService {
         this.scheduler = scheduler;
     }
 
+    /** The base model's context: the most tokens a prompt and its completion take together. */
+    public int context() {
+        return registry.base().config().maxPositionEmbeddings();
+    }
+
     /** The served name a request resolves to, or a 404. */
     public String servedName(String model) {
         try (ModelRegistry.Lease lease = scheduler.lease(model)) {
@@ -49,7 +54,7 @@ public class GenerationService {
             System.arraycopy(ids, 0, withBos, 1, ids.length);
             ids = withBos;
         }
-        int context = registry.base().config().maxPositionEmbeddings();
+        int context = context();
         if (ids.length >= context) {
             throw ApiException.badRequest("prompt", "This model's maximum context length is " + context
                     + " tokens. However, your prompt has " + ids.length + " tokens.");

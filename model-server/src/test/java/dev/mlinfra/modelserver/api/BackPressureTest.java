@@ -73,7 +73,7 @@ class BackPressureTest {
             }
             // A streamed chat answers the assistant role once it is queued: these fill the queue.
             for (int i = 0; i < config.maxWaitingRequests(); i++) {
-                RawStream waiting = new RawStream(server, "/v1/chat/completions", body(true, 1500));
+                RawStream waiting = new RawStream(server, "/v1/chat/completions", body(true, 1024));
                 streams.add(waiting);
                 waiting.nextEvent();
             }

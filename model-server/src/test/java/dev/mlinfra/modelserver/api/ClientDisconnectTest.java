@@ -54,7 +54,7 @@ class ClientDisconnectTest {
     private static Map<String, Object> endlessChat() {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("messages", List.of(Map.of("role", "user", "content", RawStream.ENDLESS_PROMPT)));
-        body.put("max_tokens", 1500);
+        body.put("max_tokens", CONTEXT);
         body.put("temperature", 0);
         body.put("stream", true);
         return body;

@@ -193,6 +193,13 @@ class OpenAiRoutesTest {
                     .body("error.code", equalTo(400))
                     .body("error.message", org.hamcrest.Matchers.containsString((String) c[0]));
         }
+        // More tokens than the model's whole context can never be generated: refused, as vLLM refuses it, not cut short.
+        for (String name : List.of("max_tokens", "max_completion_tokens")) {
+            post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "hi")), name, 1025))
+                    .then().statusCode(400).body("error.param", equalTo(name))
+                    .body("error.message", equalTo(name + " must be at most 1024, this model's maximum context length (prompt"
+                            + " and completion in tokens), got 1025"));
+        }
         given().contentType(ContentType.JSON).body("{not json").post("/v1/completions").then().statusCode(400);
         post("/v1/completions", completion("model", "nope")).then().statusCode(404).body("error.param", equalTo("model"));
         post("/v1/load_lora_adapter", Map.of("lora_name", "x", "lora_path", "/does/not/exist")).then().statusCode(400)

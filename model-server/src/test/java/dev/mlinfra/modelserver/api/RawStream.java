@@ -37,13 +37,14 @@ final class RawStream implements AutoCloseable {
     }
 
     /**
-     * A streamed completion of {@link #ENDLESS_PROMPT} that runs until the context is full (its 1,500
-     * tokens are more than the base model's context of 1,024 holds), longer than any test waits.
+     * A streamed completion of {@link #ENDLESS_PROMPT} that runs until the context is full (its 1,024
+     * tokens, the base model's whole context, are more than the prompt leaves room for), longer than
+     * any test waits.
      */
     static Map<String, Object> endlessCompletion() {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("prompt", ENDLESS_PROMPT);
-        body.put("max_tokens", 1500);
+        body.put("max_tokens", 1024);
         body.put("temperature", 0);
         body.put("stream", true);
         return body;
