@@ -115,7 +115,9 @@ public class ErrorMappers {
 
     private static boolean isFrameworkMessage(WebApplicationException e) {
         String m = e.getMessage();
-        return m == null || m.startsWith("HTTP ");
+        // RESTEasy's own words: "HTTP 404 Not Found", or for a path below a resource that no method of it takes
+        // (/v1/models/x/nope) "Unable to find matching target resource method"
+        return m == null || m.startsWith("HTTP ") || m.startsWith("Unable to find matching target resource method");
     }
 
     private String header(String name) {

@@ -216,6 +216,9 @@ public class DatasetApiTest {
         // OPTIONS names what the path takes, not every method of the resource
         as("team-a").options("/v1/datasets").then().statusCode(200).header("Allow", "GET, HEAD, OPTIONS");
         as("team-a").options("/v1/datasets/some-name").then().statusCode(200).header("Allow", "DELETE, GET, HEAD, OPTIONS");
+        // A path below a dataset that no endpoint has is said as such, not in the framework's words.
+        as("team-a").get("/v1/datasets/some-name/nope").then().statusCode(404).body("error.code", equalTo("not_found"))
+                .body("error.message", equalTo("No endpoint GET /v1/datasets/some-name/nope in API v1"));
         as("team-a").contentType(ContentType.JSON).body("[1, 2]").post("/v1/datasets/upload").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"));
         as("team-a").queryParam("status", "done").get("/v1/datasets").then().statusCode(400)
