@@ -17,11 +17,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
+import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -78,6 +80,10 @@ final class StreamingUploads {
                 .writeTimeout(Duration.ofMinutes(2))
                 .readTimeout(Duration.ofMinutes(5))
                 .retryOnConnectionFailure(false)
+                // A body streams once, so no request is sent again on another connection: none is reused after
+                // idling longer than object stores keep one open (s3proxy's Jetty closed them after tens of
+                // seconds, and the next listing read "unexpected end of stream"), rather than OkHttp's 5 minutes.
+                .connectionPool(new ConnectionPool(8, 10, TimeUnit.SECONDS))
                 .socketFactory(new GatheringSocketFactory(SOCKET_WRITE))
                 .build();
     }
