@@ -83,6 +83,10 @@ public class TrainingJobResource {
         // read from the headers themselves: an empty value reads as no header through @HeaderParam, and a retry
         // with it would start another job
         List<String> given = headers.getRequestHeader("Idempotency-Key");
+        if (given != null && given.size() > 1) {
+            // which one would a retry send? Each would find another job, or start one
+            throw ApiException.badRequest("Header 'Idempotency-Key' is given " + given.size() + " times; give it once");
+        }
         String idempotencyKey = given == null || given.isEmpty() ? null : given.get(0);
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             throw ApiException.badRequest("Invalid header 'Idempotency-Key': expected 1-255 printable characters without spaces");

@@ -192,6 +192,10 @@ class TrainingJobApiTest {
         // An empty key is no key: refused, or each retry would start another job.
         as(team).contentType(ContentType.JSON).header("Idempotency-Key", "").body(body(ready, Map.of()))
                 .post("/v1/training/jobs").then().statusCode(400).body("error.message", containsString("Idempotency-Key"));
+        // Two keys: a retry with either alone would find another job than the one started.
+        as(team).contentType(ContentType.JSON).header("Idempotency-Key", "dup-a").header("Idempotency-Key", "dup-b")
+                .body(body(ready, Map.of())).post("/v1/training/jobs").then().statusCode(400)
+                .body("error.message", equalTo("Header 'Idempotency-Key' is given 2 times; give it once"));
     }
 
     @Test
