@@ -118,7 +118,7 @@ public class OpenAiRoutes {
 
     private void complete(RoutingContext ctx, boolean chat) {
         JsonNode body = RequestParser.body(ctx.body().asString());
-        GenerationRequest request = chat ? RequestParser.chat(body, config.defaultMaxTokens(), generation.context())
+        GenerationRequest request = chat ? RequestParser.chat(body, generation.context())
                 : RequestParser.completion(body, config.defaultMaxTokens(), generation.context());
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();

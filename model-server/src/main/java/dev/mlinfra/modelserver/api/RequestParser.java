@@ -50,11 +50,11 @@ final class RequestParser {
         if (text.isEmpty()) {
             throw ApiException.badRequest("prompt", "prompt must not be empty");
         }
-        return common(body, text, defaultMaxTokens, context);
+        return common(body, text, "prompt", defaultMaxTokens, context);
     }
 
     /** POST /v1/chat/completions: messages rendered with the model's chat format. */
-    static GenerationRequest chat(JsonNode body, int defaultMaxTokens, int context) {
+    static GenerationRequest chat(JsonNode body, int context) {
         JsonNode messages = body.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "messages must be a non-empty list of {role, content}");
@@ -84,10 +84,12 @@ final class RequestParser {
             }
             rendered.add(new String[] {role, text});
         }
-        return common(body, PromptTemplate.chatPromptText(rendered), defaultMaxTokens, context);
+        // as vLLM and OpenAI: a chat without max_tokens answers until it ends or the context is full
+        return common(body, PromptTemplate.chatPromptText(rendered), "messages", context, context);
     }
 
-    private static GenerationRequest common(JsonNode body, String prompt, int defaultMaxTokens, int context) {
+    private static GenerationRequest common(JsonNode body, String prompt, String promptField, int defaultMaxTokens,
+            int context) {
         String model = optionalText(body, "model");
         int n = (int) integer(body, "n", 1);
         if (n != 1) {
@@ -123,7 +125,7 @@ final class RequestParser {
         boolean includeUsage = options != null && options.isObject() && options.path("include_usage").asBoolean(false);
         SamplingParams params = new SamplingParams(temperature, topP, topK == 0 ? -1 : (int) topK,
                 (int) Math.min(Integer.MAX_VALUE, maxTokens), stop, seed);
-        return new GenerationRequest(model, prompt, params, stream, includeUsage);
+        return new GenerationRequest(model, prompt, promptField, params, stream, includeUsage);
     }
 
     private static List<String> stop(JsonNode node) {

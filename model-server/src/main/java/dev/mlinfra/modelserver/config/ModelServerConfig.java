@@ -36,7 +36,7 @@ public interface ModelServerConfig {
     @WithDefault("1")
     int threads();
 
-    /** Tokens generated when a request gives no max_tokens (vLLM's completions default is 16). */
+    /** Tokens a completion generates when it gives no max_tokens (vLLM's default; a chat runs to its end or the context's). */
     @WithDefault("16")
     int defaultMaxTokens();
 

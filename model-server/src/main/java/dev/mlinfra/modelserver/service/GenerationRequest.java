@@ -8,10 +8,11 @@ import dev.mlinfra.engine.generate.SamplingParams;
  *
  * @param model         served model name (base or adapter), null for the base
  * @param prompt        prompt text
+ * @param promptField   the request field the prompt came from ({@code prompt}, or {@code messages} for a chat)
  * @param sampling      sampling parameters
  * @param stream        answer as server-sent events
  * @param includeUsage  add a usage chunk at the end of a stream
  */
-public record GenerationRequest(String model, String prompt, SamplingParams sampling, boolean stream,
+public record GenerationRequest(String model, String prompt, String promptField, SamplingParams sampling, boolean stream,
         boolean includeUsage) {
 }

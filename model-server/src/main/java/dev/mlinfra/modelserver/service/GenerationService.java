@@ -56,7 +56,7 @@ public class GenerationService {
         }
         int context = context();
         if (ids.length >= context) {
-            throw ApiException.badRequest("prompt", "This model's maximum context length is " + context
+            throw ApiException.badRequest(request.promptField(), "This model's maximum context length is " + context
                     + " tokens. However, your prompt has " + ids.length + " tokens.");
         }
         return ids;

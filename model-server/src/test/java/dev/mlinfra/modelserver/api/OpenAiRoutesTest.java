@@ -28,6 +28,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class OpenAiRoutesTest {
 
+    @io.quarkus.test.common.http.TestHTTPResource("/")
+    java.net.URI server;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BASE = "llama4-scout-mini";
     private static final String PROMPT = PromptTemplate.promptText("argoproj/argo-cd",
@@ -206,6 +209,25 @@ class OpenAiRoutesTest {
                 .body("error.param", equalTo("lora_path"));
         post("/v1/chat/completions", Map.of("messages", List.of())).then().statusCode(400)
                 .body("error.param", equalTo("messages"));
+    }
+
+    @Test
+    void aChatWithoutMaxTokensRunsOnAndATooLongOneNamesItsMessages() throws Exception {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("messages", List.of(Map.of("role", "user", "content", RawStream.ENDLESS_PROMPT)));
+        body.put("temperature", 0);
+        body.put("stream", true);
+        // vLLM and OpenAI let a chat run to its end (never, for this prompt) or the context's; completions stop at 16 tokens
+        try (RawStream answer = new RawStream(server, "/v1/chat/completions", body)) {
+            for (int i = 0; i < 40; i++) {
+                JsonNode choice = answer.nextEvent().path("choices").path(0);
+                assertTrue(choice.path("finish_reason").isNull() || choice.path("finish_reason").isMissingNode(),
+                        "ended after " + i + " events: " + choice);
+            }
+        }
+        post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "word ".repeat(1100)))))
+                .then().statusCode(400).body("error.param", equalTo("messages"))
+                .body("error.message", startsWith("This model's maximum context length is 1024 tokens."));
     }
 
     @Test
