@@ -34,12 +34,12 @@ public class FallbackRoutes {
             ErrorCode code = ErrorCode.forStatus(status);
             if (status >= 500) {
                 LOG.errorf(ctx.failure(), "Request %s failed", (Object) ctx.get(RequestIds.KEY));
-                HttpErrors.end(ctx, code.status() == status ? code : ErrorCode.INTERNAL_ERROR,
+                HttpErrors.endInRouteShape(ctx, code.status() == status ? code : ErrorCode.INTERNAL_ERROR,
                         "Internal error; quote request id " + ctx.get(RequestIds.KEY) + " when reporting it");
             } else if (status == ErrorCode.PAYLOAD_TOO_LARGE.status()) {
-                HttpErrors.end(ctx, code, "Request body is larger than this endpoint accepts");
+                HttpErrors.endInRouteShape(ctx, code, "Request body is larger than this endpoint accepts");
             } else {
-                HttpErrors.end(ctx, code, "Invalid request: " + code.code().replace('_', ' '));
+                HttpErrors.endInRouteShape(ctx, code, "Invalid request: " + code.code().replace('_', ' '));
             }
         });
     }

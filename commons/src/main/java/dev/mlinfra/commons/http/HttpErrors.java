@@ -11,6 +11,28 @@ import java.util.Locale;
 /** Writes the contract's error object from Vert.x routes, where no JAX-RS mapper runs. */
 public final class HttpErrors {
 
+    /**
+     * Routing-context key of a route's own way to answer errors (another shape than the contract's,
+     * such as OpenAI's): failures below the route (a body over its limit) are answered with it too.
+     */
+    public static final String ERROR_WRITER = "mlinfra.error-writer";
+
+    /** A route's own way to answer an error; see {@link #ERROR_WRITER}. */
+    @FunctionalInterface
+    public interface ErrorWriter {
+        void end(RoutingContext ctx, ErrorCode code, String message);
+    }
+
+    /** Answers with the route's own {@link ErrorWriter} where it set one, else with the contract's error object. */
+    public static void endInRouteShape(RoutingContext ctx, ErrorCode code, String message) {
+        ErrorWriter writer = ctx.get(ERROR_WRITER);
+        if (writer != null) {
+            writer.end(ctx, code, message);
+        } else {
+            end(ctx, code, message);
+        }
+    }
+
     private HttpErrors() {
     }
 

@@ -42,6 +42,15 @@ public class BackendException extends RuntimeException {
         return refusal(e) && ((BackendException) e).status == status;
     }
 
+    /**
+     * The message without the addresses of the servers (URLs, host and port) in it: what a client is
+     * told, where several teams share the platform; the log keeps the whole message.
+     */
+    public String withoutAddresses() {
+        return getMessage().replaceAll("\\s*https?://[^\\s)]+", "")
+                .replaceAll("[^\\s(]*\\b\\d{1,3}(\\.\\d{1,3}){3}:\\d+\\b\\S*", "(address left out)");
+    }
+
     /** The request parameter the server's refusal names, or null. */
     public String param() {
         return param;

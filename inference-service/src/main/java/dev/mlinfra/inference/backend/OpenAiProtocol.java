@@ -146,7 +146,7 @@ public class OpenAiProtocol {
                     response.handler(chunk -> lines.feed(chunk.getBytes()));
                     response.exceptionHandler(e -> {
                         if (!emitter.isCancelled()) {
-                            emitter.fail(new BackendException(Kind.FAILED, 0, "the stream from " + server + " broke off: "
+                            emitter.fail(new BackendException(Kind.FAILED, 0, "the stream from the server " + server + " broke off: "
                                     + describe(e), e));
                         }
                     });
@@ -264,7 +264,7 @@ public class OpenAiProtocol {
         }
         Kind kind = e instanceof ConnectException || e.getCause() instanceof ConnectException ? Kind.UNAVAILABLE : Kind.FAILED;
         return new BackendException(kind, 0, (kind == Kind.UNAVAILABLE ? "the server " + server + " cannot be reached: "
-                : "the call to " + server + " failed: ") + describe(e), e);
+                : "the call to the server " + server + " failed: ") + describe(e), e);
     }
 
     private BackendException refusal(URI server, Circuit circuit, int status, Buffer body) {

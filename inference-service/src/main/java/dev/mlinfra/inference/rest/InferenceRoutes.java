@@ -60,6 +60,9 @@ public class InferenceRoutes {
 
     void register(@Observes Router router) {
         BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY);
+        // first, so that a failure of the body handler (a body over the limit) is answered in the route's shape
+        router.post("/v1/inference").order(-11).handler(errorsInShape(false));
+        router.post(OPENAI + "/*").order(-11).handler(errorsInShape(true));
         router.post("/v1/inference").order(-10).handler(body).handler(ctx -> safely(ctx, false, this::infer));
         router.get(OPENAI + "/models").order(-10).handler(ctx -> safely(ctx, true, this::models));
         router.get(OPENAI + "/models/:model").order(-10).handler(ctx -> safely(ctx, true, this::model));
@@ -76,6 +79,20 @@ public class InferenceRoutes {
         onlyMethod(router, OPENAI + "/chat/completions", "POST", true);
         // Any other path of the OpenAI-compatible API: a 404 in OpenAI's shape, which its clients read.
         router.route(OPENAI + "/*").order(-8).handler(ctx -> fail(ctx, true, new UnknownRoute(ctx)));
+    }
+
+    /**
+     * Failures below the route (a body over {@link #MAX_BODY}) answered in the route's own shape, OpenAI's
+     * on {@code /v1/openai}, which its clients read.
+     */
+    private io.vertx.core.Handler<RoutingContext> errorsInShape(boolean openAi) {
+        HttpErrors.ErrorWriter writer = (ctx, code, message) -> fail(ctx, openAi, new ApiException(code,
+                code == ErrorCode.PAYLOAD_TOO_LARGE ? "Request body is larger than the " + MAX_BODY / (1024 * 1024)
+                        + " MiB this endpoint accepts; a prompt fills the model's context long before that" : message));
+        return ctx -> {
+            ctx.put(HttpErrors.ERROR_WRITER, writer);
+            ctx.next();
+        };
     }
 
     private void onlyMethod(Router router, String path, String allowed, boolean openAi) {
@@ -339,7 +356,8 @@ public class InferenceRoutes {
         if (e instanceof ApiException a) {
             if (a.code() == ErrorCode.BAD_GATEWAY) {
                 String id = ctx.get(RequestIds.KEY);
-                LOG.warnf("Request %s: %s", id, a.getMessage());
+                LOG.warnf("Request %s: %s", id, a instanceof InferenceService.BackendFailure f
+                        ? "the model server failed: " + f.detail() : a.getMessage());
                 return ApiException.badGateway(a.getMessage() + " (request id " + id + ")");
             }
             return a;

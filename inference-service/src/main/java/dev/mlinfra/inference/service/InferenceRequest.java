@@ -71,9 +71,13 @@ public record InferenceRequest(String modelId, Map<String, String> input, Parame
             throw ApiException.badRequest("Field 'parameters.top_k' must be -1 (no limit) or at least 1, got " + topK);
         }
         int maxTokens = integer(p, "max_tokens", 256);
-        if (maxTokens < 1 || maxTokens > maxContextTokens) {
-            throw ApiException.badRequest("Field 'parameters.max_tokens' must be between 1 and " + maxContextTokens
-                    + " (the longest context of the model types served here), got " + maxTokens);
+        if (maxTokens < 1) {
+            throw ApiException.badRequest("Field 'parameters.max_tokens' must be at least 1, got " + maxTokens);
+        }
+        if (maxTokens > maxContextTokens) {
+            // the model's own context, which bounds it too, is known once the model is found
+            throw ApiException.badRequest("Field 'parameters.max_tokens' must be at most the model's context (no model served"
+                    + " here has more than " + maxContextTokens + " tokens), got " + maxTokens);
         }
         Long seed = null;
         if (p.hasNonNull("seed")) {

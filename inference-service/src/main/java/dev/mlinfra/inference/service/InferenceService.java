@@ -336,13 +336,27 @@ public class InferenceService {
             return e;
         }
         return switch (b.kind()) {
-            case UNAVAILABLE -> ApiException.unavailable("The model server is not available now (" + b.getMessage()
+            case UNAVAILABLE -> ApiException.unavailable("The model server is not available now (" + b.withoutAddresses()
                     + "); retry in a few seconds", config.retryAfterSeconds());
             case REJECTED -> b.status() == 400 || b.status() == 422
                     ? b.param() == null ? ApiException.badRequest(b.getMessage()) : new ParamRefusal(b.param(), b.getMessage())
                     : ApiException.badGateway("The model server refused the request: " + b.getMessage());
-            case FAILED -> ApiException.badGateway("The model server failed: " + b.getMessage());
+            case FAILED -> new BackendFailure("The model server failed: " + b.withoutAddresses(), b.getMessage());
         };
+    }
+
+    /** A 502 whose message leaves out where the server runs; {@link #detail()}, for the log, keeps it. */
+    public static final class BackendFailure extends ApiException {
+        private final String detail;
+
+        BackendFailure(String message, String detail) {
+            super(ErrorCode.BAD_GATEWAY, message);
+            this.detail = detail;
+        }
+
+        public String detail() {
+            return detail;
+        }
     }
 
 }

@@ -156,6 +156,14 @@ class InferenceApiTest {
         as(TEAM).contentType("text/plain").body("{\"model\":\"" + model + "\",\"prompt\":\"x\"}").post("/v1/openai/completions")
                 .then().statusCode(415).body("error.type", equalTo("invalid_request_error"))
                 .body("error.code", equalTo("unsupported_media_type"));
+        // A body over the routes' limit, in each route's own error shape.
+        String huge = "{\"model\": \"" + model + "\", \"prompt\": \"" + "a ".repeat(600_000) + "\"}";
+        as(TEAM).contentType(ContentType.JSON).body(huge).post("/v1/openai/completions").then().statusCode(413)
+                .body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("payload_too_large"))
+                .body("error.message", startsWith("Request body is larger than the 1 MiB this endpoint accepts"));
+        as(TEAM).contentType(ContentType.JSON).body(huge).post("/v1/inference").then().statusCode(413)
+                .body("error.code", equalTo("payload_too_large")).body("error.status", equalTo(413))
+                .body("error.message", startsWith("Request body is larger than the 1 MiB this endpoint accepts"));
         as(TEAM).get("/v1/inference").then().statusCode(405).header("Allow", "OPTIONS, POST")
                 .body("error.code", equalTo("method_not_allowed")).body("error.status", equalTo(405))
                 .body("error.message", equalTo("Method GET is not allowed on /v1/inference; it takes OPTIONS, POST"));

@@ -134,7 +134,9 @@ class OpenAiBackendTest {
             as(TEAM).header("X-Request-Id", requestId).contentType(ContentType.JSON).body(request(id)).post("/v1/inference")
                     .then().statusCode(502).body("error.code", equalTo("bad_gateway"))
                     .body("error.message", containsString("CUDA out of memory")).body("error.message", containsString(requestId))
-                    .body("error.message", not(containsString("Exception")));
+                    .body("error.message", not(containsString("Exception")))
+                    // where the server runs is the operators' business (the log has it), not the teams'
+                    .body("error.message", not(containsString("127.0.0.1")));
         }
         int calls = Server.CALLS.size();
         Response refused = as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference");
