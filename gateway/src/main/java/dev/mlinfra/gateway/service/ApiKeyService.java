@@ -144,8 +144,9 @@ public class ApiKeyService {
     @WithTransaction
     Uni<ApiKey> rateLimitsUpdated(String keyId, Map<String, Integer> changes) {
         if (changes == null || changes.isEmpty()) {
-            throw ApiException.badRequest("Invalid field 'limits': expected an object of rate areas " + new TreeSet<>(rateLimiter.areas())
-                    + " to requests per window (a positive integer, or null for the configured limit)");
+            throw ApiException.badRequest("Invalid field 'limits': it names no rate area, so nothing would change; name at least"
+                    + " one of " + new TreeSet<>(rateLimiter.areas()) + " with its requests per window (a positive integer, or"
+                    + " null for the configured limit)");
         }
         for (Map.Entry<String, Integer> change : changes.entrySet()) {
             if (!rateLimiter.areas().contains(change.getKey())) {
