@@ -37,8 +37,11 @@ public final class OpenApiMerger {
     private static final List<String> COMPONENT_KINDS = List.of("schemas", "responses", "parameters", "examples",
             "requestBodies", "headers", "links", "callbacks", "pathItems");
     private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
+    private static final String OPENAI_ERROR_REF = "#/components/schemas/OpenAiError";
+    /** The OpenAI-compatible API, whose errors (the gateway's refusals too) take OpenAI's shape. */
+    private static final String OPENAI_PATHS = "/v1/openai/";
     private static final List<String> RATE_LIMIT_HEADERS = List.of("X-RateLimit-Limit", "X-RateLimit-Remaining",
-            "X-RateLimit-Reset");
+            "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit");
     /** Answered by the gateway itself on every routed request, whatever the service documents. */
     private static final Map<String, String> GATEWAY_RESPONSES = new LinkedHashMap<>();
 
@@ -118,7 +121,8 @@ public final class OpenApiMerger {
         if (!unavailable.isEmpty()) {
             info.set(UNAVAILABLE, unavailable);
         }
-        paths.properties().forEach(path -> operations((ObjectNode) path.getValue()).forEach(this::documentRefusals));
+        paths.properties().forEach(path -> operations((ObjectNode) path.getValue())
+                .forEach(op -> documentRefusals(op, path.getKey().startsWith(OPENAI_PATHS))));
         out.set("components", components);
         return out;
     }
@@ -251,7 +255,7 @@ public final class OpenApiMerger {
     }
 
     /** The error object on each error a service documents, rate-limit headers on its answers, the gateway's own refusals. */
-    private void documentRefusals(ObjectNode operation) {
+    private void documentRefusals(ObjectNode operation, boolean openAi) {
         ObjectNode responses = operation.get("responses") instanceof ObjectNode r ? r : operation.putObject("responses");
         for (Map.Entry<String, JsonNode> response : responses.properties()) {
             if (!(response.getValue() instanceof ObjectNode r) || r.has(REF)) {
@@ -261,7 +265,7 @@ public final class OpenApiMerger {
             if (status.startsWith("4") || status.startsWith("5")) {
                 ObjectNode content = r.get("content") instanceof ObjectNode c ? c : r.putObject("content");
                 if (content.isEmpty()) {
-                    content.putObject("application/json").putObject("schema").put(REF, ERROR_REF);
+                    content.putObject("application/json").putObject("schema").put(REF, openAi ? OPENAI_ERROR_REF : ERROR_REF);
                 }
             }
             if (!status.equals("401") && !status.equals("403")) {
@@ -273,7 +277,7 @@ public final class OpenApiMerger {
             }
         }
         GATEWAY_RESPONSES.forEach((status, name) -> responses.putIfAbsent(status,
-                json.createObjectNode().put(REF, "#/components/responses/" + name)));
+                json.createObjectNode().put(REF, "#/components/responses/" + (openAi ? "OpenAi" : "") + name)));
     }
 
     private ObjectNode headerRef(String name) {

@@ -120,7 +120,8 @@ class ApiDocumentTest {
                 }
             }
             JsonNode tooMany = resolve(doc, op.path("responses").path("429"));
-            for (String header : List.of("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")) {
+            for (String header : List.of("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy",
+                    "RateLimit", "Retry-After")) {
                 if (!tooMany.path("headers").has(header)) {
                     problems.add(name + ": 429 lacks the " + header + " header");
                 }
@@ -130,9 +131,37 @@ class ApiDocumentTest {
             if (successes.stream().noneMatch(r -> r.path("content").has("application/json"))) {
                 problems.add(name + ": no JSON success response");
             }
-            if (successes.stream().noneMatch(r -> r.path("headers").has("X-RateLimit-Remaining"))) {
+            if (successes.stream().noneMatch(r -> r.path("headers").has("X-RateLimit-Remaining")
+                    && r.path("headers").has("RateLimit"))) {
                 problems.add(name + ": its success response lacks the rate-limit headers");
             }
+        }
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    @Order(1)
+    void theOpenAiCompatibleApiIsDocumentedWithOpenAisErrorShape() throws Exception {
+        JsonNode doc = fetchedDocument();
+        List<String> problems = new ArrayList<>();
+        for (String[] e : new String[][] {{"get", "/v1/openai/models"}, {"get", "/v1/openai/models/{model}"},
+                {"post", "/v1/openai/completions"}, {"post", "/v1/openai/chat/completions"}}) {
+            JsonNode op = doc.path("paths").path(e[1]).path(e[0]);
+            if (!op.isObject()) {
+                problems.add(e[0] + " " + e[1] + " is missing");
+                continue;
+            }
+            // its errors, the gateway's refusals among them, are OpenAI's object, which its SDKs read
+            for (String status : List.of("401", "403", "429", "500")) {
+                JsonNode response = resolve(doc, op.path("responses").path(status));
+                if (!"#/components/schemas/OpenAiError".equals(response.at("/content/application~1json/schema/$ref").asText())) {
+                    problems.add(e[0] + " " + e[1] + ": error " + status + " is not in OpenAI's shape: " + response);
+                }
+            }
+        }
+        JsonNode notFound = resolve(doc, doc.at("/paths/~1v1~1openai~1completions/post/responses/404"));
+        if (!"#/components/schemas/OpenAiError".equals(notFound.at("/content/application~1json/schema/$ref").asText())) {
+            problems.add("the service's own 404 is not in OpenAI's shape: " + notFound);
         }
         assertEquals(List.of(), problems);
     }
