@@ -142,8 +142,6 @@ public class ServiceProxy {
             HttpClientRequest upstream = opened.result();
             if (contentLength != null) {
                 upstream.putHeader(HttpHeaders.CONTENT_LENGTH, contentLength);
-            } else if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
-                upstream.setChunked(true);
             }
             upstream.response().onComplete(answered -> {
                 if (answered.failed()) {
@@ -161,12 +159,12 @@ public class ServiceProxy {
                 // Authenticated, allowed and connected: the client may send its body now.
                 ctx.response().writeContinue();
             }
-            streamBody(ctx, route.errors(), req, upstream, limit);
+            streamBody(ctx, route.errors(), req, upstream, limit, contentLength);
         });
     }
 
     private void streamBody(RoutingContext ctx, ErrorStyle errors, HttpServerRequest req, HttpClientRequest upstream,
-            long limit) {
+            long limit, String contentLength) {
         if (req.isEnded()) {
             upstream.end();
             return;
@@ -183,6 +181,13 @@ public class ServiceProxy {
                 upstream.reset();
                 tooLarge(ctx, errors, limit);
                 return;
+            }
+            if (chunk.length() == 0) {
+                return; // HTTP/2 may end a stream with an empty frame: nothing to send
+            }
+            if (contentLength == null && !upstream.isChunked()) {
+                // A body of unknown length (chunked over HTTP/1.1; HTTP/2 needs no Content-Length) goes on chunked.
+                upstream.setChunked(true);
             }
             upstream.write(chunk);
             if (upstream.writeQueueFull()) {

@@ -142,6 +142,40 @@ class GatewayTest {
         assertTrue(logged, "dataset-service log names request " + requestId);
     }
 
+    /**
+     * HTTP/2 clients: Java's HttpClient, which asks for it by default (a cleartext upgrade on http://),
+     * and one that speaks it from the start and sends a body without saying its length (HTTP/2 needs
+     * no Content-Length): the service gets the whole body, chunked on the gateway's HTTP/1.1 hop.
+     */
+    @Test
+    void http2ClientsReachTheServicesWithBodiesOfUnknownLength() throws Exception {
+        var key = GatewayTestKeys.create("team-h2", "read", "write");
+        HttpResponse<String> listed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve("/v1/datasets"))
+                .header("x-api-key", key.secret()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, listed.statusCode(), listed.body());
+
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            var client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+                    .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+            String name = "h2-" + UUID.randomUUID().toString().substring(0, 8);
+            Map.Entry<Integer, String> answer = client.request(io.vertx.core.http.HttpMethod.POST, base.getPort(),
+                    base.getHost(), "/v1/datasets/upload").compose(request -> {
+                        // over HTTP/2 "chunked" only means: no Content-Length
+                        request.setChunked(true).putHeader("x-api-key", key.secret()).putHeader("content-type", "application/json");
+                        request.write("{\"name\": \"" + name + "\", \"description\": \"\", ");
+                        request.end("\"source\": \"github\", \"format\": \"jsonl\", \"version\": \"v1\"}");
+                        return request.response().compose(r -> r.body().map(b -> Map.entry(r.statusCode(), b.toString())));
+                    }).toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, answer.getKey(), answer.getValue());
+            assertTrue(answer.getValue().contains("upload_url"), answer.getValue());
+            given().header("x-api-key", key.secret()).get("/v1/datasets").then().statusCode(200)
+                    .body("datasets.name", hasItem(name));
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void aGeneratedRequestIdIsReturnedWhenTheClientSendsNone() {
         var key = GatewayTestKeys.create("team-a", "read");
