@@ -132,6 +132,7 @@ main() {
   mapfile -t opts < <(app_options inference)
   # shellcheck disable=SC2086 # the extra options are a space-separated list
   background inference-service java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=$p_inference" \
+    "-Dquarkus.rest-client.registry.url=http://127.0.0.1:$p_registry" \
     "-Dmlinfra.inference.local.model-server-jar=$ROOT/model-server/target/quarkus-app/quarkus-run.jar" \
     "-Dmlinfra.inference.local.work-dir=$WORK/serving" "-Dmlinfra.inference.local.engine-data-dir=$WORK/engine" \
     $INFERENCE_OPTS -jar "$ROOT/inference-service/target/quarkus-app/quarkus-run.jar"

@@ -150,6 +150,7 @@ main() {
   REGISTRY_PID=$!
   mapfile -t opts < <(app_options inference)
   background inference-service java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=${port[inference-service]}" \
+    "-Dquarkus.rest-client.registry.url=$svc:${port[registry-service]}" \
     "-Dmlinfra.inference.local.model-server-jar=$ROOT/model-server/target/quarkus-app/quarkus-run.jar" \
     "-Dmlinfra.inference.local.work-dir=$WORK/serving" \
     -jar "$ROOT/inference-service/target/quarkus-app/quarkus-run.jar"

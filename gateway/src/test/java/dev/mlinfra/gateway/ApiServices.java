@@ -35,6 +35,7 @@ public class ApiServices implements QuarkusTestResourceLifecycleManager {
         registry.put("quarkus.rest-client.training.url", SERVICES.get("training").url());
         SERVICES.put("registry", ServiceProcess.start("registry-service", registry));
         Map<String, String> inference = new HashMap<>(shared);
+        inference.put("quarkus.rest-client.registry.url", SERVICES.get("registry").url());
         inference.put("mlinfra.inference.local.model-server-jar",
                 root.resolve("model-server/target/quarkus-app/quarkus-run.jar").toString());
         inference.put("mlinfra.inference.local.work-dir", root.resolve("gateway/target/api-services/serving").toString());

@@ -32,6 +32,7 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         Path root = Path.of(System.getProperty("mlinfra.root"));
         inference = ServiceProcess.start("inference-service", Map.of(
                 "mlinfra.public-url", "http://127.0.0.1:" + gatewayPort,
+                "quarkus.rest-client.registry.url", registry.url(),
                 "mlinfra.inference.local.model-server-jar", root.resolve("model-server/target/quarkus-app/quarkus-run.jar").toString(),
                 "mlinfra.inference.local.work-dir", root.resolve("gateway/target/serving").toString(),
                 "mlinfra.inference.local.engine-data-dir", stack.engineDataDir().toString()));

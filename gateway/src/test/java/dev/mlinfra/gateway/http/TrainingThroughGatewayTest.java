@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlinfra.gateway.GatewayTestKeys;
 import dev.mlinfra.gateway.TrainingPlatform;
+import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
@@ -224,6 +225,66 @@ class TrainingThroughGatewayTest {
 
         String model = registeredAndPromoted(done, second);
         served(model);
+        registeredMomentsAgo(model, first, second);
+    }
+
+    /**
+     * Inference right after a registration, before inference-service has the registry's event (held
+     * in the registry's outbox while Kafka is down): 503 with Retry-After, which a script retries, not
+     * a 404 or 409 that it would take as final; then the answer once the event is in. Both a new model
+     * id and one deleted and registered again (which inference-service still knows as removed).
+     */
+    private void registeredMomentsAgo(String model, String firstJob, String secondJob) throws Exception {
+        as().delete("/v1/models/" + model + "?force=true").then().statusCode(200);
+        awaitInference(model, Duration.ofSeconds(60), 404);
+        String fresh = model + "-fresh";
+        Map<String, Object> input = Map.of("model_id", fresh, "input", Map.of("repository", "fluxcd/flux2",
+                "issue_title", "Kustomization stuck", "issue_description", "It waits for a ready dependency."),
+                "parameters", Map.of("max_tokens", 4));
+        Devstack.stopKafka();
+        try {
+            for (Map.Entry<String, String> registration : Map.of(fresh, firstJob, model, secondJob).entrySet()) {
+                as().contentType(ContentType.JSON).body(Map.of("model_id", registration.getKey(), "model_type", "scout",
+                        "training_job_id", registration.getValue(), "stage", "staging"))
+                        .post("/v1/models/register").then().statusCode(200);
+                Map<String, Object> request = new HashMap<>(input);
+                request.put("model_id", registration.getKey());
+                as().contentType(ContentType.JSON).body(request).post("/v1/inference").then().statusCode(503)
+                        .header("Retry-After", org.hamcrest.Matchers.notNullValue())
+                        .body("error.code", equalTo("service_unavailable"))
+                        .body("error.message", containsString("(staging) was registered or changed moments ago"));
+            }
+            // The registry answers for the caller's team only: to another team the model does not exist.
+            given().header("x-api-key", GatewayTestKeys.create("strangers", "read", "write").secret())
+                    .contentType(ContentType.JSON).body(input).post("/v1/inference").then().statusCode(404);
+            // The OpenAI-compatible route says the same in OpenAI's shape.
+            as().contentType(ContentType.JSON).body(Map.of("model", fresh, "prompt", "hello", "max_tokens", 4))
+                    .post("/v1/openai/completions").then().statusCode(503)
+                    .body("error.message", containsString("(staging) was registered or changed moments ago"));
+        } finally {
+            Devstack.startKafka();
+        }
+        awaitInference(fresh, Duration.ofSeconds(180), 200);
+        awaitInference(model, Duration.ofSeconds(60), 200);
+    }
+
+    /** Polls {@code POST /v1/inference} on the model until it answers with the status. */
+    private static void awaitInference(String model, Duration within, int status) throws Exception {
+        Map<String, Object> body = Map.of("model_id", model, "input", Map.of("repository", "r", "issue_title", "t",
+                "issue_description", "d"), "parameters", Map.of("max_tokens", 1));
+        long deadline = System.nanoTime() + within.toNanos();
+        int last;
+        String answer;
+        do {
+            var response = as().contentType(ContentType.JSON).body(body).post("/v1/inference").then().extract();
+            last = response.statusCode();
+            answer = response.asString();
+            if (last == status) {
+                return;
+            }
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("model " + model + " answered " + last + " " + answer + ", not " + status + " within " + within);
     }
 
     /** The completed jobs become versions of a model in the registry, through the gateway, and go to production. */

@@ -14,6 +14,7 @@ import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.inference.Deployment;
 import dev.mlinfra.inference.config.InferenceConfig;
+import dev.mlinfra.inference.service.Caller;
 import dev.mlinfra.inference.service.InferenceRequest;
 import dev.mlinfra.inference.service.InferenceService;
 import dev.mlinfra.inference.service.ParamRefusal;
@@ -119,12 +120,12 @@ public class InferenceRoutes {
         Identity caller = caller(ctx);
         InferenceRequest request = InferenceRequest.parse(body(ctx), config.maxContextTokens());
         if (!request.stream()) {
-            untilClientLeaves(ctx, inference.infer(caller.team(), request).subscribe()
+            untilClientLeaves(ctx, inference.infer(caller(ctx, caller), request).subscribe()
                     .with(r -> sendJson(ctx, 200, view(r)), e -> fail(ctx, false, e)));
             return;
         }
         HttpServerResponse response = ctx.response();
-        Multi<Piece> pieces = inference.stream(caller.team(), request);
+        Multi<Piece> pieces = inference.stream(caller(ctx, caller), request);
         streamEvents(ctx, false, pieces, piece -> piece.result() == null
                 ? event("delta", Map.of("text", piece.text()))
                 : event("done", view(piece.result())), response);
@@ -199,7 +200,7 @@ public class InferenceRoutes {
             throw new ParamRefusal("stream", "Field 'stream' must be true or false, got " + streamField);
         }
         boolean stream = streamField != null && streamField.asBoolean();
-        Uni<InferenceService.Target> target = inference.target(caller.team(), modelId);
+        Uni<InferenceService.Target> target = inference.target(caller(ctx, caller), modelId);
         if (!stream) {
             untilClientLeaves(ctx, target.flatMap(t -> inference.openAi(t, path, body))
                     .onFailure().transform(inference::toApi)
@@ -293,6 +294,11 @@ public class InferenceRoutes {
             throw ApiException.unauthorized("No verified caller for this request");
         }
         return identity;
+    }
+
+    /** The caller as a peer asked on its behalf sees it: its team, identity token and request id. */
+    private static Caller caller(RoutingContext ctx, Identity identity) {
+        return new Caller(identity.team(), ctx.request().getHeader(IdentityTokens.HEADER), ctx.get(RequestIds.KEY));
     }
 
     private void sendJson(RoutingContext ctx, int status, Object body) {

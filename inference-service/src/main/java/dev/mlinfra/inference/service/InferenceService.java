@@ -7,8 +7,10 @@ import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.inference.Deployment;
 import dev.mlinfra.inference.DeploymentState;
+import dev.mlinfra.inference.ServableVersion;
 import dev.mlinfra.inference.backend.BackendException;
 import dev.mlinfra.inference.backend.OpenAiProtocol;
+import dev.mlinfra.inference.client.Registry;
 import dev.mlinfra.inference.config.InferenceConfig;
 import dev.mlinfra.inference.service.InferenceMetrics.Outcome;
 import io.smallrye.mutiny.Multi;
@@ -36,6 +38,7 @@ public class InferenceService {
     private static final Logger LOG = Logger.getLogger(InferenceService.class);
 
     private final DeploymentService deployments;
+    private final Registry registry;
     private final OpenAiProtocol protocol;
     private final InferenceMetrics metrics;
     private final InferenceConfig config;
@@ -48,9 +51,10 @@ public class InferenceService {
     /** Per server, when its context was last asked for. */
     private final Map<URI, Long> contextAsked = new ConcurrentHashMap<>();
 
-    public InferenceService(DeploymentService deployments, OpenAiProtocol protocol, InferenceMetrics metrics,
-            InferenceConfig config, ObjectMapper json) {
+    public InferenceService(DeploymentService deployments, Registry registry, OpenAiProtocol protocol,
+            InferenceMetrics metrics, InferenceConfig config, ObjectMapper json) {
         this.deployments = deployments;
+        this.registry = registry;
         this.protocol = protocol;
         this.metrics = metrics;
         this.config = config;
@@ -71,19 +75,46 @@ public class InferenceService {
     }
 
     /** The model's ready deployment, or the ApiException that says why it cannot answer now. */
-    public Uni<Target> target(String team, String modelId) {
-        return deployments.servable(team, modelId).map(d -> {
-            if (d == null) {
+    public Uni<Target> target(Caller caller, String modelId) {
+        return deployments.servable(caller.team(), modelId).flatMap(d -> {
+            if (d == null || d.state == DeploymentState.REMOVED) {
+                return registeredMomentsAgo(caller, modelId, d);
+            }
+            return Uni.createFrom().item(ready(modelId, d));
+        });
+    }
+
+    private Target ready(String modelId, Deployment d) {
+        return switch (d.state) {
+            case REMOVED -> throw ApiException.conflict("Model '" + modelId + "' cannot serve: " + d.reason);
+            case FAILED -> throw notDeployed(modelId, d.version, d.reason);
+            case DEPLOYING -> throw ApiException.unavailable("Model '" + modelId + "' version " + d.version
+                    + " is being deployed; retry in a few seconds", config.retryAfterSeconds());
+            case READY -> new Target(d, deployments.backend().server(d.modelType).orElseThrow(() -> ApiException.unavailable(
+                    "The " + d.modelType + " model server is starting; retry in a few seconds", config.retryAfterSeconds())));
+        };
+    }
+
+    /**
+     * A model with no deployment here (or one taken out of service) that the registry may have
+     * registered, or brought back, a moment ago: its event is on its way (the registry publishes it
+     * after its commit), so the registry is asked. If it shows the model in a stage that serves, the
+     * deployment is about to start: 503 with Retry-After, not a 404 (or 409) that a script would take
+     * as final. Otherwise, or when the registry cannot say, what this service knows answers.
+     */
+    private Uni<Target> registeredMomentsAgo(Caller caller, String modelId, Deployment known) {
+        return registry.model(caller, modelId).map(shown -> {
+            if (shown != null && !ServableVersion.ARCHIVED.equals(shown.stage())) {
+                LOG.infof("Model %s/%s is registered (version %s, %s) and not yet deployed here; asked to retry",
+                        caller.team(), modelId, shown.version(), shown.stage());
+                throw ApiException.unavailable("Model '" + modelId + "' version " + shown.version() + " (" + shown.stage()
+                        + ") was registered or changed moments ago and is not deployed yet; retry in a few seconds",
+                        config.retryAfterSeconds());
+            }
+            if (known == null) {
                 throw ApiException.notFound("Model '" + modelId + "' not found: no model of that id is registered for your team");
             }
-            return switch (d.state) {
-                case REMOVED -> throw ApiException.conflict("Model '" + modelId + "' cannot serve: " + d.reason);
-                case FAILED -> throw notDeployed(modelId, d.version, d.reason);
-                case DEPLOYING -> throw ApiException.unavailable("Model '" + modelId + "' version " + d.version
-                        + " is being deployed; retry in a few seconds", config.retryAfterSeconds());
-                case READY -> new Target(d, deployments.backend().server(d.modelType).orElseThrow(() -> ApiException.unavailable(
-                        "The " + d.modelType + " model server is starting; retry in a few seconds", config.retryAfterSeconds())));
-            };
+            return ready(modelId, known);
         });
     }
 
@@ -143,9 +174,9 @@ public class InferenceService {
     }
 
     /** {@code POST /v1/inference}. */
-    public Uni<Result> infer(String team, InferenceRequest request) {
+    public Uni<Result> infer(Caller caller, InferenceRequest request) {
         long started = System.nanoTime();
-        return target(team, request.modelId()).map(t -> fitting(t, request)).flatMap(t -> {
+        return target(caller, request.modelId()).map(t -> fitting(t, request)).flatMap(t -> {
             ObjectNode body = completion(t, request, false);
             return withAdapter(t, () -> protocol.generate(t.server(), "/v1/completions", body))
                     .map(answer -> {
@@ -163,9 +194,9 @@ public class InferenceService {
     }
 
     /** {@code POST /v1/inference} with {@code stream: true}: text as it is generated, then the result. */
-    public Multi<Piece> stream(String team, InferenceRequest request) {
+    public Multi<Piece> stream(Caller caller, InferenceRequest request) {
         long started = System.nanoTime();
-        return Multi.createFrom().uni(target(team, request.modelId()).map(t -> fitting(t, request)))
+        return Multi.createFrom().uni(target(caller, request.modelId()).map(t -> fitting(t, request)))
                 .onItem().transformToMultiAndConcatenate(t -> {
             ObjectNode body = completion(t, request, true);
             StringBuilder output = new StringBuilder();
