@@ -134,6 +134,7 @@ main() {
   local -a opts
   mapfile -t opts < <(app_options datasets)
   background dataset-service java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=${port[dataset-service]}" \
+    "-Dquarkus.rest-client.training.url=$svc:${port[training-service]}" \
     -jar "$ROOT/dataset-service/target/quarkus-app/quarkus-run.jar"
   mapfile -t opts < <(app_options training)
   background training-service java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=${port[training-service]}" \

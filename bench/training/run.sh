@@ -141,6 +141,7 @@ main() {
   local -a opts
   mapfile -t opts < <(app_options datasets)
   background dataset-service java -Xmx384m $MLINFRA_DATASETS_JVM_OPTS "${opts[@]}" "-Dquarkus.http.port=$p_datasets" \
+    "-Dquarkus.rest-client.training.url=http://127.0.0.1:$p_training" \
     -jar "$ROOT/dataset-service/target/quarkus-app/quarkus-run.jar"
   mapfile -t opts < <(app_options infra)
   background infra-service java -Xmx384m "${opts[@]}" "-Dquarkus.http.port=$p_infra" \

@@ -92,6 +92,11 @@ public final class ServiceProcess implements AutoCloseable {
         return start(module, database, extraConfig, FreePorts.pick());
     }
 
+    /** {@link #start(String, Map)} on a port picked beforehand (one that a peer started earlier was told). */
+    public static ServiceProcess startOn(int port, String module, Map<String, String> extraConfig) {
+        return start(module, DATABASES.get(module), extraConfig, port);
+    }
+
     /**
      * Stops this service (SIGTERM, as {@link #stop()}) and starts it again on the same port with the
      * same configuration, as a restart of its host would; returns the new process once it is ready.

@@ -2,6 +2,7 @@ package dev.mlinfra.testsupport;
 
 import static io.restassured.RestAssured.given;
 
+import dev.mlinfra.devstack.process.FreePorts;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
@@ -49,7 +50,11 @@ public final class TrainingStack implements AutoCloseable {
     public static TrainingStack start(Path workDir, Map<String, String> shared) {
         Path root = Repository.root();
         deleteTree(workDir.resolve("training-jobs"));
-        ServiceProcess datasets = ServiceProcess.start("dataset-service", shared);
+        // dataset-service asks training-service which jobs use a dataset about to be deleted
+        int trainingPort = FreePorts.pick();
+        Map<String, String> datasetConfig = new HashMap<>(shared);
+        datasetConfig.put("quarkus.rest-client.training.url", "http://" + FreePorts.LOOPBACK + ":" + trainingPort);
+        ServiceProcess datasets = ServiceProcess.start("dataset-service", datasetConfig);
         ServiceProcess infra = ServiceProcess.start("infra-service", shared);
         Map<String, String> config = new HashMap<>(shared);
         config.put("quarkus.rest-client.datasets.url", datasets.url());
@@ -60,7 +65,7 @@ public final class TrainingStack implements AutoCloseable {
         config.put("mlinfra.training.local.jvm-options", "-Xmx1g -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED"
                 + " -Dmlinfra.djl.cache-dir=" + root.resolve("llm-engine/target/djl-cache"));
         config.put("mlinfra.training.reconcile-interval", "2s");
-        return new TrainingStack(workDir, datasets, infra, ServiceProcess.start("training-service", config));
+        return new TrainingStack(workDir, datasets, infra, ServiceProcess.startOn(trainingPort, "training-service", config));
     }
 
     /** The trainers' data directory (base models, the unpacked PyTorch library), which model servers can share. */

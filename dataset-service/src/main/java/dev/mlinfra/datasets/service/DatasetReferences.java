@@ -1,6 +1,7 @@
 package dev.mlinfra.datasets.service;
 
 import dev.mlinfra.datasets.DatasetUse;
+import dev.mlinfra.datasets.client.TrainingJobs;
 import dev.mlinfra.datasets.repository.DatasetUseRepository;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,8 +14,10 @@ import java.util.stream.Collectors;
  * Whether queued or running training jobs use a dataset, which keeps it from being deleted. It
  * follows training-service's job events ({@code mlinfra.training}): a job is open from
  * {@code training.job.queued} until it completes, fails or is cancelled. Learned from events, it
- * lags a job's creation by the time its event takes (about a second): a dataset deleted in that
- * moment makes the new job fail with the reason that its dataset is gone.
+ * lags a job's creation by the time its event takes (about a second), so where the events name no
+ * job training-service is asked. A deletion that still slips between a job's check of its dataset and
+ * its commit fails the job with the reason that its dataset is gone, and a trainer refuses a file that
+ * is not the one its job was created for (its checksum).
  */
 @ApplicationScoped
 public class DatasetReferences {
@@ -23,14 +26,35 @@ public class DatasetReferences {
     static final Set<String> CLOSED = Set.of("completed", "failed", "cancelled");
 
     private final DatasetUseRepository uses;
+    private final TrainingJobs training;
 
-    public DatasetReferences(DatasetUseRepository uses) {
+    public DatasetReferences(DatasetUseRepository uses, TrainingJobs training) {
         this.uses = uses;
+        this.training = training;
     }
 
-    /** A short description of what uses the dataset (e.g. "training job train-100042 (running)"), or null. */
+    /**
+     * A short description of what uses the dataset (e.g. "training job train-100042 (running)"), or
+     * null. Jobs known from their events first; when there are none, training-service itself is asked,
+     * for a job created a moment ago whose event is still on its way.
+     */
     public Uni<String> inUseBy(String team, String datasetId) {
-        return uses.openUses(team, datasetId).map(DatasetReferences::describe);
+        return uses.openUses(team, datasetId).flatMap(open -> {
+            if (!open.isEmpty()) {
+                return Uni.createFrom().item(describe(open));
+            }
+            return training.using(datasetId).map(jobs -> {
+                if (jobs == null || jobs.isEmpty()) {
+                    return null;
+                }
+                return describe(jobs.stream().map(j -> {
+                    DatasetUse u = new DatasetUse();
+                    u.jobId = j.jobId();
+                    u.jobStatus = j.status();
+                    return u;
+                }).toList());
+            });
+        });
     }
 
     /** The ids of the open jobs that train on a dataset. */

@@ -527,4 +527,41 @@ class TrainingThroughGatewayTest {
         assertTrue(messages.stream().anyMatch(m -> m.contains("launching it again")), String.join("\n", messages));
         assertTrue(messages.stream().anyMatch(m -> m.contains("resumed from the checkpoint at step")), String.join("\n", messages));
     }
+
+    /**
+     * A dataset cannot be deleted the moment a job is created on it, before dataset-service has the
+     * job's event (held in training-service's outbox while Kafka is down): dataset-service asks
+     * training-service, and the deletion is refused naming the job. Once the job is over it can go.
+     */
+    @Test
+    @Order(5)
+    void aDatasetCannotBeDeletedTheMomentAJobIsCreatedOnIt() throws Exception {
+        String name = "moment-" + UUID.randomUUID().toString().substring(0, 6);
+        String uploadUrl = as().contentType(ContentType.JSON)
+                .body(Map.of("name", name, "description", "sample", "source", "github", "format", "jsonl", "version", "v1"))
+                .post("/v1/datasets/upload").then().statusCode(200).extract().path("upload_url");
+        as().contentType("application/x-ndjson").body(Files.readAllBytes(SAMPLE)).put(uploadUrl)
+                .then().statusCode(200).body("status", equalTo("ready"));
+        String jobId;
+        Devstack.stopKafka();
+        try {
+            jobId = as().contentType(ContentType.JSON).body(Map.of("model_type", "scout", "dataset_id", name,
+                    "config", SHORT_RUN)).post("/v1/training/jobs").then().statusCode(200).extract().path("job_id");
+            as().delete("/v1/datasets/" + name).then().statusCode(409).body("error.code", equalTo("conflict"))
+                    .body("error.message", containsString("training job " + jobId + " (queued)"));
+            as().post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
+        } finally {
+            Devstack.startKafka();
+        }
+        as().get("/v1/datasets/" + name).then().statusCode(200).body("status", equalTo("ready"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        int status;
+        do {
+            status = as().delete("/v1/datasets/" + name).then().extract().statusCode();
+            if (status != 200) {
+                Thread.sleep(500);
+            }
+        } while (status != 200 && System.nanoTime() < deadline);
+        assertEquals(200, status, "the dataset of a cancelled job can be deleted");
+    }
 }

@@ -13,11 +13,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mlinfra.engine.EngineRuntime;
 import dev.mlinfra.engine.artifact.ArtifactStore;
+import dev.mlinfra.engine.artifact.Checksums;
 import dev.mlinfra.engine.data.DatasetReader;
 import dev.mlinfra.engine.data.InvalidDatasetException;
 import dev.mlinfra.engine.data.Issue;
-import dev.mlinfra.engine.data.PromptTemplate;
 import dev.mlinfra.engine.data.PromptTemplate.Example;
+import dev.mlinfra.engine.data.PromptTemplate;
 import dev.mlinfra.engine.data.PromptTemplateFile;
 import dev.mlinfra.engine.eval.Evaluator;
 import dev.mlinfra.engine.model.LlamaModel;
@@ -31,14 +32,18 @@ import dev.mlinfra.engine.safetensors.Tensor;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -208,9 +213,20 @@ public final class Trainer {
         String location = spec.dataset().location();
         int fitLength = Math.min(hp.seqLen(), ModelConfig.builtin(spec.modelType()).maxPositionEmbeddings());
         DatasetReader.Sample dataset;
-        try (InputStream in = ArtifactStore.openLocation(location, spec.s3())) {
+        String expected = spec.dataset().sha256();
+        MessageDigest digest = Checksums.sha256();
+        try (InputStream in = new DigestInputStream(ArtifactStore.openLocation(location, spec.s3()), digest)) {
             dataset = DatasetReader.sample(in, spec.dataset().format(),
                     new DatasetReader.Sampling(hp.trainRecordLimit(), seed, fitLength));
+            if (expected != null && !expected.isBlank()) {
+                in.transferTo(OutputStream.nullOutputStream()); // the checksum covers the whole file
+                String actual = HexFormat.of().formatHex(digest.digest());
+                if (!actual.equalsIgnoreCase(expected)) {
+                    throw new TrainingFailedException("the dataset's file " + location + " is not the one this job was"
+                            + " created for (sha256 " + actual + ", the job's dataset had " + expected + "): the dataset"
+                            + " was deleted and uploaded again since; create a new job to train on the new file");
+                }
+            }
         } catch (InvalidDatasetException e) {
             throw new TrainingFailedException("dataset " + location + " is invalid: " + e.getMessage(), e);
         } catch (FileNotFoundException | NoSuchFileException e) {

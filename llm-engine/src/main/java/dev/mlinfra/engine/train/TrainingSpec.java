@@ -44,9 +44,11 @@ public record TrainingSpec(
     /**
      * @param location local path or {@code s3://bucket/key}
      * @param format   {@code jsonl}, {@code json} or {@code auto} (default)
+     * @param sha256   the file's SHA-256 (hex) when the job was created (optional): a file that differs
+     *                 fails the job, so that it never trains on other data than it was created for
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record DatasetSpec(String location, String format) {
+    public record DatasetSpec(String location, String format, String sha256) {
     }
 
     /**

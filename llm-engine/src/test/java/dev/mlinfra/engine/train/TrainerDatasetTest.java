@@ -205,6 +205,28 @@ class TrainerDatasetTest {
     }
 
     @Test
+    void aDatasetFileThatDiffersFromTheJobsChecksumFailsTheJobBeforeTraining() throws Exception {
+        Path dataset = work.resolve("uploaded-again.jsonl");
+        Files.write(dataset, sampleLines.subList(0, 8));
+        String created = dev.mlinfra.engine.artifact.Checksums.sha256(dataset);
+        String config = tinyConfig(true, 1);
+        java.util.function.Function<String, String> pinned = out -> spec(dataset, work.resolve(out), config)
+                .replace("\"location\": \"" + dataset + "\"", "\"location\": \"" + dataset + "\", \"sha256\": \"" + created + "\"");
+        // the same file: it trains
+        new Trainer(TrainingSpec.parse(pinned.apply("same-out").getBytes(StandardCharsets.UTF_8)), ProgressListener.none(),
+                new CancellationToken()).run();
+        // deleted and uploaded again with other records under the same location: refused before any step
+        Files.write(dataset, sampleLines.subList(8, 20));
+        TrainingFailedException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingFailedException.class,
+                () -> new Trainer(TrainingSpec.parse(pinned.apply("other-out").getBytes(StandardCharsets.UTF_8)),
+                        ProgressListener.none(), new CancellationToken()).run());
+        assertTrue(e.getMessage().startsWith("the dataset's file " + dataset + " is not the one this job was created for"
+                + " (sha256 " + dev.mlinfra.engine.artifact.Checksums.sha256(dataset) + ", the job's dataset had " + created
+                + ")"), e.getMessage());
+        assertTrue(Files.notExists(work.resolve("other-out").resolve("adapter")), "nothing was trained");
+    }
+
+    @Test
     void maxTrainRecordsIsValidatedLikeTheOtherHyperparameters() {
         for (String value : List.of("1", "10000001")) {
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

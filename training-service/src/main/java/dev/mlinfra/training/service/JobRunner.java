@@ -295,7 +295,9 @@ public class JobRunner {
         spec.put("job_id", job.jobId);
         spec.put("team", job.team);
         spec.put("model_type", job.modelType);
-        spec.putObject("dataset").put("location", job.dataset.uri()).put("format", job.dataset.format());
+        // the file's checksum when the job was created: a trainer never trains on a file uploaded again since
+        spec.putObject("dataset").put("location", job.dataset.uri()).put("format", job.dataset.format())
+                .put("sha256", job.dataset.checksumSha256());
         spec.set("config", json.valueToTree(job.config));
         spec.put("output", job.outputUri);
         spec.putObject("s3").put("endpoint", s3.endpoint()).put("access_key", s3.accessKey())
