@@ -51,7 +51,10 @@ public final class Evaluator {
         /** The metrics as written to metrics.json. */
         public Map<String, Object> asMap() {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("eval_loss", round(evalLoss));
+            if (Double.isFinite(evalLoss)) {
+                // left out where no answer token could be scored: 0 would read as a perfect score
+                m.put("eval_loss", round(evalLoss));
+            }
             m.put("accuracy", round(accuracy));
             m.put("f1", round(f1));
             m.put("trajectory_similarity", round(trajectorySimilarity));
@@ -120,7 +123,7 @@ public final class Evaluator {
                 n == 0 ? 0 : similarity / n, n == 0 ? 0 : (double) formatted / n, n, nanos == 0 ? 0 : tokens / (nanos / 1e9), samples);
     }
 
-    /** Mean cross-entropy over the answer tokens of all examples. */
+    /** Mean cross-entropy over the answer tokens of all examples; NaN when they have none. */
     public double evalLoss(List<Example> examples, LoraAdapter adapter) {
         if (examples.isEmpty()) {
             return Double.NaN;
@@ -142,6 +145,7 @@ public final class Evaluator {
         } finally {
             JniUtils.setGradMode(grad);
         }
-        return total / Math.max(1, count);
+        // Not one answer token within max_seq_len (every prompt fills it): nothing was measured.
+        return count == 0 ? Double.NaN : total / count;
     }
 }

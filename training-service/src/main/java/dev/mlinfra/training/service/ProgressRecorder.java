@@ -110,9 +110,11 @@ public class ProgressRecorder {
     }
 
     private static String scores(JsonNode d) {
-        return String.format(java.util.Locale.ROOT, "eval_loss %.3f, accuracy %.3f, f1 %.3f, trajectory_similarity %.3f",
-                d.path("eval_loss").asDouble(), d.path("accuracy").asDouble(), d.path("f1").asDouble(),
-                d.path("trajectory_similarity").asDouble());
+        // eval_loss is left out where no held-out answer token fit within max_seq_len
+        String loss = d.hasNonNull("eval_loss") ? String.format(java.util.Locale.ROOT, "%.3f", d.get("eval_loss").asDouble())
+                : "not measured (no answer token of a held-out record fits within max_seq_len)";
+        return String.format(java.util.Locale.ROOT, "eval_loss %s, accuracy %.3f, f1 %.3f, trajectory_similarity %.3f",
+                loss, d.path("accuracy").asDouble(), d.path("f1").asDouble(), d.path("trajectory_similarity").asDouble());
     }
 
     private Uni<Void> step(TrainingJob job, JsonNode d) {
