@@ -25,6 +25,9 @@ import java.util.TreeSet;
  */
 public final class DatasetScanner {
 
+    /** The bytes looked at for the text's encoding. */
+    private static final int HEAD = 4096;
+
     private final JsonFactory factory;
     private final int maxStringLength;
     private final int keptErrors;
@@ -41,8 +44,21 @@ public final class DatasetScanner {
                 .build();
     }
 
-    public ScanResult scan(InputStream in, String format) {
+    public ScanResult scan(InputStream file, String format) {
         Collector c = new Collector();
+        java.io.BufferedInputStream in = new java.io.BufferedInputStream(file, HEAD);
+        try {
+            in.mark(HEAD);
+            String notUtf8 = notUtf8(in.readNBytes(HEAD));
+            in.reset();
+            if (notUtf8 != null) {
+                // The parser would read UTF-16 or UTF-32 as such, and the trainer refuses it; say what it is.
+                c.error(new RecordError(1, null, notUtf8));
+                return c.result();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         try (JsonParser parser = factory.createParser(in)) {
             if ("json".equals(format)) {
                 scanArray(parser, c);
@@ -59,6 +75,26 @@ public final class DatasetScanner {
             throw new UncheckedIOException(e);
         }
         return c.result();
+    }
+
+    /** Why a file whose first bytes are {@code head} is not UTF-8 text, or null when it may be. */
+    static String notUtf8(byte[] head) {
+        int b0 = head.length > 0 ? head[0] & 0xFF : -1;
+        int b1 = head.length > 1 ? head[1] & 0xFF : -1;
+        if (head.length >= 4 && (b0 == 0 && b1 == 0 && (head[2] & 0xFF) == 0xFE && (head[3] & 0xFF) == 0xFF
+                || b0 == 0xFF && b1 == 0xFE && head[2] == 0 && head[3] == 0)) {
+            return "the file is UTF-32 text (byte order mark); datasets must be UTF-8";
+        }
+        if (b0 == 0xFE && b1 == 0xFF || b0 == 0xFF && b1 == 0xFE) {
+            return "the file is UTF-16 text (byte order mark); datasets must be UTF-8";
+        }
+        for (int i = 0; i < head.length; i++) {
+            if (head[i] == 0) {
+                return "the file is not UTF-8 text: it holds NUL bytes (byte " + i + "), as binary, compressed, UTF-16 and"
+                        + " UTF-32 files do; datasets must be UTF-8";
+            }
+        }
+        return null;
     }
 
     private void scanArray(JsonParser parser, Collector c) throws IOException {

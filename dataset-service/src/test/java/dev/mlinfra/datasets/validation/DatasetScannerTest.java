@@ -59,6 +59,23 @@ class DatasetScannerTest {
     }
 
     @Test
+    void textThatIsNotUtf8IsSaidToBeSoNotReadAsJsonInAnotherEncoding() {
+        ScanResult utf16 = scanner.scan(new ByteArrayInputStream((GOOD + "\n").getBytes(StandardCharsets.UTF_16LE)), "jsonl");
+        assertFalse(utf16.valid());
+        assertTrue(utf16.firstErrors().get(0).message().startsWith("the file is not UTF-8 text: it holds NUL bytes"),
+                utf16.firstErrors().toString());
+        byte[] marked = ("\uFEFF" + GOOD + "\n").getBytes(StandardCharsets.UTF_16LE);
+        ScanResult bom = scanner.scan(new ByteArrayInputStream(marked), "jsonl");
+        assertEquals("the file is UTF-16 text (byte order mark); datasets must be UTF-8", bom.firstErrors().get(0).message());
+        // A UTF-16 mark before UTF-8 bytes (what a probe sent): the same, not a parser's "unexpected character".
+        byte[] mixed = ("\u00FF\u00FE" + GOOD).getBytes(StandardCharsets.ISO_8859_1);
+        assertEquals("the file is UTF-16 text (byte order mark); datasets must be UTF-8",
+                scanner.scan(new ByteArrayInputStream(mixed), "jsonl").firstErrors().get(0).message());
+        // A UTF-8 byte order mark is fine.
+        assertTrue(scan("\uFEFF" + GOOD + "\n", "jsonl").valid());
+    }
+
+    @Test
     void aFieldOfTheWrongTypeIsNamed() {
         ScanResult r = scan(GOOD.replace("\"bug\"", "42"), "jsonl");
         assertEquals(new RecordError(1, "issue_type", "expected a string, got a number (42)"), r.firstErrors().get(0));
