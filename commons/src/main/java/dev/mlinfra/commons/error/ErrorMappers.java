@@ -107,8 +107,9 @@ public class ErrorMappers {
                     ? "No endpoint " + method + " " + path + " in API v1"
                     : e.getMessage();
             case UNSUPPORTED_MEDIA_TYPE -> HttpErrors.unsupportedJsonBody(header("content-type"));
-            case NOT_ACCEPTABLE -> "Cannot produce a response for Accept '" + header("accept")
-                    + "'; accept application/json";
+            case NOT_ACCEPTABLE -> "Cannot produce a response for Accept '" + header("accept") + "'; accept application/json"
+                    // the platform's event histories (GET .../events) stream as server-sent events too
+                    + (path.endsWith("/events") ? " or text/event-stream" : "");
             default -> isFrameworkMessage(e) ? "Invalid request: " + code.code().replace('_', ' ') : e.getMessage();
         };
     }

@@ -20,7 +20,15 @@ public final class Redaction {
 
     /** Query parameters whose value is a credential, compared case-insensitively after percent-decoding. */
     static final Set<String> SECRET_PARAMETERS = Set.of("api_key", "api-key", "apikey", "x-api-key", "key", "token",
-            "access_token", "refresh_token", "id_token", "client_secret", "password", "authorization");
+            "access_token", "refresh_token", "id_token", "client_secret", "password", "authorization", "auth", "sig",
+            "pwd", "pass", "session", "jwt");
+    /**
+     * Parts of a parameter name that make its value a credential wherever they stand ({@code secret_key},
+     * {@code aws_secret_access_key}, {@code X-Amz-Signature}, {@code X-Amz-Credential}, {@code db_password});
+     * a name that ends in {@code token} is one too ({@code session_token}), while {@code max_tokens} is not.
+     */
+    static final java.util.List<String> SECRET_NAME_PARTS = java.util.List.of("secret", "password", "passwd",
+            "signature", "credential", "api_key", "api-key", "apikey", "private_key", "private-key");
 
     /** An API key of ours ({@code mlk_<id>_<secret>}), also percent-encoded ({@code mlk%5F...}), wherever it stands. */
     private static final Pattern API_KEY = Pattern.compile("(?i)mlk(?:_|%5f)[a-z0-9_%-]*");
@@ -72,10 +80,22 @@ public final class Redaction {
     private static String parameter(String parameter) {
         int equals = parameter.indexOf('=');
         String name = equals < 0 ? parameter : parameter.substring(0, equals);
-        if (equals >= 0 && SECRET_PARAMETERS.contains(decode(name).strip().toLowerCase(Locale.ROOT))) {
+        if (equals >= 0 && secret(decode(name).strip().toLowerCase(Locale.ROOT))) {
             return name + "=" + MARKER;
         }
         return path(parameter);
+    }
+
+    private static boolean secret(String name) {
+        if (SECRET_PARAMETERS.contains(name) || name.endsWith("token")) {
+            return true;
+        }
+        for (String part : SECRET_NAME_PARTS) {
+            if (name.contains(part)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String decode(String text) {

@@ -1,26 +1,69 @@
 package dev.mlinfra.commons.http;
 
 import dev.mlinfra.commons.error.ApiException;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.UriInfo;
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Every query parameter of the API takes one value: one given twice ({@code ?status=ready&status=failed})
- * is refused with a 400 naming it, where JAX-RS would quietly use the first and drop the rest.
+ * Query parameters as strictly as body fields: every one of the API takes one value, and one given
+ * twice ({@code ?status=ready&status=failed}) is refused with a 400 naming it, where JAX-RS would
+ * quietly use the first and drop the rest; one the endpoint does not take ({@code ?cursor=...},
+ * {@code ?sort=name}) is refused naming those it takes, where it would be ignored and a client paging
+ * by it would get the first page forever.
  */
 public class SingleQueryValues {
 
+    /** Per endpoint method, the names of its query parameters. */
+    private static final Map<Method, Set<String>> TAKEN = new ConcurrentHashMap<>();
+
     @ServerRequestFilter
-    public void onceEach(UriInfo uri) {
-        for (Map.Entry<String, List<String>> parameter : uri.getQueryParameters().entrySet()) {
+    public void onceEach(UriInfo uri, ResourceInfo resource) {
+        Map<String, List<String>> parameters = uri.getQueryParameters();
+        if (parameters.isEmpty()) {
+            return;
+        }
+        Method method = resource == null ? null : resource.getResourceMethod();
+        Set<String> taken = method == null ? null : TAKEN.computeIfAbsent(method, SingleQueryValues::queryParameters);
+        Set<String> unknown = new TreeSet<>();
+        for (Map.Entry<String, List<String>> parameter : parameters.entrySet()) {
+            String name = parameter.getKey();
             int given = parameter.getValue().size();
             if (given > 1) {
-                String name = parameter.getKey();
-                throw ApiException.badRequest("Query parameter '" + (name.length() > 64 ? name.substring(0, 64) + "..." : name)
-                        + "' is given " + given + " times; give it once");
+                throw ApiException.badRequest("Query parameter '" + shortened(name) + "' is given " + given
+                        + " times; give it once");
+            }
+            if (taken != null && !taken.contains(name)) {
+                unknown.add("'" + shortened(name) + "'");
             }
         }
+        if (!unknown.isEmpty()) {
+            throw ApiException.badRequest("Unknown query parameter" + (unknown.size() == 1 ? " " : "s ")
+                    + String.join(", ", unknown.stream().limit(5).toList()) + (unknown.size() > 5 ? " and more" : "") + "; "
+                    + (taken.isEmpty() ? "this endpoint takes none" : "this endpoint takes " + String.join(", ", taken)));
+        }
+    }
+
+    private static Set<String> queryParameters(Method method) {
+        Set<String> names = new TreeSet<>();
+        for (Parameter p : method.getParameters()) {
+            QueryParam q = p.getAnnotation(QueryParam.class);
+            if (q != null) {
+                names.add(q.value());
+            }
+        }
+        return names;
+    }
+
+    private static String shortened(String name) {
+        return name.length() > 64 ? name.substring(0, 64) + "..." : name;
     }
 }

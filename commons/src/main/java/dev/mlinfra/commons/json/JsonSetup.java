@@ -4,24 +4,32 @@ import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.databind.deser.std.NumberDeserializers;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.databind.util.AccessPattern;
 import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.TimeZone;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.TimeZone;
 
 /**
  * JSON as the API conventions want it: snake_case names, strict request bodies (an unknown
@@ -57,10 +65,54 @@ public class JsonSetup implements ObjectMapperCustomizer {
         mapper.disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
         mapper.setSerializationInclusion(JsonInclude.Include.NON_NULL);
         mapper.registerModule(new SimpleModule("mlinfra-time").addSerializer(Instant.class, new SecondsInstant()));
+        // Jackson reads the texts "NaN" and "Infinity" as numbers even where texts are not converted: not here.
+        mapper.registerModule(new SimpleModule("mlinfra-numbers")
+                .addDeserializer(Double.class, new NoTextNumber<>(Double.class))
+                .addDeserializer(double.class, new NoTextNumber<>(double.class))
+                .addDeserializer(Float.class, new NoTextNumber<>(Float.class))
+                .addDeserializer(float.class, new NoTextNumber<>(float.class)));
         // Where the Java time module is registered after this one, its serializer wins; it honours this format.
         mapper.configOverride(Instant.class).setFormat(JsonFormat.Value.forPattern("yyyy-MM-dd'T'HH:mm:ss'Z'")
                 .withTimeZone(TimeZone.getTimeZone(ZoneOffset.UTC)));
         return mapper;
+    }
+
+    /** A floating-point number that is never read from a text, not even "NaN" or "Infinity". */
+    static final class NoTextNumber<T> extends StdDeserializer<T> {
+        private final JsonDeserializer<?> standard;
+
+        NoTextNumber(Class<T> type) {
+            super(type);
+            this.standard = NumberDeserializers.find(type, type.getName());
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            if (p.hasToken(JsonToken.VALUE_STRING)) {
+                // the words of Jackson's own refusal of a text, which the error mapper reads
+                throw MismatchedInputException.from(p, handledType(),
+                        "Cannot coerce String value (\"" + p.getText() + "\") to `" + handledType().getName() + "` value");
+            }
+            return (T) standard.deserialize(p, ctxt);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public T getNullValue(DeserializationContext ctxt)
+                throws JsonMappingException {
+            return (T) standard.getNullValue(ctxt);
+        }
+
+        @Override
+        public AccessPattern getNullAccessPattern() {
+            return standard.getNullAccessPattern();
+        }
+
+        @Override
+        public LogicalType logicalType() {
+            return standard.logicalType();
+        }
     }
 
     static final class SecondsInstant extends StdSerializer<Instant> {

@@ -20,7 +20,9 @@ class RedactionTest {
     @Test
     void credentialParametersAreRedactedWhateverTheirCaseOrEncodingAndWhateverTheirValue() {
         for (String name : new String[] {"api_key", "API_KEY", "X-Api-Key", "x%2Dapi%2Dkey", "key", "Key", "token", "TOKEN",
-                "access_token", "Access_Token", "apikey", "refresh_token", "client_secret", "password"}) {
+                "access_token", "Access_Token", "apikey", "refresh_token", "client_secret", "password", "secret", "secret_key",
+                "aws_secret_access_key", "X-Amz-Signature", "X-Amz-Credential", "signature", "sig", "auth", "pwd",
+                "db_password", "session_token", "private_key"}) {
             assertEquals("/v1/models?" + name + "=[REDACTED]", Redaction.uri("/v1/models?" + name + "=s3cr3t-value"), name);
         }
     }
@@ -31,6 +33,7 @@ class RedactionTest {
                 Redaction.uri("/v1/datasets?status=ready&limit=10&offset=20"));
         assertEquals("/v1/training/jobs/job-42/events", Redaction.uri("/v1/training/jobs/job-42/events"));
         assertEquals("/v1/models?monkey=banana&tokens=5", Redaction.uri("/v1/models?monkey=banana&tokens=5"));
+        assertEquals("/v1/models?max_tokens=5&author=me&design=x", Redaction.uri("/v1/models?max_tokens=5&author=me&design=x"));
         assertEquals("/v1/models?", Redaction.uri("/v1/models?"));
         assertEquals("/v1/models?flag&x=", Redaction.uri("/v1/models?flag&x="));
     }

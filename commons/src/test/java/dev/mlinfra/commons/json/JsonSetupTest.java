@@ -45,8 +45,25 @@ class JsonSetupTest {
         ObjectMapper mapper = JsonSetup.apply(new ObjectMapper());
         for (String body : new String[] {"{\"epochs\":3.9}", "{\"max_steps\":2.5}", "{\"epochs\":\"2\"}",
                 "{\"learning_rate\":\"0.1\"}", "{\"use_lora\":1}", "{\"use_lora\":\"true\"}", "{\"name\":5}",
-                "{\"name\":2.5}", "{\"name\":false}"}) {
+                "{\"name\":2.5}", "{\"name\":false}", "{\"learning_rate\":\"NaN\"}", "{\"learning_rate\":\"Infinity\"}",
+                "{\"learning_rate\":\"-Infinity\"}", "{\"learning_rate\":null}"}) {
             assertThrows(MismatchedInputException.class, () -> mapper.readValue(body, Config.class), body);
         }
+    }
+
+    record Weights(Double alpha, Float beta) {
+    }
+
+    @Test
+    void theTextsNaNAndInfinityAreNoNumbersEither() throws Exception {
+        ObjectMapper mapper = JsonSetup.apply(new ObjectMapper());
+        for (String body : new String[] {"{\"alpha\":\"NaN\"}", "{\"alpha\":\"Infinity\"}", "{\"beta\":\"-Infinity\"}",
+                "{\"beta\":\"1.5\"}"}) {
+            MismatchedInputException e = assertThrows(MismatchedInputException.class, () -> mapper.readValue(body, Weights.class),
+                    body);
+            assertEquals(true, e.getOriginalMessage().startsWith("Cannot coerce String value (\""), e.getOriginalMessage());
+        }
+        assertEquals(new Weights(1.5, 2f), mapper.readValue("{\"alpha\":1.5,\"beta\":2}", Weights.class));
+        assertEquals(new Weights(null, null), mapper.readValue("{\"alpha\":null}", Weights.class));
     }
 }

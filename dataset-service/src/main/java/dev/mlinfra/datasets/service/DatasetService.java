@@ -176,6 +176,11 @@ public class DatasetService {
         if (d.status == Status.FAILED && d.size == null) {
             return ApiException.conflict("This upload URL can no longer be used: " + d.failure.reason());
         }
+        if (d.status == Status.PENDING && d.phase == Phase.RECEIVING) {
+            return ApiException.conflict("The file of dataset '" + d.datasetId + "' is being uploaded on this URL now; an"
+                    + " upload URL works once: wait for that upload's answer, or GET /v1/datasets/" + d.datasetId
+                    + " for its status");
+        }
         return ApiException.conflict("The file of dataset '" + d.datasetId + "' was already uploaded; an upload URL works once");
     }
 

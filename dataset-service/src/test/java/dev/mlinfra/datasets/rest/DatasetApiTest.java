@@ -284,6 +284,13 @@ public class DatasetApiTest {
         as(team).get("/v1/datasets?status=ready&status=failed").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"))
                 .body("error.message", equalTo("Query parameter 'status' is given 2 times; give it once"));
+        // One the endpoint does not take is refused naming those it takes, not ignored (paging by it would
+        // answer the first page forever).
+        as(team).get("/v1/datasets?cursor=abc").then().statusCode(400).body("error.code", equalTo("invalid_request"))
+                .body("error.message", equalTo("Unknown query parameter 'cursor'; this endpoint takes limit, offset, source,"
+                        + " status"));
+        as(team).get("/v1/datasets/ok-1?verbose=1").then().statusCode(400)
+                .body("error.message", equalTo("Unknown query parameter 'verbose'; this endpoint takes none"));
     }
 
     @Test
@@ -366,6 +373,9 @@ public class DatasetApiTest {
             out.write(part);
             out.flush();
             Thread.sleep(300);
+            // A second PUT while the first is still arriving is told so, not that the file was uploaded.
+            as("team-a").body(RECORD).put(path).then().statusCode(409)
+                    .body("error.message", containsString("is being uploaded on this URL now"));
         }
         String status = null;
         for (int i = 0; i < 100 && !"failed".equals(status); i++) {

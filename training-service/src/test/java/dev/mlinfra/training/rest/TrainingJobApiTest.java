@@ -177,6 +177,9 @@ class TrainingJobApiTest {
         // A value of another JSON type is refused, never converted: 3.9 epochs would have run 3.
         refused(body(ready, Map.of("epochs", 3.9)), 400, "'config.epochs'", "integer");
         refused(body(ready, Map.of("max_steps", "2")), 400, "'config.max_steps'", "integer");
+        // Not even the texts that Jackson reads as numbers of their own: "NaN" passed every bound.
+        refused(body(ready, Map.of("lora_alpha", "NaN")), 400, "'config.lora_alpha'", "got 'NaN'");
+        refused(body(ready, Map.of("learning_rate", "Infinity")), 400, "'config.learning_rate'", "got 'Infinity'");
         refused(body(ready, Map.of("use_lora", 1)), 400, "'config.use_lora'", "true or false");
         Map<String, Object> numberAsName = body(ready, Map.of());
         numberAsName.put("experiment_name", 5);
@@ -360,6 +363,12 @@ class TrainingJobApiTest {
         as(team).header("Last-Event-ID", "9".repeat(5000)).accept("text/event-stream")
                 .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(400)
                 .body("error.message", endsWith("...' (5000 characters)"));
+        // A type neither way of reading the history produces: 406 naming both; elsewhere JSON alone.
+        as(team).accept("text/html").get("/v1/training/jobs/" + jobId + "/events").then().statusCode(406)
+                .contentType(ContentType.JSON).body("error.code", equalTo("not_acceptable"))
+                .body("error.message", endsWith("accept application/json or text/event-stream"));
+        as(team).accept("text/html").get("/v1/training/jobs/" + jobId).then().statusCode(406)
+                .body("error.message", endsWith("'text/html'; accept application/json"));
         // A job of another team, or none at all: a 404 with the error object, not a stream that breaks off.
         for (String[] whoAndWhat : new String[][] {{"stranger-" + team, jobId}, {team, "train-0"}}) {
             as(whoAndWhat[0]).accept("text/event-stream").get("/v1/training/jobs/" + whoAndWhat[1] + "/events").then()
