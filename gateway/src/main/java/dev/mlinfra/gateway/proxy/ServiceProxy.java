@@ -42,6 +42,8 @@ import org.jboss.logging.Logger;
 public class ServiceProxy {
 
     private static final Logger LOG = Logger.getLogger(ServiceProxy.class);
+    /** Seconds a client is asked to wait (Retry-After) when a service cannot be reached. */
+    private static final String UNAVAILABLE_RETRY_AFTER = "5";
     /** Answers of at most this many bytes, of known length, are relayed whole. */
     private static final long WHOLE_ANSWER = 64 * 1024;
 
@@ -156,8 +158,24 @@ public class ServiceProxy {
                 }
             });
             if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
-                // Authenticated, allowed and connected: the client may send its body now.
-                ctx.response().writeContinue();
+                if (route.upload()) {
+                    // The service says whether it takes the upload (its URL valid, unused, the caller's): its
+                    // "100 Continue" is passed on, and a refusal comes before the client sends gigabytes.
+                    upstream.putHeader(HttpHeaders.EXPECT, "100-continue");
+                    upstream.continueHandler(v -> {
+                        if (!ctx.response().headWritten()) {
+                            ctx.response().writeContinue();
+                        }
+                    });
+                    if (contentLength == null) {
+                        upstream.setChunked(true);
+                    }
+                    // The head goes now: the client sends nothing before the service's answer to it.
+                    upstream.sendHead();
+                } else {
+                    // Authenticated, allowed and connected: the client may send its body now.
+                    ctx.response().writeContinue();
+                }
             }
             streamBody(ctx, route.errors(), req, upstream, limit, contentLength);
         });
@@ -215,6 +233,10 @@ public class ServiceProxy {
         }
         response.setStatusCode(upstream.statusCode());
         response.setStatusMessage(upstream.statusMessage());
+        if (upstream.statusCode() >= 400 && !ctx.request().isEnded()) {
+            // Refused before the client sent its whole body (e.g. before "100 Continue"): the rest is not read.
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+        }
         for (Map.Entry<String, String> h : upstream.headers()) {
             if (!NOT_FORWARDED.contains(h.getKey())) {
                 response.headers().add(h.getKey(), h.getValue());
@@ -276,7 +298,9 @@ public class ServiceProxy {
         if (cause instanceof ConnectException || cause.getClass().getSimpleName().contains("ConnectTimeout")) {
             LOG.warnf("%s %s: %s is unreachable at %s:%d (%s)", ctx.request().method(), Redaction.path(ctx.request().path()), name,
                     target.host, target.port, cause.getMessage());
-            reject(ctx, errors, ErrorCode.SERVICE_UNAVAILABLE, "The " + name + " is unavailable; retry later");
+            // a service that restarts is back within seconds: say when to try again, as every other 503 does
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, UNAVAILABLE_RETRY_AFTER);
+            reject(ctx, errors, ErrorCode.SERVICE_UNAVAILABLE, "The " + name + " is unavailable; retry in a few seconds");
         } else if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
             LOG.warnf("%s %s: %s did not answer within %d ms", ctx.request().method(), Redaction.path(ctx.request().path()), name,
                     silence(route));

@@ -51,6 +51,33 @@ class DatasetFlowThroughGatewayTest {
         assertTrue(answer.body().contains("\"status\":\"ready\""), answer.body());
     }
 
+    /**
+     * An upload that asks to continue is answered by dataset-service: a URL it does not take (unknown, or
+     * another team's) is refused before "100 Continue", so the client never sends its body; the gateway
+     * closes the connection after the refusal instead of reading the body that the request announced.
+     */
+    @Test
+    void anUploadToAURLTheServiceRefusesIsRefusedBeforeTheClientSendsItsBody() throws Exception {
+        var owner = GatewayTestKeys.create("continue-team", "read", "write");
+        String bogus = "/v1/datasets/upload/upl-00000000000000000000000000000000";
+        try (java.net.Socket socket = new java.net.Socket(gateway.getHost(), gateway.getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(("PUT " + bogus + " HTTP/1.1\r\nHost: " + gateway.getHost() + "\r\nx-api-key: "
+                    + owner.secret() + "\r\nContent-Type: application/x-ndjson\r\nContent-Length: 1000000000\r\n"
+                    + "Expect: 100-continue\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII));
+            String status = in.readLine();
+            assertTrue(status != null && status.startsWith("HTTP/1.1 404"), "first line: " + status);
+            StringBuilder head = new StringBuilder();
+            for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+                head.append(line.toLowerCase(java.util.Locale.ROOT)).append('\n');
+            }
+            assertTrue(head.toString().contains("connection: close"), head.toString());
+        }
+    }
+
     @Test
     void uploadValidateListAndDeleteTheSampleDatasetThroughTheGateway() throws Exception {
         Path sample = Path.of(System.getProperty("mlinfra.root"), "samples/datasets/gitops-issues.jsonl");
