@@ -130,7 +130,7 @@ public class ApiKeyResource {
         }
         if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1) {
             throw ApiException.badRequest("Invalid field 'limits." + area + "': expected a positive integer (requests per window)"
-                    + " or null, got " + value);
+                    + " up to " + Integer.MAX_VALUE + ", or null, got " + value);
         }
         return value.intValue();
     }

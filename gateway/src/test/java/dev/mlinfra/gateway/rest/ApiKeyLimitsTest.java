@@ -45,8 +45,8 @@ class ApiKeyLimitsTest {
         return given().header("x-api-key", key.secret()).get("/v1/training/jobs");
     }
 
-    private static void assertInvalid(Response response, String field) {
-        response.then().statusCode(400).contentType(ContentType.JSON)
+    private static io.restassured.response.ValidatableResponse assertInvalid(Response response, String field) {
+        return response.then().statusCode(400).contentType(ContentType.JSON)
                 .body("error.code", equalTo("invalid_request")).body("error.status", equalTo(400))
                 .body("error.message", containsString(field));
     }
@@ -137,7 +137,8 @@ class ApiKeyLimitsTest {
         assertInvalid(patch(key.id(), "{\"limits\": {\"training\": -3}}"), "limits.training");
         assertInvalid(patch(key.id(), "{\"limits\": {\"training\": 1.5}}"), "limits.training");
         assertInvalid(patch(key.id(), "{\"limits\": {\"training\": \"10\"}}"), "limits.training");
-        assertInvalid(patch(key.id(), "{\"limits\": {\"training\": 3000000000}}"), "limits.training");
+        assertInvalid(patch(key.id(), "{\"limits\": {\"training\": 3000000000}}"), "limits.training")
+                .body("error.message", containsString("up to 2147483647"));
         assertInvalid(patch(key.id(), "{\"limits\": {}}"), "limits");
         assertInvalid(patch(key.id(), "{\"limits\": null}"), "limits");
         assertInvalid(patch(key.id(), "{}"), "limits");
