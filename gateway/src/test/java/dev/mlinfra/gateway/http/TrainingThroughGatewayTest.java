@@ -74,13 +74,17 @@ class TrainingThroughGatewayTest {
             return;
         }
         key = GatewayTestKeys.create("trainers", "read", "write");
-        String name = "gitops-" + UUID.randomUUID().toString().substring(0, 6);
+        dataset = sampleDataset("gitops-" + UUID.randomUUID().toString().substring(0, 6));
+    }
+
+    /** The sample uploaded as a ready dataset of this name. */
+    private static String sampleDataset(String name) throws Exception {
         String uploadUrl = as().contentType(ContentType.JSON)
                 .body(Map.of("name", name, "description", "sample", "source", "github", "format", "jsonl", "version", "v1"))
                 .post("/v1/datasets/upload").then().statusCode(200).extract().path("upload_url");
         as().contentType("application/x-ndjson").body(Files.readAllBytes(SAMPLE)).put(uploadUrl)
                 .then().statusCode(200).body("status", equalTo("ready"));
-        dataset = name;
+        return name;
     }
 
     private static RequestSpecification as() {
@@ -536,12 +540,7 @@ class TrainingThroughGatewayTest {
     @Test
     @Order(5)
     void aDatasetCannotBeDeletedTheMomentAJobIsCreatedOnIt() throws Exception {
-        String name = "moment-" + UUID.randomUUID().toString().substring(0, 6);
-        String uploadUrl = as().contentType(ContentType.JSON)
-                .body(Map.of("name", name, "description", "sample", "source", "github", "format", "jsonl", "version", "v1"))
-                .post("/v1/datasets/upload").then().statusCode(200).extract().path("upload_url");
-        as().contentType("application/x-ndjson").body(Files.readAllBytes(SAMPLE)).put(uploadUrl)
-                .then().statusCode(200).body("status", equalTo("ready"));
+        String name = sampleDataset("moment-" + UUID.randomUUID().toString().substring(0, 6));
         String jobId;
         Devstack.stopKafka();
         try {
