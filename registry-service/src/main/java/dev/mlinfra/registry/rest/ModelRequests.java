@@ -9,8 +9,9 @@ import java.util.Map;
 /** The bodies of the Model Management endpoints. Unknown fields are refused. */
 public final class ModelRequests {
 
-    static final String MODEL_ID = "[a-z0-9._-]{3,63}";
-    static final String MODEL_ID_RULE = "3-63 characters of lowercase letters, digits, '.', '-' and '_'";
+    static final String MODEL_ID = "[a-z0-9][a-z0-9._-]{2,62}";
+    static final String MODEL_ID_RULE = "3-63 characters of lowercase letters, digits, '.', '-' and '_', starting with a"
+            + " letter or digit";
     /**
      * A training job id as training-service makes them ({@code train-<number>}), loosely: anything
      * else is refused here rather than sent on (a 10,000-character id came back from

@@ -117,6 +117,12 @@ public class RegistryService {
         if (job.artifacts() == null || (job.artifacts().adapter() == null && job.artifacts().model() == null)) {
             throw ApiException.conflict("Training job '" + r.trainingJobId() + "' has no artifacts to register");
         }
+        if (job.artifacts().adapter() == null) {
+            // Registered, it would become the version that serves (and archive a production one) and fail to deploy.
+            throw ApiException.conflict("Training job '" + r.trainingJobId() + "' fine-tuned every weight (use_lora: false);"
+                    + " the platform serves LoRA adapters on its base models, so only such a job can be registered:"
+                    + " train with use_lora: true");
+        }
         return job;
     }
 
@@ -165,7 +171,7 @@ public class RegistryService {
         v.minor = model.versions;
         v.version = ModelVersion.versionName(v.minor);
         v.trainingJobId = r.trainingJobId();
-        v.artifact = job.artifacts().adapter() != null ? job.artifacts().adapter() : job.artifacts().model();
+        v.artifact = job.artifacts().adapter();
         v.metrics = job.metrics() == null ? Map.of() : job.metrics();
         v.reportedMetrics = r.reportedMetrics() == null ? Map.of() : r.reportedMetrics();
         v.stage = Stage.NONE;

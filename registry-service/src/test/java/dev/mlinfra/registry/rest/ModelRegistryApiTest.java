@@ -161,6 +161,7 @@ class ModelRegistryApiTest {
     void invalidRegistrationsNameTheField() {
         Map<String, Object> badId = registration("AB", jobC, null);
         refused(TEAM, badId, 400, "'model_id'");
+        refused(TEAM, registration("...", jobC, null), 400, "'model_id'", "starting with a letter or digit");
         Map<String, Object> noJob = registration(M2, jobC, null);
         noJob.remove("training_job_id");
         refused(TEAM, noJob, 400, "'training_job_id'");
@@ -204,6 +205,14 @@ class ModelRegistryApiTest {
         given().baseUri(RegistryTestPeers.stack.training().url())
                 .header("x-mlinfra-identity", TestIdentities.token(TEAM, "read", "write"))
                 .post("/v1/training/jobs/" + running + "/cancel").then().statusCode(200);
+        // A full fine-tune: serving loads LoRA adapters, so it is refused before it could replace a serving version.
+        Map<String, Object> full = new HashMap<>(TrainingStack.SHORT_JOB);
+        full.put("use_lora", false);
+        String fullJob = RegistryTestPeers.stack.startJob(TEAM, "scout", dataset, full);
+        RegistryTestPeers.stack.awaitCompleted(TEAM, fullJob);
+        refused(TEAM, registration(M2, fullJob, "production"), 409, "Training job '" + fullJob + "' fine-tuned every weight"
+                + " (use_lora: false)", "use_lora: true");
+        as(TEAM).get("/v1/models/" + M2).then().statusCode(404);
     }
 
     @Test
