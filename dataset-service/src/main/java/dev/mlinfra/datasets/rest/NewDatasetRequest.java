@@ -1,13 +1,13 @@
 package dev.mlinfra.datasets.rest;
 
+import dev.mlinfra.commons.validation.MaxCharacters;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
-import jakarta.validation.constraints.Size;
 
 /** The body of {@code POST /v1/datasets/upload}. */
 public record NewDatasetRequest(
         @NotNull(message = "is required: " + NAME_RULE) @Pattern(regexp = NAME, message = "must be " + NAME_RULE) String name,
-        @Size(max = 2000, message = "must be at most 2000 characters") String description,
+        @MaxCharacters(2000) String description,
         @NotNull(message = "is required: one of github, gitee") @Pattern(regexp = "github|gitee", message = "must be one of github, gitee") String source,
         @NotNull(message = "is required: one of json, jsonl") @Pattern(regexp = "jsonl?", message = "must be one of json, jsonl") String format,
         @NotNull(message = "is required: " + NAME_RULE) @Pattern(regexp = NAME, message = "must be " + NAME_RULE) String version) {

@@ -207,6 +207,14 @@ public class DatasetApiTest {
                 .body("error.message", containsString("colour"));
         as("team-a").contentType(ContentType.JSON).body("{\"name\": 5").post("/v1/datasets/upload").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"));
+        // Characters as a person counts them: 2000 emoji are 2000 characters (4000 UTF-16 units), the limit.
+        String emoji = "\uD83D\uDD25";
+        as("team-a").contentType(ContentType.JSON).body(Map.of("name", name(), "description", emoji.repeat(2000), "source",
+                "github", "format", "json", "version", "v1")).post("/v1/datasets/upload").then().statusCode(200)
+                .body("description", equalTo(emoji.repeat(2000)));
+        as("team-a").contentType(ContentType.JSON).body(Map.of("name", name(), "description", "d".repeat(2001), "source",
+                "github", "format", "json", "version", "v1")).post("/v1/datasets/upload").then().statusCode(400)
+                .body("error.message", containsString("'description' must be at most 2000 characters"));
         as("team-a").contentType(ContentType.TEXT).body("name=x").post("/v1/datasets/upload").then().statusCode(415)
                 .body("error.code", equalTo("unsupported_media_type"));
         as("team-a").contentType(ContentType.JSON).body("{}").patch("/v1/datasets/some-name").then().statusCode(405)

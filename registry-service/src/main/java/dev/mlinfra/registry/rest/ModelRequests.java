@@ -1,9 +1,9 @@
 package dev.mlinfra.registry.rest;
 
+import dev.mlinfra.commons.validation.MaxCharacters;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
-import jakarta.validation.constraints.Size;
 import java.util.Map;
 
 /** The bodies of the Model Management endpoints. Unknown fields are refused. */
@@ -27,7 +27,7 @@ public final class ModelRequests {
             @NotNull(message = "is required: " + MODEL_ID_RULE) @Pattern(regexp = MODEL_ID, message = "must be " + MODEL_ID_RULE)
             String modelId,
             @NotNull(message = "is required: scout or maverick") String modelType,
-            @Size(max = 2000, message = "must be at most 2000 characters") String description,
+            @MaxCharacters(2000) String description,
             @NotBlank(message = "is required: the id of a completed training job of your team")
             @Pattern(regexp = TRAINING_JOB_ID, message = "must be the id of a training job, like train-100001 (at most 64"
                     + " letters, digits, '.', '-' and '_')")

@@ -1,5 +1,6 @@
 package dev.mlinfra.training.rest;
 
+import dev.mlinfra.commons.validation.MaxCharacters;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -15,8 +16,8 @@ public record NewJobRequest(
         @NotBlank(message = "is required: the id of a ready dataset of your team")
         @Size(max = 63, message = "must be at most 63 characters: the id of a ready dataset of your team") String datasetId,
         @Valid JobConfig config,
-        @Size(max = 200, message = "must be at most 200 characters") String experimentName,
-        @Size(max = 2000, message = "must be at most 2000 characters") String description) {
+        @MaxCharacters(200) String experimentName,
+        @MaxCharacters(2000) String description) {
 
     /**
      * Hyperparameters: the contract's (learning rate to LoRA) and the trainer's options users
