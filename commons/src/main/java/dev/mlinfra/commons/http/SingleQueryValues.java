@@ -46,10 +46,37 @@ public class SingleQueryValues {
             }
         }
         if (!unknown.isEmpty()) {
-            throw ApiException.badRequest("Unknown query parameter" + (unknown.size() == 1 ? " " : "s ")
-                    + String.join(", ", unknown.stream().limit(5).toList()) + (unknown.size() > 5 ? " and more" : "") + "; "
-                    + (taken.isEmpty() ? "this endpoint takes none" : "this endpoint takes " + String.join(", ", taken)));
+            throw unknown(unknown, taken);
         }
+    }
+
+    /**
+     * For routes outside JAX-RS that take no query parameter: the refusal of the request's, or null
+     * when it has none. Names are read from the raw query, so a malformed escape is no failure here.
+     */
+    public static ApiException noneTaken(String rawQuery) {
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return null;
+        }
+        Set<String> names = new TreeSet<>();
+        for (String parameter : rawQuery.split("&")) {
+            if (!parameter.isEmpty()) {
+                String name = parameter.split("=", 2)[0];
+                try {
+                    name = java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException malformed) {
+                    // said back as sent
+                }
+                names.add("'" + shortened(name) + "'");
+            }
+        }
+        return names.isEmpty() ? null : unknown(names, Set.of());
+    }
+
+    private static ApiException unknown(Set<String> quotedNames, Set<String> taken) {
+        return ApiException.badRequest("Unknown query parameter" + (quotedNames.size() == 1 ? " " : "s ")
+                + String.join(", ", quotedNames.stream().limit(5).toList()) + (quotedNames.size() > 5 ? " and more" : "")
+                + "; " + (taken.isEmpty() ? "this endpoint takes none" : "this endpoint takes " + String.join(", ", taken)));
     }
 
     private static Set<String> queryParameters(Method method) {

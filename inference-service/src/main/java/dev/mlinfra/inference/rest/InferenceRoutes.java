@@ -10,6 +10,7 @@ import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.error.ErrorMappers;
 import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.http.RequestIds;
+import dev.mlinfra.commons.http.SingleQueryValues;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.inference.Deployment;
@@ -108,6 +109,11 @@ public class InferenceRoutes {
         // Hibernate Reactive runs only on a request's own (duplicated) context, which the route is on.
         VertxContextSafetyToggle.setCurrentContextSafe(true);
         try {
+            // these routes take no query parameter: one sent is refused, as on every endpoint, not ignored
+            ApiException query = SingleQueryValues.noneTaken(ctx.request().query());
+            if (query != null) {
+                throw query;
+            }
             route.accept(ctx);
         } catch (RuntimeException e) {
             fail(ctx, openAi, e);

@@ -171,6 +171,13 @@ class InferenceApiTest {
                 .body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("method_not_allowed"));
         as(TEAM).post("/v1/openai/models").then().statusCode(405).header("Allow", "GET, OPTIONS");
         as(TEAM).options("/v1/inference").then().statusCode(200).header("Allow", "OPTIONS, POST");
+        // A query parameter is refused, as on every endpoint, in the route's shape: these routes take none.
+        as(TEAM).get("/v1/openai/models?limit=1").then().statusCode(400).body("error.type", equalTo("invalid_request_error"))
+                .body("error.message", equalTo("Unknown query parameter 'limit'; this endpoint takes none"));
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model_id", model, "input", Map.of("repository", "a/b",
+                "issue_title", "t", "issue_description", "d"))).post("/v1/inference?stream=true&foo=1").then().statusCode(400)
+                .body("error.code", equalTo("invalid_request"))
+                .body("error.message", equalTo("Unknown query parameters 'foo', 'stream'; this endpoint takes none"));
     }
 
     private static void bad(Map<String, Object> body, String field) {
