@@ -58,8 +58,9 @@ public interface InfraConfig {
 
         /**
          * The processes of each component, by status key: a piece of their command line (e.g. the data
-         * directory PostgreSQL was started with, or a service's jar). A process that matches counts
-         * with all of its descendants. Components without an entry have no cpu/memory history.
+         * directory PostgreSQL was started with, or a service's jar), or {@code self} for infra-service's
+         * own process. A process that matches counts with all of its descendants. Components without an
+         * entry have no cpu/memory history.
          */
         Map<String, String> processes();
 

@@ -32,6 +32,10 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class HostUsage {
 
+    /** The marker of a component that is this process (infra-service itself). */
+    public static final String SELF = "self";
+
+
     /** How long nvidia-smi may take to answer. */
     private static final long GPU_QUERY_TIMEOUT_SECONDS = 5;
     private static final Logger LOG = Logger.getLogger(HostUsage.class);
@@ -79,7 +83,8 @@ public class HostUsage {
         // each component's own processes: infra-service itself (whose command line names every marker as
         // configuration) and the processes of other components (PostgreSQL, started by the devstack) are not
         Map<String, Set<Long>> roots = new HashMap<>();
-        config.processes().forEach((component, marker) -> roots.put(component, table.roots(marker, Set.of(self))));
+        config.processes().forEach((component, marker) -> roots.put(component,
+                SELF.equals(marker) ? Set.of(self) : table.roots(marker, Set.of(self))));
         config.processes().forEach((component, marker) -> {
             Map<Metric, Double> f = new EnumMap<>(Metric.class);
             Set<Long> others = new HashSet<>(Set.of(self));
