@@ -66,7 +66,7 @@ class ObjectStoreAndKafkaTest {
         String spec = """
                 {"job_id": "%s", "team": "t1", "model_type": "scout",
                  "dataset": {"location": "s3://%s/%s/data.jsonl"},
-                 "config": {"batch_size": 4, "max_steps": 2, "max_seq_len": 128, "max_eval_records": 1,
+                 "config": {"batch_size": 4, "max_steps": 2, "max_seq_len": 384, "max_eval_records": 1,
                             "max_new_tokens": 4, "eval_base": false, "checkpoint_every": 1},
                  "output": "s3://%s/%s/out", "base_model_dir": "%s",
                  "s3": {"endpoint": "%s", "access_key": "%s", "secret_key": "%s"},
@@ -82,6 +82,7 @@ class ObjectStoreAndKafkaTest {
         ArtifactStore out = ArtifactStore.open("s3://" + bucket + "/" + prefix + "/out", s3);
         assertTrue(Safetensors.read(out.get("adapter/adapter_model.safetensors")).tensors().size() > 10);
         assertEquals("LORA", JSON.readTree(out.get("adapter/adapter_config.json")).path("peft_type").asText());
+        // long enough for the held-out record's answer to be scored (at 128 its prompt filled it: no eval_loss)
         assertTrue(JSON.readTree(out.get("eval/metrics.json")).has("eval_loss"));
         assertTrue(out.list("checkpoints").contains("checkpoints/step-1/trainer_state.json"));
 
