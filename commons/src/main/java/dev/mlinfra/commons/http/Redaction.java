@@ -3,6 +3,7 @@ package dev.mlinfra.commons.http;
 import io.vertx.core.http.HttpServerRequest;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -27,7 +28,7 @@ public final class Redaction {
      * {@code aws_secret_access_key}, {@code X-Amz-Signature}, {@code X-Amz-Credential}, {@code db_password});
      * a name that ends in {@code token} is one too ({@code session_token}), while {@code max_tokens} is not.
      */
-    static final java.util.List<String> SECRET_NAME_PARTS = java.util.List.of("secret", "password", "passwd",
+    static final List<String> SECRET_NAME_PARTS = List.of("secret", "password", "passwd",
             "signature", "credential", "api_key", "api-key", "apikey", "private_key", "private-key");
 
     /** An API key of ours ({@code mlk_<id>_<secret>}), also percent-encoded ({@code mlk%5F...}), wherever it stands. */
@@ -98,7 +99,8 @@ public final class Redaction {
         return false;
     }
 
-    private static String decode(String text) {
+    /** Percent-decoded, or as it is where an escape is malformed. */
+    static String decode(String text) {
         if (text.indexOf('%') < 0 && text.indexOf('+') < 0) {
             return text;
         }

@@ -61,13 +61,7 @@ public class SingleQueryValues {
         Set<String> names = new TreeSet<>();
         for (String parameter : rawQuery.split("&")) {
             if (!parameter.isEmpty()) {
-                String name = parameter.split("=", 2)[0];
-                try {
-                    name = java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8);
-                } catch (IllegalArgumentException malformed) {
-                    // said back as sent
-                }
-                names.add("'" + shortened(name) + "'");
+                names.add("'" + shortened(Redaction.decode(parameter.split("=", 2)[0])) + "'");
             }
         }
         return names.isEmpty() ? null : unknown(names, Set.of());

@@ -41,19 +41,10 @@ public class DatasetReferences {
     public Uni<String> inUseBy(String team, String datasetId) {
         return uses.openUses(team, datasetId).flatMap(open -> {
             if (!open.isEmpty()) {
-                return Uni.createFrom().item(describe(open));
+                return Uni.createFrom().item(describe(open.stream().map(u -> u.jobId + " (" + u.jobStatus + ")").toList()));
             }
-            return training.using(datasetId).map(jobs -> {
-                if (jobs == null || jobs.isEmpty()) {
-                    return null;
-                }
-                return describe(jobs.stream().map(j -> {
-                    DatasetUse u = new DatasetUse();
-                    u.jobId = j.jobId();
-                    u.jobStatus = j.status();
-                    return u;
-                }).toList());
-            });
+            return training.using(datasetId).map(jobs -> jobs == null ? null
+                    : describe(jobs.stream().map(j -> j.jobId() + " (" + j.status() + ")").toList()));
         });
     }
 
@@ -62,11 +53,12 @@ public class DatasetReferences {
         return uses.openUses(team, datasetId).map(open -> open.stream().map(u -> u.jobId).toList());
     }
 
-    static String describe(List<DatasetUse> open) {
+    /** "training job train-1 (queued)" for one, the first three and a count for more; null for none. */
+    static String describe(List<String> open) {
         if (open.isEmpty()) {
             return null;
         }
-        String first = open.stream().limit(3).map(u -> u.jobId + " (" + u.jobStatus + ")").collect(Collectors.joining(", "));
+        String first = open.stream().limit(3).collect(Collectors.joining(", "));
         return (open.size() == 1 ? "training job " : "training jobs ") + first
                 + (open.size() > 3 ? " and " + (open.size() - 3) + " more" : "");
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.mlinfra.commons.error.ErrorMappers;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -46,7 +47,7 @@ public final class DatasetScanner {
 
     public ScanResult scan(InputStream file, String format) {
         Collector c = new Collector();
-        java.io.BufferedInputStream in = new java.io.BufferedInputStream(file, HEAD);
+        BufferedInputStream in = new BufferedInputStream(file, HEAD);
         try {
             in.mark(HEAD);
             String notUtf8 = notUtf8(in.readNBytes(HEAD));

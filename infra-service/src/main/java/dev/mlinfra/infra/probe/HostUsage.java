@@ -35,7 +35,6 @@ public class HostUsage {
     /** The marker of a component that is this process (infra-service itself). */
     public static final String SELF = "self";
 
-
     /** How long nvidia-smi may take to answer. */
     private static final long GPU_QUERY_TIMEOUT_SECONDS = 5;
     private static final Logger LOG = Logger.getLogger(HostUsage.class);
