@@ -58,7 +58,8 @@ public class ApiKeyResource {
 
     /** A key just created: the only response that carries {@code api_key}. */
     public record CreatedKey(String keyId, String apiKey, String team, String name, Set<String> scopes,
-            Instant createdAt, Map<String, Integer> limits, Map<String, Integer> limitOverrides) {
+            Instant createdAt, String createdBy, String status, Map<String, Integer> limits,
+            Map<String, Integer> limitOverrides) {
     }
 
     public record RevokedKey(String keyId, String status, String message) {
@@ -88,8 +89,8 @@ public class ApiKeyResource {
         Set<String> scopes = request.scopes() == null ? null : new TreeSet<>(request.scopes());
         return keys.create(request.team(), scopes, request.name(), caller.get())
                 .map(c -> new CreatedKey(c.key().keyId, c.secret(), c.key().team, c.key().name,
-                        new TreeSet<>(c.key().scopeSet()), c.key().createdAt, keys.effectiveRateLimits(c.key()),
-                        new TreeMap<>(c.key().rateLimits)));
+                        new TreeSet<>(c.key().scopeSet()), c.key().createdAt, c.key().createdBy, "active",
+                        keys.effectiveRateLimits(c.key()), new TreeMap<>(c.key().rateLimits)));
     }
 
     @GET
@@ -105,6 +106,15 @@ public class ApiKeyResource {
         };
         return keys.list(team, active, page).map(p -> Page.of("api_keys", p.items().stream().map(this::view).toList(),
                 p.total(), page));
+    }
+
+    @GET
+    @Path("/{key_id}")
+    @Operation(summary = "One API key as listed (never its secret): team, scopes, status, limits")
+    @APIResponse(responseCode = "200", description = "The key")
+    @APIResponse(responseCode = "404", description = "No key has this id")
+    public Uni<KeyView> get(@PathParam("key_id") String keyId) {
+        return keys.find(keyId).map(this::view);
     }
 
     @PATCH

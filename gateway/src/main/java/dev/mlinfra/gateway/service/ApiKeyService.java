@@ -87,6 +87,16 @@ public class ApiKeyService {
                 .flatMap(keys -> repository.count(team, active).map(total -> Page.of("api_keys", keys, total, page)));
     }
 
+    /** The key with this id, revoked or not; 404 when none has it. */
+    public Uni<ApiKey> find(String keyId) {
+        return repository.findKey(keyId).map(key -> {
+            if (key == null) {
+                throw ApiException.notFound("API key '" + keyId + "' not found");
+            }
+            return key;
+        });
+    }
+
     /**
      * Revokes a key; refusing to revoke the last active admin key, which would lock every
      * administrator out. This replica forgets the key once the revocation is committed, so that no

@@ -94,6 +94,7 @@ class GatewayTest {
         assertErrorObject(given().header("x-api-key", reader.secret()).contentType(ContentType.JSON).body("{}")
                 .post("/v1/datasets/upload"), 403, "forbidden");
         assertErrorObject(given().header("x-api-key", reader.secret()).get("/v1/admin/api-keys"), 403, "forbidden");
+        assertErrorObject(given().header("x-api-key", reader.secret()).get("/v1/admin/api-keys/" + reader.id()), 403, "forbidden");
         var writer = GatewayTestKeys.create("team-a", "write");
         assertErrorObject(given().header("x-api-key", writer.secret()).get("/v1/datasets"), 403, "forbidden");
     }
@@ -281,10 +282,19 @@ class GatewayTest {
         // A team name no key can have is refused as on create, not answered with an empty list.
         assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).queryParam("team", "Team D")
                 .get("/v1/admin/api-keys"), 400, "invalid_request");
+        // One key by its id: as listed, never its secret.
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).get("/v1/admin/api-keys/" + key.id())
+                .then().statusCode(200).body("key_id", equalTo(key.id())).body("team", equalTo("team-d"))
+                .body("status", equalTo("active")).body("revoked_at", equalTo(null))
+                .body("api_key", equalTo(null)).body("key_hash", equalTo(null));
         given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).delete("/v1/admin/api-keys/" + key.id())
                 .then().statusCode(200).body("key_id", equalTo(key.id())).body("status", equalTo("revoked"));
         long took = millisUntilRefused(key.secret(), Duration.ofSeconds(6));
         assertTrue(took < 5_000, "refused " + took + " ms after the revocation, not within 5 seconds");
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).get("/v1/admin/api-keys/" + key.id())
+                .then().statusCode(200).body("status", equalTo("revoked")).body("revoked_at", notNullValue());
+        assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)
+                .get("/v1/admin/api-keys/0000000000000000"), 404, "not_found");
         assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)
                 .delete("/v1/admin/api-keys/" + key.id()), 409, "conflict");
         assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)

@@ -122,6 +122,7 @@ class ApiKeyLimitsTest {
     void aNewKeyShowsTheConfiguredLimits() {
         admin().body("{\"team\": \"team-limits\", \"scopes\": [\"read\"], \"name\": \"limits shown\"}").post("/v1/admin/api-keys")
                 .then().statusCode(201)
+                .body("status", equalTo("active")).body("created_by", equalTo("00112233445566ff"))
                 .body("limits.training", equalTo(10)).body("limits.inference", equalTo(100)).body("limits.model", equalTo(60))
                 .body("limits.data", equalTo(60)).body("limits.infrastructure", equalTo(60))
                 .body("limit_overrides", anEmptyMap());
