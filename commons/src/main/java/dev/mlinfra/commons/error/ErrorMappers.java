@@ -344,7 +344,6 @@ public class ErrorMappers {
         return text != null && text.find() ? ", got " + quoted(text.group(1)) : "";
     }
 
-    /** A value sent, as the client can recognise it; a long text is cut short rather than echoed whole. */
     /** A value as a message says it back: a text in quotes, cut short past 80 characters. */
     public static String quoted(Object value) {
         if (value instanceof String s) {

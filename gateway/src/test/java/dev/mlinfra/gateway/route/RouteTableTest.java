@@ -49,6 +49,7 @@ class RouteTableTest {
     void readingModelsCountsAsInferenceAndManagingThemAsModelManagement() {
         assertEquals("inference", route(HttpMethod.GET, "/v1/models").area());
         assertEquals("inference", route(HttpMethod.GET, "/v1/models/llama-a").area());
+        assertEquals("inference", route(HttpMethod.HEAD, "/v1/models/llama-a").area());
         assertEquals("model", route(HttpMethod.POST, "/v1/models/register").area());
         assertEquals("model", route(HttpMethod.POST, "/v1/models/llama-a/stage").area());
         assertEquals("model", route(HttpMethod.DELETE, "/v1/models/llama-a").area());

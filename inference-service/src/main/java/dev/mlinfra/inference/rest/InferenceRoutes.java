@@ -25,6 +25,7 @@ import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -66,8 +67,11 @@ public class InferenceRoutes {
         router.post("/v1/inference").order(-11).handler(errorsInShape(false));
         router.post(OPENAI + "/*").order(-11).handler(errorsInShape(true));
         router.post("/v1/inference").order(-10).handler(body).handler(ctx -> safely(ctx, false, this::infer));
-        router.get(OPENAI + "/models").order(-10).handler(ctx -> safely(ctx, true, this::models));
-        router.get(OPENAI + "/models/:model").order(-10).handler(ctx -> safely(ctx, true, this::model));
+        // HEAD as GET without the body (Vert.x leaves it out), as on every other GET endpoint
+        router.route(OPENAI + "/models").method(HttpMethod.GET).method(HttpMethod.HEAD).order(-10)
+                .handler(ctx -> safely(ctx, true, this::models));
+        router.route(OPENAI + "/models/:model").method(HttpMethod.GET).method(HttpMethod.HEAD).order(-10)
+                .handler(ctx -> safely(ctx, true, this::model));
         router.post(OPENAI + "/completions").order(-10).handler(body)
                 .handler(ctx -> safely(ctx, true, c -> openAi(c, "/v1/completions")));
         router.post(OPENAI + "/chat/completions").order(-10).handler(body)
@@ -75,8 +79,8 @@ public class InferenceRoutes {
         // Any other method on these paths: 405 naming the one they take, or OPTIONS answered (the routes above end
         // every request of theirs).
         onlyMethod(router, "/v1/inference", "POST", false);
-        onlyMethod(router, OPENAI + "/models", "GET", true);
-        onlyMethod(router, OPENAI + "/models/:model", "GET", true);
+        onlyMethod(router, OPENAI + "/models", "GET, HEAD", true);
+        onlyMethod(router, OPENAI + "/models/:model", "GET, HEAD", true);
         onlyMethod(router, OPENAI + "/completions", "POST", true);
         onlyMethod(router, OPENAI + "/chat/completions", "POST", true);
         // Any other path of the OpenAI-compatible API: a 404 in OpenAI's shape, which its clients read.
@@ -195,9 +199,14 @@ public class InferenceRoutes {
             throw ApiException.badRequest("The request body must be a JSON object");
         }
         JsonNode model = body.get("model");
-        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+        if (model == null || model.isNull() || model.isTextual() && model.asText().isBlank()) {
             throw new ParamRefusal("model", "Field 'model' is required: the id of one of your team's models (GET "
                     + OPENAI + "/models lists them)");
+        }
+        if (!model.isTextual()) {
+            throw new ParamRefusal("model", "Field 'model' must be a string, the id of one of your team's models (GET "
+                    + OPENAI + "/models lists them), got " + (model.isContainerNode() ? "an " + (model.isArray() ? "array" : "object")
+                    : model.toString()));
         }
         String modelId = model.asText();
         JsonNode streamField = body.get("stream");

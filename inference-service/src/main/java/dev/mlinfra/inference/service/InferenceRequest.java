@@ -2,6 +2,7 @@ package dev.mlinfra.inference.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mlinfra.commons.error.ApiException;
+import dev.mlinfra.commons.error.ErrorMappers;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -81,8 +82,10 @@ public record InferenceRequest(String modelId, Map<String, String> input, Parame
         }
         Long seed = null;
         if (p.hasNonNull("seed")) {
-            if (!p.get("seed").isIntegralNumber() || !p.get("seed").canConvertToLong()) {
-                throw ApiException.badRequest("Field 'parameters.seed' must be a whole number");
+            JsonNode v = p.get("seed");
+            if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+                throw ApiException.badRequest("Field 'parameters.seed' must be a whole number"
+                        + (v.isIntegralNumber() ? " from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE : "") + ", got " + sent(v));
             }
             seed = p.get("seed").asLong();
         }
@@ -124,7 +127,7 @@ public record InferenceRequest(String modelId, Map<String, String> input, Parame
             return fallback;
         }
         if (!v.isNumber()) {
-            throw ApiException.badRequest("Field 'parameters." + name + "' must be a number");
+            throw ApiException.badRequest("Field 'parameters." + name + "' must be a number, got " + sent(v));
         }
         return v.asDouble();
     }
@@ -135,8 +138,17 @@ public record InferenceRequest(String modelId, Map<String, String> input, Parame
             return fallback;
         }
         if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-            throw ApiException.badRequest("Field 'parameters." + name + "' must be a whole number");
+            throw ApiException.badRequest("Field 'parameters." + name + "' must be a whole number"
+                    + (v.isIntegralNumber() ? " from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE : "") + ", got " + sent(v));
         }
         return v.asInt();
+    }
+
+    /** A value sent, as a message says it back: a text quoted (cut short), an object or array by its kind. */
+    private static String sent(JsonNode v) {
+        if (v.isTextual()) {
+            return ErrorMappers.quoted(v.asText());
+        }
+        return v.isArray() ? "an array" : v.isObject() ? "an object" : v.toString();
     }
 }

@@ -169,7 +169,7 @@ class InferenceApiTest {
                 .body("error.message", equalTo("Method GET is not allowed on /v1/inference; it takes OPTIONS, POST"));
         as(TEAM).delete("/v1/openai/chat/completions").then().statusCode(405).header("Allow", "OPTIONS, POST")
                 .body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("method_not_allowed"));
-        as(TEAM).post("/v1/openai/models").then().statusCode(405).header("Allow", "GET, OPTIONS");
+        as(TEAM).post("/v1/openai/models").then().statusCode(405).header("Allow", "GET, HEAD, OPTIONS");
         as(TEAM).options("/v1/inference").then().statusCode(200).header("Allow", "OPTIONS, POST");
         // A query parameter is refused, as on every endpoint, in the route's shape: these routes take none.
         as(TEAM).get("/v1/openai/models?limit=1").then().statusCode(400).body("error.type", equalTo("invalid_request_error"))
@@ -234,6 +234,15 @@ class InferenceApiTest {
                 .body("object", equalTo("model")).body("owned_by", equalTo(TEAM)).body("version", equalTo("v1.0.0"));
         as(OTHER).get("/v1/openai/models/" + model).then().statusCode(404).body("error.code", equalTo("model_not_found"))
                 .body("error.type", equalTo("invalid_request_error"));
+        // HEAD answers as GET does, without the body.
+        as(TEAM).head("/v1/openai/models").then().statusCode(200).header("content-type", "application/json")
+                .body(equalTo(""));
+        as(OTHER).head("/v1/openai/models/" + model).then().statusCode(404);
+        // A model named by another type than a string is said so, not called missing.
+        as(TEAM).contentType(ContentType.JSON).body(Map.of("model", 5, "prompt", "x")).post("/v1/openai/completions").then()
+                .statusCode(400).body("error.param", equalTo("model"))
+                .body("error.message", startsWith("Field 'model' must be a string, the id of one of your team's models"))
+                .body("error.message", endsWith("got 5"));
         // A path the OpenAI-compatible API does not have answers in OpenAI's shape too.
         as(TEAM).contentType(ContentType.JSON).body(Map.of("model", model, "input", "x")).post("/v1/openai/embeddings").then()
                 .statusCode(404).body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("unknown_url"))
