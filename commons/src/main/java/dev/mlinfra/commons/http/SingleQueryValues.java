@@ -1,8 +1,10 @@
 package dev.mlinfra.commons.http;
 
 import dev.mlinfra.commons.error.ApiException;
+import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.UriInfo;
 import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
@@ -46,7 +48,7 @@ public class SingleQueryValues {
             }
         }
         if (!unknown.isEmpty()) {
-            throw unknown(unknown, taken);
+            throw unknown(unknown, taken, streams(method) ? "the event stream (Accept: text/event-stream)" : "this endpoint");
         }
     }
 
@@ -64,13 +66,22 @@ public class SingleQueryValues {
                 names.add("'" + shortened(Redaction.decode(parameter.split("=", 2)[0])) + "'");
             }
         }
-        return names.isEmpty() ? null : unknown(names, Set.of());
+        return names.isEmpty() ? null : unknown(names, Set.of(), "this endpoint");
     }
 
-    private static ApiException unknown(Set<String> quotedNames, Set<String> taken) {
+    /**
+     * Whether the method answers server-sent events: its path may take query parameters as JSON
+     * (a page of events), which the refusal should not seem to deny.
+     */
+    private static boolean streams(Method method) {
+        Produces produces = method == null ? null : method.getAnnotation(Produces.class);
+        return produces != null && List.of(produces.value()).contains(MediaType.SERVER_SENT_EVENTS);
+    }
+
+    private static ApiException unknown(Set<String> quotedNames, Set<String> taken, String endpoint) {
         return ApiException.badRequest("Unknown query parameter" + (quotedNames.size() == 1 ? " " : "s ")
                 + String.join(", ", quotedNames.stream().limit(5).toList()) + (quotedNames.size() > 5 ? " and more" : "")
-                + "; " + (taken.isEmpty() ? "this endpoint takes none" : "this endpoint takes " + String.join(", ", taken)));
+                + "; " + endpoint + " takes " + (taken.isEmpty() ? "none" : String.join(", ", taken)));
     }
 
     private static Set<String> queryParameters(Method method) {

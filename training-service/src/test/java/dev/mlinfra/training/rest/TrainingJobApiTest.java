@@ -363,6 +363,12 @@ class TrainingJobApiTest {
         as(team).header("Last-Event-ID", "9".repeat(5000)).accept("text/event-stream")
                 .get("/v1/training/jobs/" + jobId + "/events").then().statusCode(400)
                 .body("error.message", endsWith("...' (5000 characters)"));
+        // Paging is for the history as JSON: the stream says that it takes none, not that the path does.
+        as(team).accept("text/event-stream").queryParam("limit", "5").get("/v1/training/jobs/" + jobId + "/events").then()
+                .statusCode(400).body("error.message",
+                        equalTo("Unknown query parameter 'limit'; the event stream (Accept: text/event-stream) takes none"));
+        as(team).queryParam("limt", "5").get("/v1/training/jobs/" + jobId + "/events").then()
+                .statusCode(400).body("error.message", equalTo("Unknown query parameter 'limt'; this endpoint takes limit, offset"));
         // A type neither way of reading the history produces: 406 naming both; elsewhere JSON alone.
         as(team).accept("text/html").get("/v1/training/jobs/" + jobId + "/events").then().statusCode(406)
                 .contentType(ContentType.JSON).body("error.code", equalTo("not_acceptable"))
