@@ -17,8 +17,13 @@ import org.hibernate.type.SqlTypes;
 @Table(name = "api_key")
 public class ApiKey extends PanacheEntityBase {
 
-    /** A team's name, whether given to a key or read from a sign-in token's claim. */
-    public static final Pattern TEAM_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    /**
+     * A team's name, whether given to a key or read from a sign-in token's claim: a DNS label, as
+     * Kubernetes takes it for a label value (the team labels its TrainJobs).
+     */
+    public static final Pattern TEAM_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    /** {@link #TEAM_NAME} as messages say it. */
+    public static final String TEAM_NAME_RULE = "1-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit";
 
     /** The public part of the key ({@code mlk_<key id>_<secret>}). */
     @Id

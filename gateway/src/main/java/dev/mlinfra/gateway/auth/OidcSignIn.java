@@ -122,8 +122,8 @@ public class OidcSignIn {
         }
         if (!ApiKey.TEAM_NAME.matcher(team).matches()) {
             return new Outcome.Refused(ErrorCode.FORBIDDEN, "The team '" + team + "' that the token of identity provider '"
-                    + tenant + "' names in its claim '" + claims.teamClaim() + "' is no valid team name: expected 1-63"
-                    + " characters of a-z, 0-9 and '-', starting with a letter or digit");
+                    + tenant + "' names in its claim '" + claims.teamClaim() + "' is no valid team name: expected "
+                    + ApiKey.TEAM_NAME_RULE);
         }
         Set<String> scopes = new LinkedHashSet<>();
         for (String value : values(token, claims.scopesClaim(), true)) {

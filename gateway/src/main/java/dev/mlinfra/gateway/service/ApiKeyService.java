@@ -54,7 +54,7 @@ public class ApiKeyService {
     @WithTransaction
     public Uni<Created> create(String team, Set<String> scopes, String name, Identity creator) {
         if (team == null || !ApiKey.TEAM_NAME.matcher(team).matches()) {
-            throw ApiException.badRequest("Invalid field 'team': expected 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit");
+            throw ApiException.badRequest("Invalid field 'team': expected " + ApiKey.TEAM_NAME_RULE);
         }
         if (scopes == null || scopes.isEmpty()) {
             throw ApiException.badRequest("Invalid field 'scopes': expected a non-empty array of " + new TreeSet<>(Identity.ALL_SCOPES));
@@ -80,8 +80,8 @@ public class ApiKeyService {
     public Uni<Page<ApiKey>> list(String team, Boolean active, PageParams page) {
         if (team != null && !ApiKey.TEAM_NAME.matcher(team).matches()) {
             // no key can have it: said as on create, rather than an empty list that reads as "this team has none"
-            throw ApiException.badRequest("Invalid query parameter 'team': expected 1-63 characters of a-z, 0-9 and '-',"
-                    + " starting with a letter or digit, got " + ErrorMappers.quoted(team));
+            throw ApiException.badRequest("Invalid query parameter 'team': expected " + ApiKey.TEAM_NAME_RULE + ", got "
+                    + ErrorMappers.quoted(team));
         }
         return repository.list(team, active, page)
                 .flatMap(keys -> repository.count(team, active).map(total -> Page.of("api_keys", keys, total, page)));

@@ -351,6 +351,14 @@ class GatewayTest {
         assertErrorObject(given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
                 .body(Map.of("team", "Bad Team!", "scopes", List.of("read"), "name", "x")).post("/v1/admin/api-keys"),
                 400, "invalid_request");
+        // A team labels its TrainJobs in Kubernetes, whose label values end with a letter or digit.
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "platform-", "scopes", List.of("read"), "name", "x")).post("/v1/admin/api-keys")
+                .then().statusCode(400).body("error.message", equalTo("Invalid field 'team': expected 1-63 characters of a-z,"
+                        + " 0-9 and '-', starting and ending with a letter or digit"));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "a" + "-b".repeat(31), "scopes", List.of("read"), "name", "x")).post("/v1/admin/api-keys")
+                .then().statusCode(201);
         given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
                 .body(Map.of("team", "ok", "scopes", List.of("read", "root"), "name", "x")).post("/v1/admin/api-keys")
                 .then().statusCode(400).body("error.message", containsString("scopes"));
