@@ -55,6 +55,31 @@ public final class HttpErrors {
     }
 
     /**
+     * Refuses (406) a request whose {@code Accept} takes none of {@code types} (such as
+     * {@code text/html}), as the JAX-RS paths refuse it; no Accept, or a wildcard, takes any.
+     */
+    public static void requireAcceptable(RoutingContext ctx, String... types) {
+        String accept = ctx.request().getHeader("accept");
+        if (accept == null || accept.isBlank()) {
+            return;
+        }
+        for (var value : ctx.parsedHeaders().accept()) {
+            if (value.weight() <= 0) {
+                continue;
+            }
+            for (String type : types) {
+                String[] parts = type.split("/", 2);
+                if (("*".equals(value.component()) || parts[0].equalsIgnoreCase(value.component()))
+                        && ("*".equals(value.subComponent()) || parts[1].equalsIgnoreCase(value.subComponent()))) {
+                    return;
+                }
+            }
+        }
+        throw new ApiException(ErrorCode.NOT_ACCEPTABLE, "Cannot produce a response for Accept '" + accept + "'; accept "
+                + String.join(" or ", types));
+    }
+
+    /**
      * {@code OPTIONS} on a path of Vert.x routes that take {@code method}: answered 200 with {@code Allow},
      * as the JAX-RS paths answer it ({@code AllowedMethods}). False for any other method.
      */

@@ -118,6 +118,8 @@ public class InferenceRoutes {
             if (query != null) {
                 throw query;
             }
+            // JSON, or server-sent events for a stream (errors before it are JSON too)
+            HttpErrors.requireAcceptable(ctx, "application/json", "text/event-stream");
             route.accept(ctx);
         } catch (RuntimeException e) {
             fail(ctx, openAi, e);

@@ -171,6 +171,14 @@ class InferenceApiTest {
                 .body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("method_not_allowed"));
         as(TEAM).post("/v1/openai/models").then().statusCode(405).header("Allow", "GET, HEAD, OPTIONS");
         as(TEAM).options("/v1/inference").then().statusCode(200).header("Allow", "OPTIONS, POST");
+        // An Accept that takes neither JSON nor server-sent events: 406, as on every endpoint.
+        as(TEAM).accept("text/html").contentType(ContentType.JSON).body(Map.of("model_id", model, "input", Map.of(
+                "repository", "a/b", "issue_title", "t", "issue_description", "d"))).post("/v1/inference").then()
+                .statusCode(406).body("error.code", equalTo("not_acceptable")).body("error.message",
+                        equalTo("Cannot produce a response for Accept 'text/html'; accept application/json or text/event-stream"));
+        as(TEAM).accept("text/html, application/json;q=0").get("/v1/openai/models").then().statusCode(406)
+                .body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("not_acceptable"));
+        as(TEAM).accept("text/html, */*;q=0.1").get("/v1/openai/models").then().statusCode(200);
         // A query parameter is refused, as on every endpoint, in the route's shape: these routes take none.
         as(TEAM).get("/v1/openai/models?limit=1").then().statusCode(400).body("error.type", equalTo("invalid_request_error"))
                 .body("error.message", equalTo("Unknown query parameter 'limit'; this endpoint takes none"));
