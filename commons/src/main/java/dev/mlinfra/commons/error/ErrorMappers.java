@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import dev.mlinfra.commons.http.AllowedMethods;
 import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.http.RequestIds;
+import dev.mlinfra.commons.json.JsonSetup;
 import dev.mlinfra.commons.persistence.DatabaseErrors;
 import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
@@ -230,6 +231,8 @@ public class ErrorMappers {
                     "Invalid value for field '" + jsonPath(m) + "': " + outOfRange(c);
             // what the parser found inside a value being bound (a nested object's field given twice, say)
             case JsonMappingException m when m.getCause() instanceof JsonParseException p -> describeJson(p);
+            case JsonSetup.UnpairedSurrogate u -> (jsonPath(u).isEmpty() ? "Invalid text in request body"
+                    : "Invalid value for field '" + jsonPath(u) + "'") + ": " + u.getOriginalMessage();
             case UnrecognizedPropertyException u -> "Unknown field '" + jsonPath(u) + "' in request body"
                     + (u.getKnownPropertyIds() == null || u.getKnownPropertyIds().isEmpty() ? ""
                             : "; known fields: " + u.getKnownPropertyIds().stream().map(String::valueOf).sorted()

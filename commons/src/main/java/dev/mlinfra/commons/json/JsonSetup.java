@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.deser.std.NumberDeserializers;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
@@ -71,6 +73,8 @@ public class JsonSetup implements ObjectMapperCustomizer {
                 .addDeserializer(double.class, new NoTextNumber<>(double.class))
                 .addDeserializer(Float.class, new NoTextNumber<>(Float.class))
                 .addDeserializer(float.class, new NoTextNumber<>(float.class)));
+        // PostgreSQL would keep half a surrogate pair as "?": refused, not silently changed.
+        mapper.registerModule(new SimpleModule("mlinfra-text").addDeserializer(String.class, new WholeCharacters()));
         // Where the Java time module is registered after this one, its serializer wins; it honours this format.
         mapper.configOverride(Instant.class).setFormat(JsonFormat.Value.forPattern("yyyy-MM-dd'T'HH:mm:ss'Z'")
                 .withTimeZone(TimeZone.getTimeZone(ZoneOffset.UTC)));
@@ -112,6 +116,61 @@ public class JsonSetup implements ObjectMapperCustomizer {
         @Override
         public LogicalType logicalType() {
             return standard.logicalType();
+        }
+    }
+
+    /**
+     * A text read as Jackson reads it, refused when it holds half of a UTF-16 surrogate pair (a JSON
+     * escape of D800 alone), which is no character and which no UTF-8 store keeps.
+     */
+    static final class WholeCharacters extends StdScalarDeserializer<String> {
+        WholeCharacters() {
+            super(String.class);
+        }
+
+        @Override
+        public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            String text = StringDeserializer.instance.deserialize(p, ctxt);
+            if (text != null && unpairedSurrogateAt(text) >= 0) {
+                throw new UnpairedSurrogate(p, text.charAt(unpairedSurrogateAt(text)));
+            }
+            return text;
+        }
+
+        @Override
+        public LogicalType logicalType() {
+            return LogicalType.Textual;
+        }
+
+        @Override
+        public boolean isCachable() {
+            return true;
+        }
+
+        @Override
+        public Object getEmptyValue(DeserializationContext ctxt) {
+            return "";
+        }
+
+        /** The index of the first surrogate that is not half of a pair, or -1. */
+        static int unpairedSurrogateAt(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /** A text with an unpaired surrogate; the error mapper names its field. */
+    public static final class UnpairedSurrogate extends JsonMappingException {
+        UnpairedSurrogate(JsonParser p, char surrogate) {
+            super(p, String.format("the text holds \\u%04x, half of a UTF-16 surrogate pair, which is no character;"
+                    + " send whole characters (as UTF-8, or both halves escaped)", (int) surrogate));
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.error.ErrorMappers;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.time.Instant;
@@ -49,6 +50,28 @@ class JsonSetupTest {
                 "{\"learning_rate\":\"-Infinity\"}", "{\"learning_rate\":null}"}) {
             assertThrows(MismatchedInputException.class, () -> mapper.readValue(body, Config.class), body);
         }
+    }
+
+    record Texts(String name, java.util.List<String> tags, Map<String, String> labels) {
+    }
+
+    @Test
+    void halfOfASurrogatePairIsRefusedNamingItsFieldAndWholeCharactersAreRead() throws Exception {
+        ObjectMapper mapper = JsonSetup.apply(new ObjectMapper());
+        assertEquals(new Texts("a\ud83d\ude00b", java.util.List.of("\u00e9"), Map.of("k", "v")),
+                mapper.readValue("{\"name\":\"a\\ud83d\\ude00b\",\"tags\":[\"\\u00e9\"],\"labels\":{\"k\":\"v\"}}",
+                        Texts.class));
+        for (String body : new String[] {"{\"name\":\"a\\ud800b\"}", "{\"name\":\"\\ude00\"}",
+                "{\"name\":\"x\\ud83d\"}", "{\"tags\":[\"ok\",\"\\udfff\"]}", "{\"labels\":{\"k\":\"\\ud800\"}}"}) {
+            var refused = assertThrows(JsonSetup.UnpairedSurrogate.class, () -> mapper.readValue(body, Texts.class), body);
+            assertEquals(true, ErrorMappers.describeJson(refused).startsWith("Invalid value for field '"),
+                    ErrorMappers.describeJson(refused));
+        }
+        var refused = assertThrows(JsonSetup.UnpairedSurrogate.class,
+                () -> mapper.readValue("{\"name\":\"a\\ud800b\"}", Texts.class));
+        assertEquals("Invalid value for field 'name': the text holds \\ud800, half of a UTF-16 surrogate pair, which is no"
+                + " character; send whole characters (as UTF-8, or both halves escaped)", ErrorMappers.describeJson(refused));
+        assertThrows(MismatchedInputException.class, () -> mapper.readValue("{\"name\":5}", Texts.class));
     }
 
     record Weights(Double alpha, Float beta) {

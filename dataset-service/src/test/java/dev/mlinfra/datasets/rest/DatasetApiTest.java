@@ -212,6 +212,13 @@ public class DatasetApiTest {
         as("team-a").contentType(ContentType.JSON).body(Map.of("name", name(), "description", emoji.repeat(2000), "source",
                 "github", "format", "json", "version", "v1")).post("/v1/datasets/upload").then().statusCode(200)
                 .body("description", equalTo(emoji.repeat(2000)));
+        // Half of a surrogate pair (escaped in JSON) is no character: refused, not stored as "?".
+        String halfPair = name();
+        as("team-a").contentType(ContentType.JSON).body("{\"name\": \"" + halfPair + "\", \"description\": \"fire \\ud83d\","
+                + " \"source\": \"github\", \"format\": \"json\", \"version\": \"v1\"}").post("/v1/datasets/upload").then()
+                .statusCode(400).body("error.message", startsWith("Invalid value for field 'description': the text holds"
+                        + " \\ud83d, half of a UTF-16 surrogate pair"));
+        as("team-a").get("/v1/datasets/" + halfPair).then().statusCode(404);
         as("team-a").contentType(ContentType.JSON).body(Map.of("name", name(), "description", "d".repeat(2001), "source",
                 "github", "format", "json", "version", "v1")).post("/v1/datasets/upload").then().statusCode(400)
                 .body("error.message", containsString("'description' must be at most 2000 characters"));
