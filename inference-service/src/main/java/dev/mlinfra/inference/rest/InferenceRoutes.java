@@ -189,7 +189,8 @@ public class InferenceRoutes {
 
     private ObjectNode modelObject(Deployment d, Identity caller) {
         return json.createObjectNode().put("id", d.modelId).put("object", "model")
-                .put("created", d.readyAt == null ? 0 : d.readyAt.getEpochSecond())
+                // when the model was first deployed here: a redeploy (a new version, a restart) does not move it
+                .put("created", d.createdAt.getEpochSecond())
                 .put("owned_by", caller.team()).put("root", d.modelType).put("parent", (String) null)
                 .put("version", d.version);
     }

@@ -240,6 +240,10 @@ class InferenceApiTest {
         // One model, as the SDKs' models.retrieve asks for it; another team's is not found.
         as(TEAM).get("/v1/openai/models/" + model).then().statusCode(200).body("id", equalTo(model))
                 .body("object", equalTo("model")).body("owned_by", equalTo(TEAM)).body("version", equalTo("v1.0.0"));
+        // created: when the model was first deployed (its deployment's created_at), which a redeploy does not move
+        long created = java.time.Instant.parse(as(TEAM).get("/v1/deployments/" + model).then().statusCode(200)
+                .extract().path("created_at")).getEpochSecond();
+        as(TEAM).get("/v1/openai/models/" + model).then().body("created", equalTo((int) created));
         as(OTHER).get("/v1/openai/models/" + model).then().statusCode(404).body("error.code", equalTo("model_not_found"))
                 .body("error.type", equalTo("invalid_request_error"));
         // HEAD answers as GET does, without the body.
