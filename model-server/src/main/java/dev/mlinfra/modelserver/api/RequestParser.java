@@ -7,6 +7,9 @@ import dev.mlinfra.engine.generate.SamplingParams;
 import dev.mlinfra.modelserver.service.GenerationRequest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /** Reads and validates OpenAI request bodies; every problem becomes a 400 naming the parameter. */
 final class RequestParser {
@@ -88,8 +91,43 @@ final class RequestParser {
         return common(body, PromptTemplate.chatPromptText(rendered), "messages", context, context);
     }
 
+    /**
+     * OpenAI parameters this server cannot honour, each with the values that ask for nothing it
+     * lacks (their defaults). Any other value is refused naming it: ignored, it would give an answer
+     * other than the one asked for (no log-probabilities, no echoed prompt, no tool call) without
+     * a word. Fields OpenAI does not have are ignored, as vLLM ignores them.
+     */
+    private static final Map<String, Predicate<JsonNode>> UNSUPPORTED = Map.ofEntries(
+            Map.entry("logprobs", v -> v.isBoolean() && !v.asBoolean()),
+            Map.entry("top_logprobs", v -> v.isNumber() && v.asDouble() == 0),
+            Map.entry("echo", v -> v.isBoolean() && !v.asBoolean()),
+            Map.entry("best_of", v -> v.isNumber() && v.asDouble() == 1),
+            Map.entry("presence_penalty", v -> v.isNumber() && v.asDouble() == 0),
+            Map.entry("frequency_penalty", v -> v.isNumber() && v.asDouble() == 0),
+            Map.entry("repetition_penalty", v -> v.isNumber() && v.asDouble() == 1),
+            Map.entry("min_tokens", v -> v.isNumber() && v.asDouble() == 0),
+            Map.entry("logit_bias", v -> v.isObject() && v.isEmpty()),
+            Map.entry("tools", v -> v.isArray() && v.isEmpty()),
+            Map.entry("functions", v -> v.isArray() && v.isEmpty()),
+            Map.entry("tool_choice", v -> v.isTextual() && List.of("none", "auto").contains(v.asText())),
+            Map.entry("function_call", v -> v.isTextual() && List.of("none", "auto").contains(v.asText())),
+            Map.entry("response_format", v -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").asText())),
+            Map.entry("suffix", v -> v.isTextual() && v.asText().isEmpty()));
+
+    private static void refuseUnsupported(JsonNode body) {
+        for (Map.Entry<String, Predicate<JsonNode>> p : new TreeMap<>(UNSUPPORTED).entrySet()) {
+            JsonNode v = body.get(p.getKey());
+            if (v != null && !v.isNull() && !p.getValue().test(v)) {
+                String shown = v.toString();
+                throw ApiException.badRequest(p.getKey(), p.getKey() + " is not supported by this server, got "
+                        + (shown.length() > 80 ? shown.substring(0, 80) + "..." : shown) + "; leave it out (or at its default)");
+            }
+        }
+    }
+
     private static GenerationRequest common(JsonNode body, String prompt, String promptField, int defaultMaxTokens,
             int context) {
+        refuseUnsupported(body);
         String model = optionalText(body, "model");
         int n = (int) integer(body, "n", 1);
         if (n != 1) {

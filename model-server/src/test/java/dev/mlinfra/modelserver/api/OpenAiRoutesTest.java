@@ -196,6 +196,24 @@ class OpenAiRoutesTest {
                     .body("error.code", equalTo(400))
                     .body("error.message", org.hamcrest.Matchers.containsString((String) c[0]));
         }
+        // What this server cannot honour is refused naming it, not ignored; at its default it asks for nothing and is taken.
+        Object[][] unsupported = {
+            {"logprobs", 2}, {"echo", true}, {"best_of", 3}, {"presence_penalty", 0.5}, {"frequency_penalty", "NaN"},
+            {"logit_bias", Map.of("50256", -100)}, {"suffix", "}"}
+        };
+        for (Object[] c : unsupported) {
+            post("/v1/completions", completion(c[0], c[1])).then().statusCode(400)
+                    .body("error.param", equalTo(c[0]))
+                    .body("error.message", org.hamcrest.Matchers.startsWith(c[0] + " is not supported by this server, got "));
+        }
+        post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "hi")), "tools",
+                List.of(Map.of("type", "function", "function", Map.of("name", "f"))))).then().statusCode(400)
+                .body("error.param", equalTo("tools"));
+        post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "hi")), "response_format",
+                Map.of("type", "json_object"))).then().statusCode(400).body("error.param", equalTo("response_format"));
+        post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "hi")), "max_tokens", 2,
+                "logprobs", false, "presence_penalty", 0, "tools", List.of(), "tool_choice", "none", "response_format",
+                Map.of("type", "text"), "user", "ci")).then().statusCode(200);
         // More tokens than the model's whole context can never be generated: refused, as vLLM refuses it, not cut short.
         for (String name : List.of("max_tokens", "max_completion_tokens")) {
             post("/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "hi")), name, 1025))
