@@ -4,6 +4,7 @@ import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorBody;
 import dev.mlinfra.commons.error.ErrorCode;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
@@ -113,6 +114,10 @@ public final class HttpErrors {
      */
     public static void requireJson(RoutingContext ctx) {
         String declared = ctx.request().getHeader("content-type");
+        String unreadable = unreadableBody(ctx.request());
+        if (unreadable != null) {
+            throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
+        }
         if (declared == null || declared.isBlank()) {
             return;
         }
@@ -121,6 +126,39 @@ public final class HttpErrors {
         if (!type.equals("application/json") && !(type.startsWith("application/") && type.endsWith("+json"))) {
             throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unsupportedJsonBody(declared));
         }
+    }
+
+    /**
+     * Why a request body cannot be read as sent, or null: it is compressed ({@code Content-Encoding}
+     * other than identity), or declared in another charset than UTF-8, which the API reads every
+     * body as (JSON parsed as UTF-8 would be refused as invalid, or read as other text than sent).
+     */
+    public static String unreadableBody(HttpServerRequest request) {
+        String length = request.getHeader("content-length");
+        // HTTP/2 may send a body of unknown length without either header
+        boolean body = request.getHeader("transfer-encoding") != null || length != null && !length.strip().equals("0")
+                || length == null && request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
+        return body ? unreadableBody(request.getHeader("content-type"), request.getHeader("content-encoding")) : null;
+    }
+
+    static String unreadableBody(String contentType, String contentEncoding) {
+        if (contentEncoding != null && !contentEncoding.isBlank() && !contentEncoding.strip().equalsIgnoreCase("identity")) {
+            return "Content-Encoding '" + contentEncoding.strip() + "' is not supported; send the request body uncompressed";
+        }
+        if (contentType == null) {
+            return null;
+        }
+        for (String parameter : contentType.split(";")) {
+            int equals = parameter.indexOf('=');
+            if (equals > 0 && parameter.substring(0, equals).strip().equalsIgnoreCase("charset")) {
+                String charset = parameter.substring(equals + 1).strip().replace("\"", "");
+                if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) {
+                    return "Charset '" + charset + "' is not supported; send the request body as UTF-8 (charset=utf-8,"
+                            + " or no charset)";
+                }
+            }
+        }
+        return null;
     }
 
     /** What a client is told when it sent a body of another type where JSON belongs. */

@@ -224,6 +224,10 @@ public class DatasetApiTest {
                 .body("error.message", containsString("'description' must be at most 2000 characters"));
         as("team-a").contentType(ContentType.TEXT).body("name=x").post("/v1/datasets/upload").then().statusCode(415)
                 .body("error.code", equalTo("unsupported_media_type"));
+        // JSON in another charset than UTF-8 is said to be so, not read as other text or called invalid.
+        as("team-a").contentType("application/json; charset=UTF-16").body("{\"name\": \"x\"}".getBytes(
+                java.nio.charset.StandardCharsets.UTF_16)).post("/v1/datasets/upload").then().statusCode(415)
+                .body("error.message", startsWith("Charset 'UTF-16' is not supported"));
         as("team-a").contentType(ContentType.JSON).body("{}").patch("/v1/datasets/some-name").then().statusCode(405)
                 .header("Allow", "DELETE, GET, HEAD, OPTIONS").body("error.code", equalTo("method_not_allowed"))
                 .body("error.message", equalTo("Method PATCH is not allowed on /v1/datasets/some-name; it takes DELETE, GET,"

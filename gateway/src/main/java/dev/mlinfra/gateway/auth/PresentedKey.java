@@ -1,5 +1,6 @@
 package dev.mlinfra.gateway.auth;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -26,6 +27,22 @@ public sealed interface PresentedKey {
 
     /** No key to authenticate; the reason is the 401's message and never repeats what was sent. */
     record Refused(String reason) implements PresentedKey {
+    }
+
+    /**
+     * The key of a request's headers, each header with all its values: one given twice with
+     * different values is refused as two keys in the two headers are (which was meant, its order
+     * cannot say); the same value twice is one.
+     */
+    static PresentedKey of(List<String> apiKeyHeaders, List<String> authorizationHeaders, boolean tokensAccepted) {
+        for (List<String> values : List.of(apiKeyHeaders, authorizationHeaders)) {
+            if (values.size() > 1 && values.stream().map(PresentedKey::nonBlank).distinct().count() > 1) {
+                return new Refused("The " + (values == apiKeyHeaders ? API_KEY_HEADER : "Authorization") + " header is given "
+                        + values.size() + " times with different values; send one API key");
+            }
+        }
+        return of(apiKeyHeaders.isEmpty() ? null : apiKeyHeaders.get(0),
+                authorizationHeaders.isEmpty() ? null : authorizationHeaders.get(0), tokensAccepted);
     }
 
     static PresentedKey of(String apiKeyHeader, String authorizationHeader) {

@@ -76,8 +76,8 @@ public class GatewayFilter {
                     + (path.startsWith("/v1/") ? " in API v1" : "; the current API version is v1, under /v1/"));
             return;
         }
-        PresentedKey presented = PresentedKey.of(ctx.request().getHeader(PresentedKey.API_KEY_HEADER),
-                ctx.request().getHeader(HttpHeaders.AUTHORIZATION), signIn.enabled());
+        PresentedKey presented = PresentedKey.of(ctx.request().headers().getAll(PresentedKey.API_KEY_HEADER),
+                ctx.request().headers().getAll(HttpHeaders.AUTHORIZATION), signIn.enabled());
         if (presented instanceof PresentedKey.Refused refused) {
             refuse(ctx, route.get(), ErrorCode.UNAUTHORIZED, refused.reason());
             return;
@@ -154,6 +154,11 @@ public class GatewayFilter {
     }
 
     private void pass(RoutingContext ctx, Route route, Identity identity) {
+        String unreadable = HttpErrors.unreadableBody(ctx.request());
+        if (unreadable != null) {
+            refuse(ctx, route, ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
+            return;
+        }
         if (route.local()) {
             ctx.put(IdentityTokens.CONTEXT_KEY, identity);
             // The body is still paused; the JAX-RS layer resumes it when it reads it.

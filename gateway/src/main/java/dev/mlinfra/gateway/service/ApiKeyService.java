@@ -65,8 +65,11 @@ public class ApiKeyService {
                         + new TreeSet<>(Identity.ALL_SCOPES));
             }
         }
-        if (name == null || name.isBlank() || name.length() > MAX_NAME) {
-            throw ApiException.badRequest("Invalid field 'name': expected 1-" + MAX_NAME + " characters naming the key's purpose");
+        // characters as a person counts them (an emoji is one), on one line as listings show it
+        if (name == null || name.isBlank() || name.codePointCount(0, name.length()) > MAX_NAME
+                || name.chars().anyMatch(Character::isISOControl)) {
+            throw ApiException.badRequest("Invalid field 'name': expected 1-" + MAX_NAME + " characters naming the key's purpose,"
+                    + " on one line (no control characters such as line breaks or tabs)");
         }
         String secret = ApiKeyFormat.generate();
         ApiKey key = newKey(secret, team, scopes, name.strip(), creator == null ? null : creator.keyId());

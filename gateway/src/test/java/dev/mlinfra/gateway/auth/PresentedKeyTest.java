@@ -21,6 +21,19 @@ class PresentedKeyTest {
     }
 
     @Test
+    void aHeaderGivenTwiceWithDifferentKeysIsRefusedWhateverTheirOrder() {
+        assertEquals("The x-api-key header is given 2 times with different values; send one API key",
+                refusal(PresentedKey.of(java.util.List.of(KEY, OTHER), java.util.List.of(), false)));
+        assertEquals("The x-api-key header is given 2 times with different values; send one API key",
+                refusal(PresentedKey.of(java.util.List.of(OTHER, KEY), java.util.List.of(), false)));
+        assertEquals("The Authorization header is given 2 times with different values; send one API key",
+                refusal(PresentedKey.of(java.util.List.of(), java.util.List.of("Bearer " + KEY, "Bearer " + OTHER), false)));
+        // the same key twice is one key
+        assertEquals(KEY, key(PresentedKey.of(java.util.List.of(KEY, " " + KEY), java.util.List.of("Bearer " + KEY), false)));
+        assertEquals(KEY, key(PresentedKey.of(java.util.List.of(), java.util.List.of("Bearer " + KEY), false)));
+    }
+
+    @Test
     void theXApiKeyHeaderAloneIsTheKey() {
         assertEquals(KEY, key(PresentedKey.of(KEY, null)));
         assertEquals(KEY, key(PresentedKey.of("  " + KEY + " ", null)));

@@ -88,6 +88,19 @@ class GatewayTest {
     }
 
     @Test
+    void twoKeysInOneHeaderAreRefusedWhicheverComesFirst() {
+        var a = GatewayTestKeys.create("team-a", "read");
+        var b = GatewayTestKeys.create("team-b", "read");
+        for (String[] order : new String[][] {{a.secret(), b.secret()}, {b.secret(), a.secret()}}) {
+            Response response = given().header("x-api-key", order[0]).header("x-api-key", order[1]).get("/v1/datasets");
+            assertErrorObject(response, 401, "unauthorized");
+            response.then().body("error.message",
+                    equalTo("The x-api-key header is given 2 times with different values; send one API key"));
+        }
+        given().header("x-api-key", a.secret()).header("x-api-key", a.secret()).get("/v1/datasets").then().statusCode(not(401));
+    }
+
+    @Test
     void aKeyWithoutTheNeededScopeIsRefusedWith403() {
         var reader = GatewayTestKeys.create("team-a", "read");
         given().header("x-api-key", reader.secret()).get("/v1/datasets").then().statusCode(not(403));
@@ -365,10 +378,30 @@ class GatewayTest {
         given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
                 .body("{\"team\": \"ok\", \"scopes\": [\"read\", null], \"name\": \"x\"}").post("/v1/admin/api-keys")
                 .then().statusCode(400).body("error.message", containsString("'scopes'"));
-        // PostgreSQL keeps no NUL character: a 400, not a failure of the store
+        // A name is counted in characters as a person counts them, and is one line.
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "\uD83D\uDE00".repeat(100)))
+                .post("/v1/admin/api-keys").then().statusCode(201);
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "x".repeat(101)))
+                .post("/v1/admin/api-keys").then().statusCode(400).body("error.message", containsString("'name'"));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
+                .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "line1\nline2"))
+                .post("/v1/admin/api-keys").then().statusCode(400).body("error.message", containsString("on one line"));
+        // A body in another charset than UTF-8, or compressed, is said to be so, not called invalid JSON.
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY)
+                .contentType("application/json; charset=ISO-8859-1")
+                .body("{\"team\":\"latin\",\"scopes\":[\"read\"],\"name\":\"caf\u00e9\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))
+                .post("/v1/admin/api-keys").then().statusCode(415).body("error.code", equalTo("unsupported_media_type"))
+                .body("error.message", startsWith("Charset 'ISO-8859-1' is not supported"));
+        given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).header("Content-Encoding", "gzip")
+                .contentType(ContentType.JSON).body(new byte[] {0x1f, (byte) 0x8b, 8, 0})
+                .post("/v1/datasets/upload").then().statusCode(415)
+                .body("error.message", equalTo("Content-Encoding 'gzip' is not supported; send the request body uncompressed"));
+        // The NUL character, which PostgreSQL would not keep, is a control character: a 400, not a failure of the store
         given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
                 .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "ci\u0000"))
-                .post("/v1/admin/api-keys").then().statusCode(400).body("error.message", containsString("NUL character"));
+                .post("/v1/admin/api-keys").then().statusCode(400).body("error.message", containsString("no control characters"));
         given().header("x-api-key", GatewayTestBackends.BOOTSTRAP_KEY).contentType(ContentType.JSON)
                 .body(Map.of("team", "ok", "scopes", List.of("read"), "name", "x", "color", "red"))
                 .post("/v1/admin/api-keys")

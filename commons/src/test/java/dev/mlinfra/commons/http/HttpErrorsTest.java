@@ -1,0 +1,30 @@
+package dev.mlinfra.commons.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.api.Test;
+
+class HttpErrorsTest {
+
+    @Test
+    void aBodyInUtf8AndUncompressedIsReadable() {
+        assertNull(HttpErrors.unreadableBody("application/json", null));
+        assertNull(HttpErrors.unreadableBody("application/json; charset=utf-8", "identity"));
+        assertNull(HttpErrors.unreadableBody("application/json;charset=\"UTF-8\"", ""));
+        assertNull(HttpErrors.unreadableBody("application/json; charset=UTF8", null));
+        assertNull(HttpErrors.unreadableBody(null, null));
+    }
+
+    @Test
+    void anotherCharsetOrACompressedBodyIsSaidSo() {
+        assertEquals("Charset 'ISO-8859-1' is not supported; send the request body as UTF-8 (charset=utf-8, or no charset)",
+                HttpErrors.unreadableBody("application/json; charset=ISO-8859-1", null));
+        assertEquals("Charset 'utf-16' is not supported; send the request body as UTF-8 (charset=utf-8, or no charset)",
+                HttpErrors.unreadableBody("application/x-ndjson;charset=\"utf-16\"", null));
+        assertEquals("Content-Encoding 'gzip' is not supported; send the request body uncompressed",
+                HttpErrors.unreadableBody("application/json", "gzip"));
+        assertEquals("Content-Encoding 'br' is not supported; send the request body uncompressed",
+                HttpErrors.unreadableBody(null, " br "));
+    }
+}
