@@ -49,6 +49,13 @@ public interface GatewayConfig {
 
         /** The first admin key (team 'default') to create when no key exists yet; generated when absent. */
         Optional<String> bootstrapApiKey();
+
+        /**
+         * An admin key (team 'default') added at startup even though keys exist, for an installation
+         * whose administrators lost every admin key; never restored once revoked. Remove it from the
+         * configuration once a new admin key is made with it.
+         */
+        Optional<String> recoveryApiKey();
     }
 
     interface Proxy {

@@ -21,6 +21,7 @@ import jakarta.enterprise.event.Observes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -221,6 +222,39 @@ public class ApiKeyService {
         if (shown != null) {
             LOG.warnf("First admin API key (shown once, store it now): %s", shown);
         }
+        Optional<String> recovery = config.auth().recoveryApiKey().map(String::strip).filter(k -> !k.isEmpty());
+        if (recovery.isPresent()) {
+            VertxContextSupport.subscribeAndAwait(() -> recover(recovery.get()));
+        }
+    }
+
+    /**
+     * Adds the recovery admin key where no key has its id; one that was revoked stays revoked (a
+     * revocation is final), and one whose id another secret holds is refused: both are said in the log.
+     */
+    Uni<Void> recover(String secret) {
+        Optional<String> keyId = ApiKeyFormat.keyId(secret);
+        if (keyId.isEmpty()) {
+            throw new IllegalStateException("MLINFRA_RECOVERY_API_KEY is not a valid API key; expected " + ApiKeyFormat.describe());
+        }
+        return Panache.withTransaction(() -> repository.lockAgainstWriters()
+                .flatMap(ignored -> repository.findKey(keyId.get()))
+                .flatMap(existing -> {
+                    if (existing == null) {
+                        ApiKey key = newKey(secret, BOOTSTRAP_TEAM, Identity.ALL_SCOPES, "recovery admin key", null);
+                        return repository.persist(key).invoke(() -> LOG.warnf("Recovery admin key %s added for team '%s'"
+                                + " (MLINFRA_RECOVERY_API_KEY); make a new admin key with it, revoke it, and remove the setting",
+                                key.keyId, BOOTSTRAP_TEAM)).replaceWithVoid();
+                    }
+                    if (!ApiKeyFormat.matches(secret, existing.keyHash)) {
+                        LOG.errorf("MLINFRA_RECOVERY_API_KEY is not added: key id %s belongs to another key; generate a new one",
+                                existing.keyId);
+                    } else if (!existing.active()) {
+                        LOG.errorf("MLINFRA_RECOVERY_API_KEY (key %s) was revoked at %s and is not restored; configure a new one",
+                                existing.keyId, existing.revokedAt);
+                    }
+                    return Uni.createFrom().voidItem();
+                }));
     }
 
     private static ApiKey newKey(String secret, String team, Set<String> scopes, String name, String createdBy) {
