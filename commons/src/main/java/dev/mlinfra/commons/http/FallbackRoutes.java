@@ -4,6 +4,7 @@ import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.identity.IdentityFilter;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -38,6 +39,9 @@ public class FallbackRoutes {
                         "Internal error; quote request id " + ctx.get(RequestIds.KEY) + " when reporting it");
             } else if (status == ErrorCode.PAYLOAD_TOO_LARGE.status()) {
                 HttpErrors.endInRouteShape(ctx, code, "Request body is larger than this endpoint accepts");
+            } else if (status == 400 && ctx.request().version() == HttpVersion.HTTP_1_1 && ctx.request().getHeader("host") == null) {
+                // the router refuses such a request before any route
+                HttpErrors.endInRouteShape(ctx, code, "An HTTP/1.1 request needs a Host header");
             } else {
                 HttpErrors.endInRouteShape(ctx, code, "Invalid request: " + code.code().replace('_', ' '));
             }

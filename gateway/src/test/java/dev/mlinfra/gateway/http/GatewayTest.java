@@ -88,6 +88,19 @@ class GatewayTest {
     }
 
     @Test
+    void anHttp11RequestWithoutHostIsToldWhatItLacks() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(("GET /v1/datasets HTTP/1.1\r\nx-api-key: " + GatewayTestBackends.BOOTSTRAP_KEY
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
+            assertTrue(answer.contains("{\"error\":{\"code\":\"invalid_request\",\"message\":\"An HTTP/1.1 request needs a Host"
+                    + " header\",\"status\":400}}"), answer);
+        }
+    }
+
+    @Test
     void twoKeysInOneHeaderAreRefusedWhicheverComesFirst() {
         var a = GatewayTestKeys.create("team-a", "read");
         var b = GatewayTestKeys.create("team-b", "read");
