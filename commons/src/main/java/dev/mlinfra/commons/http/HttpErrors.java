@@ -6,6 +6,7 @@ import dev.mlinfra.commons.error.ErrorCode;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
 
@@ -137,7 +138,7 @@ public final class HttpErrors {
         String length = request.getHeader("content-length");
         // HTTP/2 may send a body of unknown length without either header
         boolean body = request.getHeader("transfer-encoding") != null || length != null && !length.strip().equals("0")
-                || length == null && request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
+                || length == null && request.version() == HttpVersion.HTTP_2;
         return body ? unreadableBody(request.getHeader("content-type"), request.getHeader("content-encoding")) : null;
     }
 

@@ -131,8 +131,9 @@ public class JsonSetup implements ObjectMapperCustomizer {
         @Override
         public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
             String text = StringDeserializer.instance.deserialize(p, ctxt);
-            if (text != null && unpairedSurrogateAt(text) >= 0) {
-                throw new UnpairedSurrogate(p, text.charAt(unpairedSurrogateAt(text)));
+            int unpaired = text == null ? -1 : unpairedSurrogateAt(text);
+            if (unpaired >= 0) {
+                throw new UnpairedSurrogate(p, text.charAt(unpaired));
             }
             return text;
         }
