@@ -47,6 +47,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 import java.util.Random;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,6 +133,8 @@ public final class Trainer {
             if (hp.stepLimit() > 0) {
                 totalSteps = Math.min(totalSteps, hp.stepLimit());
             }
+            // the epochs that run: fewer than asked for where max_steps ends the job first
+            int totalEpochs = (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch;
             LrSchedule schedule = new LrSchedule(hp.lr(), Math.min(hp.warmup(totalSteps), totalSteps), totalSteps, hp.minLr());
 
             LoraAdapter adapter = hp.lora() ? LoraAdapter.create(model, hp.loraConfig(), seed) : null;
@@ -172,7 +175,7 @@ public final class Trainer {
                     engine.setRandomSeed((int) (seed * 1_000_003L + step));
                     lastLoss = trainStep(engine, model, adapter, b, params, optimizer, lr, step, hp.gradClip());
                     double seconds = (System.nanoTime() - start) / 1e9;
-                    listener.onStep(new StepReport(jobId, epoch + 1, hp.epochCount(), step, totalSteps, lastLoss, lr,
+                    listener.onStep(new StepReport(jobId, epoch + 1, totalEpochs, step, totalSteps, lastLoss, lr,
                             b.tokens() / seconds, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()));
                     if (hp.checkpointInterval() > 0 && step % hp.checkpointInterval() == 0 && step < totalSteps) {
                         checkpoint(out, step, lastLoss, params, optimizer, adapter, base, labels);
@@ -327,6 +330,14 @@ public final class Trainer {
                 ? validation.subList(0, hp.evalLimit()) : validation;
         int seqLen = Math.min(hp.seqLen(), base.config().maxPositionEmbeddings());
         Evaluator evaluator = new Evaluator(model, base.tokenizer());
+        // A cancel during evaluation stops after the record being generated: the weights are checkpointed already,
+        // and an evaluation (of the base model too) can take minutes that would hold the job's slot.
+        IntConsumer stopWhenCancelled = done -> {
+            if (cancellation.isCancelled()) {
+                throw new TrainingCancelledException(steps, "cancelled during evaluation, after step " + steps);
+            }
+        };
+        stopWhenCancelled.accept(0);
         Map<String, Object> metrics = new LinkedHashMap<>();
         if (records.isEmpty()) {
             metrics.put("num_examples", 0);
@@ -334,7 +345,7 @@ public final class Trainer {
             metrics.put("labels", labels);
             return metrics;
         }
-        Evaluator.Result trained = evaluator.evaluate(records, adapter, seqLen, hp.generationLimit(), labels, null);
+        Evaluator.Result trained = evaluator.evaluate(records, adapter, seqLen, hp.generationLimit(), labels, stopWhenCancelled);
         metrics.putAll(trained.asMap());
         metrics.put("train_loss", trainLoss);
         metrics.put("steps", steps);
@@ -342,13 +353,13 @@ public final class Trainer {
         if (hp.compareWithBase()) {
             Evaluator.Result baseline;
             if (adapter != null) {
-                baseline = evaluator.evaluate(records, null, seqLen, hp.generationLimit(), labels, null);
+                baseline = evaluator.evaluate(records, null, seqLen, hp.generationLimit(), labels, stopWhenCancelled);
             } else {
                 try (NDManager m = NDManager.newBaseManager();
                      ModelStore.Loaded untouched = ModelStore.loadBase(spec.modelType(),
                              spec.baseModelDir() != null ? Paths.get(spec.baseModelDir()) : ModelStore.defaultBaseDir(), m)) {
                     baseline = new Evaluator(untouched.model(), untouched.tokenizer())
-                            .evaluate(records, null, seqLen, hp.generationLimit(), labels, null);
+                            .evaluate(records, null, seqLen, hp.generationLimit(), labels, stopWhenCancelled);
                 } catch (IOException e) {
                     throw new TrainingFailedException("cannot load the base model for comparison: " + e.getMessage(), e);
                 }

@@ -2,6 +2,7 @@ package dev.mlinfra.engine.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,7 +58,7 @@ class TrainerTest {
     }
 
     /** Records step reports and events. */
-    static final class Recorder implements ProgressListener {
+    static class Recorder implements ProgressListener {
         final List<StepReport> steps = new ArrayList<>();
         final List<String> events = new ArrayList<>();
         final Map<String, Object>[] started = new Map[1];
@@ -126,6 +127,32 @@ class TrainerTest {
                 "learning_rate": 0.005, "batch_size": 4, "epochs": 2, "use_lora": %s, "lora_dropout": 0.1,
                 "max_seq_len": 160, "max_steps": 6, "checkpoint_every": 2, "max_eval_records": 1,
                 "max_new_tokens": 4, "eval_base": false, "seed": 3""".formatted(lora);
+    }
+
+    @Test
+    void aCancelDuringEvaluationStopsItWithTheLastStepCheckpointed() throws Exception {
+        Path out = work.resolve("cancelled-in-evaluation");
+        CancellationToken cancellation = new CancellationToken();
+        Recorder recorder = new Recorder() {
+            @Override
+            public void onStep(StepReport report) {
+                super.onStep(report);
+                if (report.step() == report.totalSteps()) {
+                    cancellation.cancel(); // after the last step: the trainer goes on to checkpoint and evaluate
+                }
+            }
+        };
+        String config = tinyConfig(true).replace("\"max_eval_records\": 1", "\"max_eval_records\": 8")
+                .replace("\"eval_base\": false", "\"eval_base\": true");
+        TrainingCancelledException e = assertThrows(TrainingCancelledException.class, () -> new Trainer(
+                TrainingSpec.parse(spec(out.toString(), config).getBytes(StandardCharsets.UTF_8)), recorder, cancellation).run());
+        assertEquals(6, e.step());
+        assertEquals("cancelled during evaluation, after step 6", e.getMessage());
+        // 2 epochs asked for, but max_steps (6) ends the job within the first (11 steps): the reports say 1 of 1
+        assertTrue(recorder.steps.stream().allMatch(r -> r.epoch() == 1 && r.totalEpochs() == 1), recorder.steps.toString());
+        assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-6/trainer_state.json")));
+        assertFalse(Files.exists(out.resolve("eval/metrics.json")), "no evaluation was finished");
+        assertFalse(recorder.events.contains("evaluation") || recorder.events.contains("completed"), recorder.events.toString());
     }
 
     @Test

@@ -12,6 +12,9 @@ package dev.mlinfra.training.backend;
  */
 public record TrainerExit(String jobId, Outcome outcome, Integer exitCode, String reason, Integer attempt) {
 
+    /** The exit code of a process ended by SIGTERM that did not handle it (128 + 15). */
+    public static final int KILLED_BY_SIGTERM = 143;
+
     /** An end whose launch the backend cannot tell. */
     public TrainerExit(String jobId, Outcome outcome, Integer exitCode, String reason) {
         this(jobId, outcome, exitCode, reason, null);

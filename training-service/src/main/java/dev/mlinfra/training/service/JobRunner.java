@@ -378,10 +378,13 @@ public class JobRunner {
                 return complete(job, metrics).replaceWith((TrainingJob) null);
             }
             if (job.status == JobStatus.CANCELLING && exit.outcome() != TrainerExit.Outcome.SUCCEEDED) {
-                // stopped as asked, or killed when it did not stop within the grace period
-                return transitions.move(job, JobStatus.CANCELLED, exit.outcome() == TrainerExit.Outcome.FAILED
-                        ? "Cancelled; the trainer did not stop in time and was ended (" + exit.reason() + ")"
-                        : "Cancelled; the trainer stopped after a checkpoint").replaceWith((TrainingJob) null);
+                // stopped as asked; ended by the cancel's SIGTERM while still starting (before it heeds it, so
+                // before its first step); or killed when it did not stop within the grace period
+                String how = exit.outcome() != TrainerExit.Outcome.FAILED ? "Cancelled; the trainer stopped after a checkpoint"
+                        : Integer.valueOf(TrainerExit.KILLED_BY_SIGTERM).equals(exit.exitCode())
+                                ? "Cancelled; the trainer was stopped while it was starting, before its first step"
+                                : "Cancelled; the trainer did not stop in time and was ended (" + exit.reason() + ")";
+                return transitions.move(job, JobStatus.CANCELLED, how).replaceWith((TrainingJob) null);
             }
             return switch (exit.outcome()) {
                 case SUCCEEDED -> failWith(job, "the trainer ended without writing its evaluation to " + job.outputUri);

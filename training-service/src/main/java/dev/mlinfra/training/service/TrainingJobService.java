@@ -104,6 +104,9 @@ public class TrainingJobService {
         return existing;
     }
 
+    /** The fewest records the trainer trains on (it fails a job with fewer). */
+    static final int MIN_RECORDS = 2;
+
     private static DatasetInfo checkedDataset(String datasetId, DatasetInfo dataset) {
         if (dataset == null) {
             throw ApiException.notFound("Dataset '" + datasetId + "' not found");
@@ -112,6 +115,12 @@ public class TrainingJobService {
             throw ApiException.conflict("Dataset '" + datasetId + "' is " + dataset.status()
                     + "; a job can train only on a ready dataset" + ("pending".equals(dataset.status())
                             ? " (upload its file, or wait until it is validated)" : ""));
+        }
+        if (dataset.numExamples() != null && dataset.numExamples() < MIN_RECORDS) {
+            // the trainer would fail only once the job had waited for a GPU slot
+            throw ApiException.conflict("Dataset '" + datasetId + "' has " + dataset.numExamples() + " valid record"
+                    + (dataset.numExamples() == 1 ? "" : "s") + "; training needs at least " + MIN_RECORDS
+                    + " (records to train on and to hold out for evaluation)");
         }
         return dataset;
     }

@@ -23,6 +23,8 @@ import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
 import dev.mlinfra.testsupport.TestIdentities;
 import dev.mlinfra.training.TrainingTestPeers;
+import dev.mlinfra.training.backend.TrainerExit;
+import dev.mlinfra.training.service.TrainerEnds;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -30,6 +32,7 @@ import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -37,6 +40,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -202,12 +206,17 @@ class TrainingJobApiTest {
     }
 
     @Test
-    void theDatasetMustBeTheCallersAndReady() {
+    void theDatasetMustBeTheCallersAndReady() throws Exception {
         refused(body("no-such-dataset", Map.of()), 404, "Dataset 'no-such-dataset' not found");
         String theirs = TrainingTestPeers.dataset("other-" + team, TrainingTestPeers.SAMPLE);
         refused(body(theirs, Map.of()), 404, "Dataset '" + theirs + "' not found");
         String pending = TrainingTestPeers.dataset(team, null);
         refused(body(pending, Map.of()), 409, "Dataset '" + pending + "' is pending");
+        // Too few records to train on: said now, not once the job has waited for a GPU slot.
+        Path one = Files.createTempFile("one-record", ".jsonl");
+        Files.writeString(one, Files.readAllLines(TrainingTestPeers.SAMPLE).get(0) + "\n");
+        String tiny = TrainingTestPeers.dataset(team, one);
+        refused(body(tiny, Map.of()), 409, "Dataset '" + tiny + "' has 1 valid record; training needs at least 2");
     }
 
     @Test
@@ -276,6 +285,24 @@ class TrainingJobApiTest {
                 .body("error.message", containsString("is cancelled"));
         as(team).post("/v1/training/jobs/train-1/cancel").then().statusCode(404)
                 .body("error.message", containsString("train-1"));
+    }
+
+    @Inject
+    dev.mlinfra.training.service.JobRunner runner;
+
+    @Inject
+    dev.mlinfra.training.repository.TrainingJobRepository repository;
+
+    @Test
+    void aTrainerEndedByTheCancelWhileStartingIsSaidToBe() throws Throwable {
+        String jobId = start(team, body(ready, Map.of())).getString("job_id");
+        TrainerEnds.launchedAndCancelling(repository, jobId);
+        // SIGTERM before the trainer handles it (exit 143): it was starting, not late to stop
+        TrainerEnds.handle(runner, new TrainerExit(jobId, TrainerExit.Outcome.FAILED, TrainerExit.KILLED_BY_SIGTERM,
+                "the trainer process was killed by signal 15 (SIGTERM)", 1));
+        as(team).get("/v1/training/jobs/" + jobId).then().body("status", equalTo("cancelled"));
+        as(team).queryParam("limit", "1").get("/v1/training/jobs/" + jobId + "/events").then()
+                .body("events[0].message", equalTo("Cancelled; the trainer was stopped while it was starting, before its first step"));
     }
 
     @Test

@@ -19,6 +19,16 @@ public final class TrainerEnds {
         return VertxContextSupport.subscribeAndAwait(() -> runner.finish(exit, null));
     }
 
+    /** As when the job's first trainer was launched and a cancel then asked it to stop. */
+    public static void launchedAndCancelling(TrainingJobRepository jobs, String jobId) throws Throwable {
+        VertxContextSupport.subscribeAndAwait(() -> Panache.withTransaction(() -> jobs.lockJob(jobId).invoke(job -> {
+            job.status = dev.mlinfra.training.JobStatus.CANCELLING;
+            job.attempts = 1;
+            job.launched = 1;
+            job.startedAt = Instant.now();
+        })));
+    }
+
     /** The job's launches: {decided, made}. */
     public static int[] launches(TrainingJobRepository jobs, String jobId) throws Throwable {
         TrainingJob job = VertxContextSupport.subscribeAndAwait(() -> Panache.withSession(() -> jobs.findJob(jobId)));
