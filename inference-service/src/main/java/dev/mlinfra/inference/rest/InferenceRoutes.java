@@ -208,8 +208,7 @@ public class InferenceRoutes {
         }
         if (!model.isTextual()) {
             throw new ParamRefusal("model", "Field 'model' must be a string, the id of one of your team's models (GET "
-                    + OPENAI + "/models lists them), got " + (model.isContainerNode() ? "an " + (model.isArray() ? "array" : "object")
-                    : model.toString()));
+                    + OPENAI + "/models lists them), got " + InferenceRequest.sent(model));
         }
         String modelId = model.asText();
         JsonNode streamField = body.get("stream");

@@ -145,7 +145,7 @@ public record InferenceRequest(String modelId, Map<String, String> input, Parame
     }
 
     /** A value sent, as a message says it back: a text quoted (cut short), an object or array by its kind. */
-    private static String sent(JsonNode v) {
+    public static String sent(JsonNode v) {
         if (v.isTextual()) {
             return ErrorMappers.quoted(v.asText());
         }

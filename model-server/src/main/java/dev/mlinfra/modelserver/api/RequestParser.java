@@ -97,7 +97,7 @@ final class RequestParser {
      * other than the one asked for (no log-probabilities, no echoed prompt, no tool call) without
      * a word. Fields OpenAI does not have are ignored, as vLLM ignores them.
      */
-    private static final Map<String, Predicate<JsonNode>> UNSUPPORTED = Map.ofEntries(
+    private static final Map<String, Predicate<JsonNode>> UNSUPPORTED = new TreeMap<>(Map.ofEntries(
             Map.entry("logprobs", v -> v.isBoolean() && !v.asBoolean()),
             Map.entry("top_logprobs", v -> v.isNumber() && v.asDouble() == 0),
             Map.entry("echo", v -> v.isBoolean() && !v.asBoolean()),
@@ -112,10 +112,10 @@ final class RequestParser {
             Map.entry("tool_choice", v -> v.isTextual() && List.of("none", "auto").contains(v.asText())),
             Map.entry("function_call", v -> v.isTextual() && List.of("none", "auto").contains(v.asText())),
             Map.entry("response_format", v -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").asText())),
-            Map.entry("suffix", v -> v.isTextual() && v.asText().isEmpty()));
+            Map.entry("suffix", v -> v.isTextual() && v.asText().isEmpty())));
 
     private static void refuseUnsupported(JsonNode body) {
-        for (Map.Entry<String, Predicate<JsonNode>> p : new TreeMap<>(UNSUPPORTED).entrySet()) {
+        for (Map.Entry<String, Predicate<JsonNode>> p : UNSUPPORTED.entrySet()) {
             JsonNode v = body.get(p.getKey());
             if (v != null && !v.isNull() && !p.getValue().test(v)) {
                 String shown = v.toString();
