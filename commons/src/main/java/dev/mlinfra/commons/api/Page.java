@@ -11,6 +11,13 @@ import java.util.Map;
  */
 public final class Page<T> {
 
+    /**
+     * The OpenAPI extension a list endpoint names its item list with
+     * ({@code @Extension(name = Page.ITEMS, value = "models")}); {@link PageSchemas} documents the
+     * envelope with it, where the schema generator would describe this class's fields.
+     */
+    public static final String ITEMS = "x-mlinfra-items";
+
     private final String itemsName;
     private final List<T> items;
     private final long total;

@@ -23,6 +23,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Data Management endpoints. */
@@ -70,6 +71,7 @@ public class DatasetResource {
     @Operation(summary = "List datasets, newest first; filter by source (github, gitee) and status (pending, ready, failed)")
     @APIResponse(responseCode = "200")
     @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
+    @Extension(name = Page.ITEMS, value = "datasets")
     public Uni<Page<DatasetSummary>> list(@QueryParam("source") String source, @QueryParam("status") String status,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);

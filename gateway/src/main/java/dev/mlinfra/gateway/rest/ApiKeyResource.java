@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.ResponseStatus;
 
@@ -95,6 +96,7 @@ public class ApiKeyResource {
 
     @GET
     @Operation(summary = "List API keys, newest first; filter by team and status (active, revoked)")
+    @Extension(name = Page.ITEMS, value = "api_keys")
     public Uni<Page<KeyView>> list(@QueryParam("team") String team, @QueryParam("status") String status,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);

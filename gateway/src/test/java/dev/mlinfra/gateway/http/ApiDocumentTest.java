@@ -141,6 +141,39 @@ class ApiDocumentTest {
 
     @Test
     @Order(1)
+    void schemasNameFieldsAsTheJsonHasThemAndListsAsTheyAreSent() throws Exception {
+        JsonNode doc = fetchedDocument();
+        JsonNode schemas = doc.path("components").path("schemas");
+        // snake_case as every body is read and written (a client generated from the document sends what is accepted)
+        List<String> otherCase = new ArrayList<>();
+        schemas.fields().forEachRemaining(schema -> schema.getValue().path("properties").fieldNames().forEachRemaining(name -> {
+            if (!name.equals(name.toLowerCase(Locale.ROOT))) {
+                otherCase.add(schema.getKey() + "." + name);
+            }
+        }));
+        assertEquals(List.of(), otherCase);
+        for (String internal : List.of("JsonNode", "OutboundSseEvent", "MediaType", "PageParams")) {
+            assertFalse(schemas.has(internal), "a type that never reaches the wire is described: " + internal);
+        }
+        // Every list: its items under the resource's name, then total, limit and offset.
+        String[][] lists = {{"/v1/models", "models"}, {"/v1/models/{model_id}/history", "history"},
+            {"/v1/training/jobs", "jobs"}, {"/v1/training/jobs/{job_id}/events", "events"}, {"/v1/datasets", "datasets"},
+            {"/v1/deployments", "deployments"}, {"/v1/admin/api-keys", "api_keys"}};
+        for (String[] list : lists) {
+            JsonNode get = doc.path("paths").path(list[0]).path("get");
+            assertFalse(get.has(dev.mlinfra.commons.api.Page.ITEMS), list[0] + " keeps the extension: " + get);
+            String ref = get.path("responses").path("200").path("content").path("application/json").path("schema")
+                    .path("$ref").asText();
+            JsonNode page = schemas.path(ref.substring(ref.lastIndexOf('/') + 1));
+            List<String> names = new ArrayList<>();
+            page.path("properties").fieldNames().forEachRemaining(names::add);
+            assertEquals(List.of(list[1], "total", "limit", "offset"), names, list[0] + ": " + page);
+            assertEquals("array", page.path("properties").path(list[1]).path("type").asText(), list[0] + ": " + page);
+        }
+    }
+
+    @Test
+    @Order(1)
     void theOpenAiCompatibleApiIsDocumentedWithOpenAisErrorShape() throws Exception {
         JsonNode doc = fetchedDocument();
         List<String> problems = new ArrayList<>();

@@ -18,6 +18,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The team's deployments: which version of each model serves, and how far it is (beyond the contract). */
@@ -38,6 +39,7 @@ public class DeploymentResource {
     @Operation(summary = "List the team's deployments, most recently changed first; filter by state and model_type")
     @APIResponse(responseCode = "200")
     @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
+    @Extension(name = Page.ITEMS, value = "deployments")
     public Uni<Page<DeploymentView>> list(@QueryParam("state") String state, @QueryParam("model_type") String modelType,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);

@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Model Management endpoints, and "Get Model Information" and "List Models" of its Inference section. */
@@ -75,6 +76,7 @@ public class ModelResource {
     @Operation(summary = "List models, newest first; filter by model_type, status (active, inactive) and stage")
     @APIResponse(responseCode = "200")
     @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
+    @Extension(name = Page.ITEMS, value = "models")
     public Uni<Page<ModelSummary>> list(@QueryParam("model_type") String modelType, @QueryParam("status") String status,
             @QueryParam("stage") String stage, @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -113,6 +115,7 @@ public class ModelResource {
     @APIResponse(responseCode = "200")
     @APIResponse(responseCode = "400", description = "Invalid limit or offset")
     @APIResponse(responseCode = "404", description = "No model with this id in the caller's team")
+    @Extension(name = Page.ITEMS, value = "history")
     public Uni<Page<StageChangeView>> history(@PathParam("model_id") String modelId, @QueryParam("limit") String limit,
             @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);

@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
@@ -111,6 +112,7 @@ public class TrainingJobResource {
     @Operation(summary = "List training jobs, newest first; filter by status and model_type")
     @APIResponse(responseCode = "200")
     @APIResponse(responseCode = "400", description = "Invalid filter, limit or offset")
+    @Extension(name = Page.ITEMS, value = "jobs")
     public Uni<Page<JobSummary>> list(@QueryParam("status") String status, @QueryParam("model_type") String modelType,
             @QueryParam("limit") String limit, @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
@@ -138,6 +140,7 @@ public class TrainingJobResource {
     @APIResponse(responseCode = "200")
     @APIResponse(responseCode = "400", description = "Invalid limit or offset")
     @APIResponse(responseCode = "404", description = "No training job with this id in the caller's team")
+    @Extension(name = Page.ITEMS, value = "events")
     public Uni<Page<EventView>> events(@PathParam("job_id") String jobId, @QueryParam("limit") String limit,
             @QueryParam("offset") String offset) {
         PageParams page = PageParams.parse(limit, offset);
