@@ -115,17 +115,17 @@ public final class HttpErrors {
      */
     public static void requireJson(RoutingContext ctx) {
         String declared = ctx.request().getHeader("content-type");
+        if (declared != null && !declared.isBlank()) {
+            int semicolon = declared.indexOf(';');
+            String type = (semicolon < 0 ? declared : declared.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+            if (!type.equals("application/json") && !(type.startsWith("application/") && type.endsWith("+json"))) {
+                throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unsupportedJsonBody(declared));
+            }
+        }
+        // JSON, then: as sent, or compressed, or in another charset
         String unreadable = unreadableBody(ctx.request());
         if (unreadable != null) {
             throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
-        }
-        if (declared == null || declared.isBlank()) {
-            return;
-        }
-        int semicolon = declared.indexOf(';');
-        String type = (semicolon < 0 ? declared : declared.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
-        if (!type.equals("application/json") && !(type.startsWith("application/") && type.endsWith("+json"))) {
-            throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unsupportedJsonBody(declared));
         }
     }
 
@@ -148,6 +148,10 @@ public final class HttpErrors {
         }
         if (contentType == null) {
             return null;
+        }
+        String type = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (!type.startsWith("text/") && !type.contains("json")) {
+            return null; // a charset of bytes (application/octet-stream) says nothing about how they are read
         }
         for (String parameter : contentType.split(";")) {
             int equals = parameter.indexOf('=');

@@ -14,6 +14,8 @@ class HttpErrorsTest {
         assertNull(HttpErrors.unreadableBody("application/json;charset=\"UTF-8\"", ""));
         assertNull(HttpErrors.unreadableBody("application/json; charset=UTF8", null));
         assertNull(HttpErrors.unreadableBody(null, null));
+        // bytes have no charset: one declared (as some clients add it to every type) says nothing
+        assertNull(HttpErrors.unreadableBody("application/octet-stream; charset=ISO-8859-1", null));
     }
 
     @Test
@@ -24,6 +26,10 @@ class HttpErrorsTest {
                 HttpErrors.unreadableBody("application/x-ndjson;charset=\"utf-16\"", null));
         assertEquals("Content-Encoding 'gzip' is not supported; send the request body uncompressed",
                 HttpErrors.unreadableBody("application/json", "gzip"));
+        assertEquals("Charset 'latin1' is not supported; send the request body as UTF-8 (charset=utf-8, or no charset)",
+                HttpErrors.unreadableBody("text/csv; charset=latin1", null));
+        assertEquals("Content-Encoding 'gzip' is not supported; send the request body uncompressed",
+                HttpErrors.unreadableBody("application/octet-stream", "gzip"));
         assertEquals("Content-Encoding 'br' is not supported; send the request body uncompressed",
                 HttpErrors.unreadableBody(null, " br "));
     }

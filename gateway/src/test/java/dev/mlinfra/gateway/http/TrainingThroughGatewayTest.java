@@ -258,6 +258,10 @@ class TrainingThroughGatewayTest {
                         .body("error.code", equalTo("service_unavailable"))
                         .body("error.message", containsString("(staging) was registered or changed moments ago"));
             }
+            // Its deployment does not exist yet, and says why, not that no such model is registered.
+            as().get("/v1/deployments/" + fresh).then().statusCode(404)
+                    .body("error.message", containsString("(staging) was registered or changed moments ago and has no"
+                            + " deployment yet"));
             // The registry answers for the caller's team only: to another team the model does not exist.
             given().header("x-api-key", GatewayTestKeys.create("strangers", "read", "write").secret())
                     .contentType(ContentType.JSON).body(input).post("/v1/inference").then().statusCode(404);
