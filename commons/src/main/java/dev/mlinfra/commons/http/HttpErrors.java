@@ -149,9 +149,11 @@ public final class HttpErrors {
         if (contentType == null) {
             return null;
         }
+        // Only a body read as JSON text is decoded by its charset. A file (a dataset's, whatever its type) is
+        // stored as sent and checked to be UTF-8 itself; some clients add a charset to every type.
         String type = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-        if (!type.startsWith("text/") && !type.contains("json")) {
-            return null; // a charset of bytes (application/octet-stream) says nothing about how they are read
+        if (!type.equals("application/json") && !type.endsWith("+json") && !type.startsWith("text/")) {
+            return null;
         }
         for (String parameter : contentType.split(";")) {
             int equals = parameter.indexOf('=');

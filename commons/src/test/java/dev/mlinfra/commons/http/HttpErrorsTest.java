@@ -14,8 +14,9 @@ class HttpErrorsTest {
         assertNull(HttpErrors.unreadableBody("application/json;charset=\"UTF-8\"", ""));
         assertNull(HttpErrors.unreadableBody("application/json; charset=UTF8", null));
         assertNull(HttpErrors.unreadableBody(null, null));
-        // bytes have no charset: one declared (as some clients add it to every type) says nothing
+        // a file is stored as sent and checked to be UTF-8 itself: a charset (some clients add one to every type) says nothing
         assertNull(HttpErrors.unreadableBody("application/octet-stream; charset=ISO-8859-1", null));
+        assertNull(HttpErrors.unreadableBody("application/x-ndjson; charset=ISO-8859-1", null));
     }
 
     @Test
@@ -23,7 +24,7 @@ class HttpErrorsTest {
         assertEquals("Charset 'ISO-8859-1' is not supported; send the request body as UTF-8 (charset=utf-8, or no charset)",
                 HttpErrors.unreadableBody("application/json; charset=ISO-8859-1", null));
         assertEquals("Charset 'utf-16' is not supported; send the request body as UTF-8 (charset=utf-8, or no charset)",
-                HttpErrors.unreadableBody("application/x-ndjson;charset=\"utf-16\"", null));
+                HttpErrors.unreadableBody("application/problem+json;charset=\"utf-16\"", null));
         assertEquals("Content-Encoding 'gzip' is not supported; send the request body uncompressed",
                 HttpErrors.unreadableBody("application/json", "gzip"));
         assertEquals("Charset 'latin1' is not supported; send the request body as UTF-8 (charset=utf-8, or no charset)",
