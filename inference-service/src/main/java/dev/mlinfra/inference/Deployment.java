@@ -12,6 +12,7 @@ import jakarta.persistence.PostUpdate;
 import jakarta.persistence.Table;
 import jakarta.persistence.Transient;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.hibernate.annotations.JdbcTypeCode;
@@ -72,9 +73,77 @@ public class Deployment extends PanacheEntityBase {
     @Column(name = "ready_at")
     public Instant readyAt;
 
-    /** The adapter of the version this deployment served before the change being applied, to unload once it is committed. */
+    /**
+     * While {@link #version} deploys, the version it replaces, which answers until it is ready
+     * (null: none answers meanwhile). With its stage, adapter, name and prompt as it was deployed.
+     */
+    @Column(name = "previous_version")
+    public String previousVersion;
+
+    @Column(name = "previous_stage")
+    public String previousStage;
+
+    @Column(name = "previous_artifact")
+    public String previousArtifact;
+
+    @Column(name = "previous_served_name")
+    public String previousServedName;
+
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(name = "previous_prompt_template")
+    public Map<String, Object> previousPromptTemplate;
+
+    /** The adapters of the versions the change being applied took out of service, to unload once it is committed. */
     @Transient
-    public String replacedServedName;
+    public List<String> replacedServedNames = List.of();
+
+    /**
+     * The deployment as it answers requests now: itself when ready; while a new version deploys,
+     * the version it replaces (a copy, ready, that nobody stores); otherwise null.
+     */
+    public Deployment answering() {
+        if (state == DeploymentState.READY) {
+            return this;
+        }
+        if (state != DeploymentState.DEPLOYING || previousServedName == null) {
+            return null;
+        }
+        Deployment a = new Deployment();
+        a.id = id;
+        a.team = team;
+        a.modelId = modelId;
+        a.modelType = modelType;
+        a.backend = backend;
+        a.createdAt = createdAt;
+        a.updatedAt = updatedAt;
+        a.state = DeploymentState.READY;
+        a.version = previousVersion;
+        a.stage = previousStage;
+        a.artifact = previousArtifact;
+        a.servedName = previousServedName;
+        a.promptTemplate = previousPromptTemplate;
+        return a;
+    }
+
+    /** The version that answers now becomes the one that answers while {@code this} deploys another. */
+    public void keepAnsweringMeanwhile() {
+        previousVersion = version;
+        previousStage = stage;
+        previousArtifact = artifact;
+        previousServedName = servedName;
+        previousPromptTemplate = promptTemplate;
+    }
+
+    /** Nothing answers for the deploying version any more; returns the adapter that did (null: none). */
+    public String forgetPrevious() {
+        String name = previousServedName;
+        previousVersion = null;
+        previousStage = null;
+        previousArtifact = null;
+        previousServedName = null;
+        previousPromptTemplate = null;
+        return name;
+    }
 
     private static final AtomicLong CHANGES = new AtomicLong();
 

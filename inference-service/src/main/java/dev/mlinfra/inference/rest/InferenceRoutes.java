@@ -162,7 +162,7 @@ public class InferenceRoutes {
 
     private void models(RoutingContext ctx) {
         Identity caller = caller(ctx);
-        inference.readyModels(caller.team()).subscribe().with(list -> {
+        inference.answeringModels(caller.team()).subscribe().with(list -> {
             ObjectNode out = json.createObjectNode().put("object", "list");
             var data = out.putArray("data");
             for (Deployment d : list) {
@@ -176,7 +176,7 @@ public class InferenceRoutes {
     private void model(RoutingContext ctx) {
         Identity caller = caller(ctx);
         String id = ctx.pathParam("model");
-        inference.readyModels(caller.team()).subscribe().with(list -> {
+        inference.answeringModels(caller.team()).subscribe().with(list -> {
             Deployment d = list.stream().filter(x -> x.modelId.equals(id)).findFirst().orElse(null);
             if (d == null) {
                 fail(ctx, true, ApiException.notFound("Model '" + id + "' is not one of your team's servable models (GET "

@@ -160,7 +160,7 @@ public class DeploymentService {
                     v.updatedAt = now;
                     return v.persist();
                 })
-                .flatMap(v -> follow(team, r.modelId(), r.modelType()));
+                .flatMap(v -> follow(team, r.modelId(), r.modelType(), null));
     }
 
     /**
@@ -193,7 +193,7 @@ public class DeploymentService {
                     return v.<ServableVersion>persist();
                 })
                 .flatMap(v -> replacedByAPromotion(c) ? Uni.createFrom().<Deployment>nullItem()
-                        : follow(team, c.modelId(), c.modelType()));
+                        : follow(team, c.modelId(), c.modelType(), ServableVersion.ARCHIVED.equals(c.stage()) ? c.version() : null));
     }
 
     private static boolean replacedByAPromotion(ModelEvents.StageChanged c) {
@@ -221,8 +221,12 @@ public class DeploymentService {
                 .withLock(LockModeType.PESSIMISTIC_WRITE).firstResult();
     }
 
-    /** Points the model's deployment at its serving version; a new version starts deploying. */
-    private Uni<Deployment> follow(String team, String modelId, String modelType) {
+    /**
+     * Points the model's deployment at its serving version; a new version starts deploying. The
+     * version that answers until then keeps answering until the new one is ready (a promotion, a
+     * newer version registered), unless it is {@code withdrawn}: the version this event archives.
+     */
+    private Uni<Deployment> follow(String team, String modelId, String modelType, String withdrawn) {
         // one query after the other: a reactive session runs one at a time
         return ServableVersion.<ServableVersion>list("team = ?1 and modelId = ?2", team, modelId).flatMap(versions ->
                 locked(team, modelId).flatMap(current -> {
@@ -238,9 +242,11 @@ public class DeploymentService {
             d.modelType = modelType;
             d.backend = backend.name();
             d.updatedAt = now;
-            String previous = d.servedName;
+            List<String> replaced = new ArrayList<>();
             if (serving.isEmpty()) {
-                d.replacedServedName = previous;
+                String previous = d.servedName;
+                replaced.add(previous);
+                replaced.add(d.forgetPrevious());
                 boolean announce = d.state != null && d.state != DeploymentState.REMOVED;
                 String lastVersion = d.version;
                 if (announce) {
@@ -254,6 +260,7 @@ public class DeploymentService {
                 d.servedName = null;
                 d.promptTemplate = null;
                 d.readyAt = null;
+                d.replacedServedNames = names(replaced, null);
                 Deployment removed = d;
                 return d.<Deployment>persist().call(() -> announce
                         ? events.removed(removed, lastVersion, previous, removed.reason) : Uni.createFrom().voidItem());
@@ -261,21 +268,60 @@ public class DeploymentService {
             ServableVersion v = serving.get();
             boolean same = v.version.equals(d.version) && v.artifact.equals(d.artifact)
                     && (d.state == DeploymentState.READY || d.state == DeploymentState.DEPLOYING);
-            d.stage = v.stage;
-            if (!same) {
-                LOG.infof("Deploying version %s (%s) of model %s of team %s on the %s backend", v.version, v.stage, modelId,
-                        team, backend.name());
+            boolean back = !same && d.state == DeploymentState.DEPLOYING && v.version.equals(d.previousVersion)
+                    && v.artifact.equals(d.previousArtifact) && !v.version.equals(withdrawn);
+            if (same) {
+                if (d.previousVersion != null && d.previousVersion.equals(withdrawn)) {
+                    LOG.infof("Version %s of model %s of team %s was archived; it no longer answers while version %s deploys",
+                            withdrawn, modelId, team, d.version);
+                    replaced.add(d.forgetPrevious());
+                }
+                d.stage = v.stage;
+            } else if (back) {
+                // back to the version that still answers: it serves on, as it was loaded
+                LOG.infof("Model %s of team %s serves version %s again; version %s, which was deploying, is not deployed",
+                        modelId, team, v.version, d.version);
+                replaced.add(d.servedName);
+                d.version = d.previousVersion;
+                d.artifact = d.previousArtifact;
+                d.servedName = d.previousServedName;
+                d.promptTemplate = d.previousPromptTemplate;
+                d.forgetPrevious();
+                d.stage = v.stage;
+                d.state = DeploymentState.READY;
+                d.reason = null;
+                d.readyAt = now;
+            } else {
+                if (d.state == DeploymentState.READY && d.servedName != null && !d.version.equals(withdrawn)) {
+                    d.keepAnsweringMeanwhile();
+                } else if (d.previousServedName != null && !d.previousVersion.equals(withdrawn)) {
+                    replaced.add(d.servedName); // the version that was deploying; the one answering meanwhile stays
+                } else {
+                    replaced.add(d.servedName);
+                    replaced.add(d.forgetPrevious());
+                }
+                LOG.infof("Deploying version %s (%s) of model %s of team %s on the %s backend%s", v.version, v.stage, modelId,
+                        team, backend.name(), d.previousVersion == null ? ""
+                                : "; version " + d.previousVersion + " answers until it is ready");
                 d.version = v.version;
+                d.stage = v.stage;
                 d.artifact = v.artifact;
                 d.servedName = servedName(team, modelId, v.version, v.artifact);
-                d.replacedServedName = d.servedName.equals(previous) ? null : previous;
                 d.state = DeploymentState.DEPLOYING;
                 d.reason = null;
                 d.promptTemplate = null;
                 d.readyAt = null;
             }
-            return d.persist();
+            d.replacedServedNames = names(replaced, d);
+            Deployment changed = d;
+            return d.<Deployment>persist().call(() -> back ? events.ready(changed) : Uni.createFrom().voidItem());
         }));
+    }
+
+    /** The adapters among {@code names} that {@code d} no longer uses (no null, no repeat). */
+    private static List<String> names(List<String> names, Deployment d) {
+        return names.stream().filter(n -> n != null && (d == null || !n.equals(d.servedName) && !n.equals(d.previousServedName)))
+                .distinct().toList();
     }
 
     /** The production version, else the newest version not archived. */
@@ -309,15 +355,16 @@ public class DeploymentService {
                 .flatMap(template -> protocol.loadAdapter(server.get(), d.servedName, d.artifact, pinned(d)).replaceWith(template))
                 .flatMap(template -> Panache.withTransaction(() -> Deployment.<Deployment>findById(d.id, LockModeType.PESSIMISTIC_WRITE).flatMap(now -> {
                     if (now == null || now.state != DeploymentState.DEPLOYING || !version.equals(now.version)) {
-                        return Uni.createFrom().voidItem();
+                        return Uni.createFrom().<String>nullItem();
                     }
                     now.state = DeploymentState.READY;
                     now.promptTemplate = template;
                     now.readyAt = clock.instant();
                     now.updatedAt = now.readyAt;
+                    String previous = now.forgetPrevious();
                     LOG.infof("Model %s of team %s serves version %s as %s", now.modelId, now.team, now.version, now.servedName);
-                    return now.persist().chain(() -> events.ready(now));
-                })))
+                    return now.persist().chain(() -> events.ready(now)).replaceWith(previous);
+                })).flatMap(previous -> unload(d.modelType, previous)))
                 .onFailure().recoverWithUni(e -> {
                     if (e instanceof StoreAway || e instanceof BackendException && !BackendException.refusal(e)) {
                         LOG.infof("Deploying %s waits: %s", d.servedName, e.getMessage());
@@ -357,17 +404,24 @@ public class DeploymentService {
         return "the serving backend refused the adapter at " + d.artifact + ": " + b.getMessage();
     }
 
+    /**
+     * The version cannot serve: the deployment fails with the reason. A version that answered while
+     * it deployed answers no more (the registry has replaced it); its adapter is unloaded.
+     */
     private Uni<Void> failed(Long id, String version, DeploymentState from, String reason) {
+        String[] type = {null};
         return Panache.withTransaction(() -> Deployment.<Deployment>findById(id, LockModeType.PESSIMISTIC_WRITE).flatMap(d -> {
             if (d == null || d.state != from || !version.equals(d.version)) {
-                return Uni.createFrom().voidItem();
+                return Uni.createFrom().<String>nullItem();
             }
             LOG.warnf("Version %s of model %s of team %s cannot be deployed: %s", version, d.modelId, d.team, reason);
             d.state = DeploymentState.FAILED;
             d.reason = reason;
             d.updatedAt = clock.instant();
-            return d.persist().chain(() -> events.failed(d));
-        }));
+            type[0] = d.modelType;
+            String previous = d.forgetPrevious();
+            return d.persist().chain(() -> events.failed(d)).replaceWith(previous);
+        })).flatMap(previous -> unload(type[0], previous));
     }
 
     /** The trainer's prompt_template.json beside the adapter, checked; a failure says what is missing. */
@@ -476,23 +530,24 @@ public class DeploymentService {
     }
 
     /**
-     * Unloads the adapter of a deleted model; best effort (a server that restarted has forgotten it
-     * anyway). The server of its type is released when no servable model of that type remains.
+     * Unloads the adapters of a deleted model; best effort (a server that restarted has forgotten
+     * them anyway). The server of its type is released when no servable model of that type remains.
      */
     public Uni<Void> unload(Deployment gone) {
         return gone == null ? Uni.createFrom().voidItem()
-                : unload(gone.modelType, gone.servedName).chain(() -> releaseIfUnused(gone.modelType));
+                : unload(gone.modelType, java.util.Arrays.asList(gone.servedName, gone.previousServedName))
+                        .chain(() -> releaseIfUnused(gone.modelType));
     }
 
     /**
-     * Unloads the adapter of the version a deployment served before (replaced or archived); a
+     * Unloads the adapters of the versions a change took out of service (replaced, archived); a
      * removed deployment (all archived) releases its server as {@link #unload(Deployment)} does.
      */
     public Uni<Void> unloadReplaced(Deployment d) {
         if (d == null) {
             return Uni.createFrom().voidItem();
         }
-        Uni<Void> unloaded = unload(d.modelType, d.replacedServedName);
+        Uni<Void> unloaded = unload(d.modelType, d.replacedServedNames);
         return d.state == DeploymentState.REMOVED ? unloaded.chain(() -> releaseIfUnused(d.modelType)) : unloaded;
     }
 
@@ -515,6 +570,11 @@ public class DeploymentService {
                     LOG.warnf("Could not tell whether a %s model is still served: %s", modelType, e.toString());
                     return null;
                 });
+    }
+
+    private Uni<Void> unload(String modelType, List<String> servedNames) {
+        return Multi.createFrom().iterable(servedNames.stream().filter(java.util.Objects::nonNull).toList())
+                .onItem().transformToUniAndConcatenate(name -> unload(modelType, name)).collect().last().replaceWithVoid();
     }
 
     private Uni<Void> unload(String modelType, String servedName) {
@@ -557,10 +617,12 @@ public class DeploymentService {
     private Uni<Void> sweep(String modelType, URI server) {
         return protocol.models(server).map(DeploymentService::adapterNames)
                 .flatMap(loaded -> loaded.isEmpty() ? Uni.createFrom().item(List.<String>of())
-                        : Panache.withSession(() -> Deployment.<Deployment>list("servedName in ?1 and state in ?2", loaded,
-                                List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
+                        : Panache.withSession(() -> Deployment.<Deployment>list("(servedName in ?1 or previousServedName in ?1)"
+                                + " and state in ?2", loaded, List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
                         .map(servable -> {
-                            Set<String> served = servable.stream().map(d -> d.servedName).collect(Collectors.toSet());
+                            Set<String> served = servable.stream()
+                                    .flatMap(d -> java.util.stream.Stream.of(d.servedName, d.previousServedName))
+                                    .filter(java.util.Objects::nonNull).collect(Collectors.toSet());
                             return loaded.stream().filter(name -> !served.contains(name)).toList();
                         }))
                 .flatMap(stale -> {
@@ -656,9 +718,11 @@ public class DeploymentService {
                 .flatMap(items -> Deployment.count(f.query(), f.parameters()).map(n -> io.smallrye.mutiny.tuples.Tuple2.of(items, n))));
     }
 
-    public Uni<List<Deployment>> ready(String team) {
-        return Panache.withSession(() -> Deployment.<Deployment>list("team = ?1 and state = ?2 order by modelId", team,
-                DeploymentState.READY));
+    /** The team's models that answer now, as they answer ({@link Deployment#answering()}), by model id. */
+    public Uni<List<Deployment>> answering(String team) {
+        return Panache.withSession(() -> Deployment.<Deployment>list("team = ?1 and (state = ?2 or state = ?3 and"
+                + " previousServedName is not null) order by modelId", team, DeploymentState.READY, DeploymentState.DEPLOYING))
+                .map(all -> all.stream().map(Deployment::answering).toList());
     }
 
     public ServingBackend backend() {

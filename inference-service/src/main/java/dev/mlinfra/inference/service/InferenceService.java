@@ -88,11 +88,21 @@ public class InferenceService {
         return switch (d.state) {
             case REMOVED -> throw ApiException.conflict("Model '" + modelId + "' cannot serve: " + d.reason);
             case FAILED -> throw notDeployed(modelId, d.version, d.reason);
-            case DEPLOYING -> throw ApiException.unavailable("Model '" + modelId + "' version " + d.version
-                    + " is being deployed; retry in a few seconds", config.retryAfterSeconds());
-            case READY -> new Target(d, deployments.backend().server(d.modelType).orElseThrow(() -> ApiException.unavailable(
-                    "The " + d.modelType + " model server is starting; retry in a few seconds", config.retryAfterSeconds())));
+            case DEPLOYING -> {
+                Deployment meanwhile = d.answering();
+                if (meanwhile == null) {
+                    throw ApiException.unavailable("Model '" + modelId + "' version " + d.version
+                            + " is being deployed; retry in a few seconds", config.retryAfterSeconds());
+                }
+                yield onServer(meanwhile);
+            }
+            case READY -> onServer(d);
         };
+    }
+
+    private Target onServer(Deployment d) {
+        return new Target(d, deployments.backend().server(d.modelType).orElseThrow(() -> ApiException.unavailable(
+                "The " + d.modelType + " model server is starting; retry in a few seconds", config.retryAfterSeconds())));
     }
 
     /**
@@ -118,9 +128,9 @@ public class InferenceService {
         });
     }
 
-    /** The team's models that serve now. */
-    public Uni<java.util.List<Deployment>> readyModels(String team) {
-        return deployments.ready(team);
+    /** The team's models that answer now, each as it answers (the version that answers while a new one deploys). */
+    public Uni<java.util.List<Deployment>> answeringModels(String team) {
+        return deployments.answering(team);
     }
 
     /**

@@ -28,6 +28,8 @@ import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,10 +60,15 @@ class OpenAiBackendTest {
         }
     }
 
-    /** An OpenAI-compatible server that records its calls; generation fails while {@link #failing} is above 0. */
+    /**
+     * An OpenAI-compatible server that records its calls; generation fails while {@link #failing} is
+     * above 0, and a load of an adapter whose name starts with a key of {@link #HELD} is answered
+     * when the key's future completes, with the status it gives.
+     */
     public static class Server implements QuarkusTestResourceLifecycleManager {
         static final List<String> CALLS = new CopyOnWriteArrayList<>();
         static final AtomicInteger failing = new AtomicInteger();
+        static final Map<String, CompletableFuture<Integer>> HELD = new ConcurrentHashMap<>();
         private Vertx vertx;
         private HttpServer server;
 
@@ -70,6 +77,16 @@ class OpenAiBackendTest {
             vertx = Vertx.vertx();
             server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
                 CALLS.add(req.method() + " " + req.path() + " " + body);
+                if (req.path().equals("/v1/load_lora_adapter")) {
+                    var held = HELD.entrySet().stream().filter(e -> body.toString().contains("\"" + e.getKey())).findFirst();
+                    if (held.isPresent()) {
+                        held.get().getValue().thenAccept(status -> req.response().setStatusCode(status)
+                                .putHeader("content-type", "application/json").end(status == 200 ? "Success"
+                                        : "{\"error\": {\"message\": \"adapter was trained on another base model\","
+                                                + " \"type\": \"BadRequestError\"}}"));
+                        return;
+                    }
+                }
                 if (req.path().equals("/v1/completions") && failing.get() > 0) {
                     req.response().setStatusCode(500).putHeader("content-type", "application/json")
                             .end("{\"error\": {\"message\": \"CUDA out of memory\", \"type\": \"InternalServerError\"}}");
@@ -181,6 +198,136 @@ class OpenAiBackendTest {
     }
 
     @Test
+    void whileAPromotedVersionDeploysTheVersionItReplacesAnswers() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 61, true);
+        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 62, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "production", v1);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        String served1 = ServingFixtures.servedName(TEAM, id);
+        fixtures.registered(TEAM, id, "v2.0.0", "staging", v2);
+        // (held for less than a call's timeout: the event consumer waits for the load it started)
+        CompletableFuture<Integer> load = new CompletableFuture<>();
+        Server.HELD.put(TEAM + "/" + id + "/v2.0.0/", load);
+
+        // v2.0.0 promoted, its adapter loading: v1.0.0 answers meanwhile, on both routes and in the model list,
+        // and keeps its adapter until v2.0.0 is ready; then only v2.0.0 answers and v1.0.0's adapter is unloaded.
+        fixtures.stageChanged(TEAM, id, "v1.0.0", "production", "archived", v1, null);
+        fixtures.stageChanged(TEAM, id, "v2.0.0", "staging", "production", v2);
+        try {
+            awaitDeploying(id, "v2.0.0", "v1.0.0");
+            answersAs(id, "v1.0.0", served1);
+            as(TEAM).contentType(ContentType.JSON).body(Map.of("model", id, "prompt", "Issue:", "max_tokens", 4))
+                    .post("/v1/openai/completions").then().statusCode(200).body("model", equalTo(id));
+            assertTrue(lastCompletion().contains("\"" + served1 + "\""), lastCompletion());
+            as(TEAM).get("/v1/openai/models/" + id).then().statusCode(200).body("version", equalTo("v1.0.0"));
+            assertTrue(Server.CALLS.stream().noneMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)),
+                    "v1.0.0's adapter stays loaded while it answers: " + Server.CALLS);
+        } finally {
+            load.complete(200);
+        }
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        String served2 = ServingFixtures.servedName(TEAM, id);
+        as(TEAM).get("/v1/deployments/" + id).then().body("version", equalTo("v2.0.0")).body("previous_version", equalTo(null));
+        answersAs(id, "v2.0.0", served2);
+        ServingFixtures.await("v1.0.0's adapter unloaded", () -> Server.CALLS.stream()
+                .anyMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)), () -> Server.CALLS);
+    }
+
+    @Test
+    void theVersionAnsweringWhileAnotherDeploysServesOnWhenItServesAgainAndStopsWhenAPersonArchivesIt() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 63, true);
+        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 64, true);
+        String v3 = fixtures.adapter(TEAM, "train-" + id + "-3", 65, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "staging", v1);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        String served1 = ServingFixtures.servedName(TEAM, id);
+        // With the object store away, a new version waits to read its prompt template: deploying, while events still come.
+        Devstack.stopS3();
+        try {
+            // A newer version registered (the newest not archived serves when none is in production): v1.0.0 answers meanwhile.
+            fixtures.registered(TEAM, id, "v2.0.0", "none", v2);
+            awaitDeploying(id, "v2.0.0", "v1.0.0");
+            answersAs(id, "v1.0.0", served1);
+            // v2.0.0 archived before it is ready: v1.0.0 serves on, as it is loaded, at once.
+            fixtures.stageChanged(TEAM, id, "v2.0.0", "none", "archived", v2);
+            ServingFixtures.awaitState(TEAM, id, "ready");
+            as(TEAM).get("/v1/deployments/" + id).then().body("version", equalTo("v1.0.0")).body("served_name", equalTo(served1))
+                    .body("previous_version", equalTo(null));
+            answersAs(id, "v1.0.0", served1);
+
+            // Another newer version, then a person archives v1.0.0: it answers no more, its adapter goes, and
+            // requests wait for v3.0.0.
+            fixtures.registered(TEAM, id, "v3.0.0", "none", v3);
+            awaitDeploying(id, "v3.0.0", "v1.0.0");
+            fixtures.stageChanged(TEAM, id, "v1.0.0", "staging", "archived", v1);
+            ServingFixtures.await("v1.0.0 no longer answering", () -> as(TEAM).get("/v1/deployments/" + id).jsonPath()
+                    .getString("previous_version") == null, () -> as(TEAM).get("/v1/deployments/" + id).asString());
+            Response waiting = as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference");
+            assertEquals(503, waiting.statusCode(), waiting.asString());
+            assertTrue(waiting.asString().contains("v3.0.0 is being deployed"), waiting.asString());
+            as(TEAM).get("/v1/openai/models/" + id).then().statusCode(404);
+            ServingFixtures.await("v1.0.0's adapter unloaded", () -> Server.CALLS.stream()
+                    .anyMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)), () -> Server.CALLS);
+        } finally {
+            Devstack.startS3();
+        }
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        answersAs(id, "v3.0.0", ServingFixtures.servedName(TEAM, id));
+        uploadsAgain();
+    }
+
+    @Test
+    void aVersionThatFailsToDeployTakesTheVersionAnsweringMeanwhileOutOfServiceWithIt() throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String id = ServingFixtures.newModelId();
+        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 65, true);
+        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 66, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "production", v1);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        String served1 = ServingFixtures.servedName(TEAM, id);
+        CompletableFuture<Integer> load = new CompletableFuture<>();
+        Server.HELD.put(TEAM + "/" + id + "/v2.0.0/", load);
+        fixtures.registered(TEAM, id, "v2.0.0", "staging", v2);
+        fixtures.stageChanged(TEAM, id, "v1.0.0", "production", "archived", v1, null);
+        fixtures.stageChanged(TEAM, id, "v2.0.0", "staging", "production", v2);
+        awaitDeploying(id, "v2.0.0", "v1.0.0");
+        answersAs(id, "v1.0.0", served1);
+
+        // The registry has archived v1.0.0: it answered only while v2.0.0 deployed, and goes when v2.0.0 fails.
+        load.complete(400);
+        ServingFixtures.awaitState(TEAM, id, "failed");
+        as(TEAM).get("/v1/deployments/" + id).then().body("previous_version", equalTo(null));
+        as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(409)
+                .body("error.message", containsString("version v2.0.0 could not be deployed"));
+        as(TEAM).get("/v1/openai/models/" + id).then().statusCode(404);
+        ServingFixtures.await("v1.0.0's adapter unloaded", () -> Server.CALLS.stream()
+                .anyMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)), () -> Server.CALLS);
+    }
+
+    private static void awaitDeploying(String id, String version, String previous) {
+        ServingFixtures.await(version + " deploying while " + previous + " answers", () -> {
+            var d = as(TEAM).get("/v1/deployments/" + id).jsonPath();
+            return "deploying".equals(d.getString("state")) && version.equals(d.getString("version"))
+                    && previous.equals(d.getString("previous_version"));
+        }, () -> as(TEAM).get("/v1/deployments/" + id).asString());
+    }
+
+    /** An inference request on the model is answered by {@code version}, through its adapter {@code served}. */
+    private static void answersAs(String id, String version, String served) {
+        as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(200)
+                .body("metadata.model_version", equalTo(version));
+        assertTrue(lastCompletion().contains("\"" + served + "\""), lastCompletion());
+    }
+
+    private static String lastCompletion() {
+        return Server.CALLS.stream().filter(c -> c.startsWith("POST /v1/completions")).reduce((a, b) -> b).orElseThrow();
+    }
+
+    @Test
     void aModelTypeWithoutAServerFailsToDeployAndSaysWhatToConfigure() throws Exception {
         ServingFixtures fixtures = new ServingFixtures(store, json);
         String id = ServingFixtures.newModelId();
@@ -207,8 +354,14 @@ class OpenAiBackendTest {
         }
         ServingFixtures.awaitState(TEAM, id, "ready");
         as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(200);
-        // An upload on a connection from before the restart fails once (and the dead connections go):
-        // the tests after this one upload again.
+        uploadsAgain();
+    }
+
+    /**
+     * After the object store restarted: an upload on a connection from before the restart fails once
+     * (and the dead connections go), so the tests after this one upload again.
+     */
+    private void uploadsAgain() {
         ServingFixtures.await("uploads to the restarted object store", () -> {
             try {
                 store.put("tests/after-a-restart", new ByteArrayInputStream(new byte[] {1}), 1, "application/octet-stream");
