@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.Locale;
 
 /** Writes the contract's error object from Vert.x routes, where no JAX-RS mapper runs. */
@@ -123,23 +124,36 @@ public final class HttpErrors {
             }
         }
         // JSON, then: as sent, or compressed, or in another charset
-        String unreadable = unreadableBody(ctx.request());
+        ApiException unreadable = unreadableBody(ctx.request());
         if (unreadable != null) {
-            throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
+            throw unreadable;
         }
     }
 
     /**
-     * Why a request body cannot be read as sent, or null: it is compressed ({@code Content-Encoding}
-     * other than identity), or declared in another charset than UTF-8, which the API reads every
-     * body as (JSON parsed as UTF-8 would be refused as invalid, or read as other text than sent).
+     * Why a request body cannot be read as sent, or null: its type or encoding is given twice with
+     * different values (400: which one holds is anybody's guess), it is compressed
+     * ({@code Content-Encoding} other than identity), or declared in another charset than UTF-8,
+     * which the API reads every body as (JSON parsed as UTF-8 would be refused as invalid, or read as
+     * other text than sent) (415).
      */
-    public static String unreadableBody(HttpServerRequest request) {
+    public static ApiException unreadableBody(HttpServerRequest request) {
         String length = request.getHeader("content-length");
         // HTTP/2 may send a body of unknown length without either header
         boolean body = request.getHeader("transfer-encoding") != null || length != null && !length.strip().equals("0")
                 || length == null && request.version() == HttpVersion.HTTP_2;
-        return body ? unreadableBody(request.getHeader("content-type"), request.getHeader("content-encoding")) : null;
+        if (!body) {
+            return null;
+        }
+        for (String header : List.of("Content-Type", "Content-Encoding")) {
+            List<String> values = request.headers().getAll(header);
+            if (values.size() > 1 && values.stream().map(v -> v.strip().toLowerCase(Locale.ROOT)).distinct().count() > 1) {
+                return ApiException.badRequest("Header '" + header + "' is given " + values.size() + " times with different"
+                        + " values (" + String.join(", ", values) + "); send it once");
+            }
+        }
+        String unreadable = unreadableBody(request.getHeader("content-type"), request.getHeader("content-encoding"));
+        return unreadable == null ? null : new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
     }
 
     static String unreadableBody(String contentType, String contentEncoding) {

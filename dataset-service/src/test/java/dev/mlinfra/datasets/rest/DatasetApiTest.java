@@ -228,6 +228,14 @@ public class DatasetApiTest {
         as("team-a").contentType("application/json; charset=UTF-16").body("{\"name\": \"x\"}".getBytes(
                 java.nio.charset.StandardCharsets.UTF_16)).post("/v1/datasets/upload").then().statusCode(415)
                 .body("error.message", startsWith("Charset 'UTF-16' is not supported"));
+        // A body whose type is given twice, differently: which one holds is anybody's guess, so neither does.
+        HttpResponse<String> twoTypes = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri("/v1/datasets/upload"))
+                .header("x-mlinfra-identity", TestIdentities.token("team-a", "read", "write"))
+                .header("Content-Type", "application/json").header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"x\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, twoTypes.statusCode(), twoTypes.body());
+        assertEquals("Header 'Content-Type' is given 2 times with different values (application/json, text/plain); send it"
+                + " once", JsonPath.from(twoTypes.body()).getString("error.message"));
         as("team-a").contentType(ContentType.JSON).body("{}").patch("/v1/datasets/some-name").then().statusCode(405)
                 .header("Allow", "DELETE, GET, HEAD, OPTIONS").body("error.code", equalTo("method_not_allowed"))
                 .body("error.message", equalTo("Method PATCH is not allowed on /v1/datasets/some-name; it takes DELETE, GET,"

@@ -1,5 +1,6 @@
 package dev.mlinfra.gateway.http;
 
+import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.commons.identity.Identity;
@@ -154,9 +155,9 @@ public class GatewayFilter {
     }
 
     private void pass(RoutingContext ctx, Route route, Identity identity) {
-        String unreadable = HttpErrors.unreadableBody(ctx.request());
+        ApiException unreadable = HttpErrors.unreadableBody(ctx.request());
         if (unreadable != null) {
-            refuse(ctx, route, ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
+            refuse(ctx, route, unreadable.code(), unreadable.getMessage());
             return;
         }
         if (route.local()) {
