@@ -11,13 +11,14 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Whether queued or running training jobs use a dataset, which keeps it from being deleted. It
- * follows training-service's job events ({@code mlinfra.training}): a job is open from
- * {@code training.job.queued} until it completes, fails or is cancelled. Learned from events, it
- * lags a job's creation by the time its event takes (about a second), so where the events name no
- * job training-service is asked. A deletion that still slips between a job's check of its dataset and
- * its commit fails the job with the reason that its dataset is gone, and a trainer refuses a file that
- * is not the one its job was created for (its checksum).
+ * Whether queued or running training jobs use a dataset, which keeps it from being deleted.
+ * training-service, which owns the jobs, is asked; when it cannot answer (2 s, its circuit
+ * breaker), its job events ({@code mlinfra.training}) decide: a job is open from
+ * {@code training.job.queued} until it completes, fails or is cancelled. The events lag the jobs
+ * by the time they take (a job created, or cancelled, a moment ago), so they are the fallback, not
+ * the answer. A deletion that still slips between a job's check of its dataset and its commit fails
+ * the job with the reason that its dataset is gone, and a trainer refuses a file that is not the
+ * one its job was created for (its checksum).
  */
 @ApplicationScoped
 public class DatasetReferences {
@@ -35,17 +36,13 @@ public class DatasetReferences {
 
     /**
      * A short description of what uses the dataset (e.g. "training job train-100042 (running)"), or
-     * null. Jobs known from their events first; when there are none, training-service itself is asked,
-     * for a job created a moment ago whose event is still on its way.
+     * null: training-service's answer, or when it cannot say, the jobs known from its events.
      */
     public Uni<String> inUseBy(String team, String datasetId) {
-        return uses.openUses(team, datasetId).flatMap(open -> {
-            if (!open.isEmpty()) {
-                return Uni.createFrom().item(describe(open.stream().map(u -> u.jobId + " (" + u.jobStatus + ")").toList()));
-            }
-            return training.using(datasetId).map(jobs -> jobs == null ? null
-                    : describe(jobs.stream().map(j -> j.jobId() + " (" + j.status() + ")").toList()));
-        });
+        return training.using(datasetId).flatMap(jobs -> jobs != null
+                ? Uni.createFrom().item(describe(jobs.stream().map(j -> j.jobId() + " (" + j.status() + ")").toList()))
+                : uses.openUses(team, datasetId)
+                        .map(open -> describe(open.stream().map(u -> u.jobId + " (" + u.jobStatus + ")").toList())));
     }
 
     /** The ids of the open jobs that train on a dataset. */
