@@ -193,7 +193,7 @@ public class DatasetApiTest {
     }
 
     @Test
-    void invalidRequestsNameTheField() {
+    void invalidRequestsNameTheField() throws Exception {
         as("team-a").contentType(ContentType.JSON).body(Map.of("description", "x", "source", "github", "format", "json",
                 "version", "v1")).post("/v1/datasets/upload").then().statusCode(400).body("error.message", containsString("'name'"));
         as("team-a").contentType(ContentType.JSON).body(Map.of("name", "Bad Name", "source", "github", "format", "json",
