@@ -38,7 +38,18 @@ public class TrainingJob extends PanacheEntityBase {
      */
     public record Progress(Integer currentEpoch, Integer totalEpochs, int currentStep, int totalSteps, Double loss,
             Double learningRate, Double tokensPerSecond, Long etaSeconds, Integer resumedFromStep, Instant attemptStartedAt,
-            Integer percentComplete) {
+            Integer percentComplete, String phase) {
+
+        /** The trainer runs its steps. */
+        public static final String TRAINING = "training";
+        /** The trainer has run its last step and evaluates the result on the held-out records. */
+        public static final String EVALUATING = "evaluating";
+
+        /** The same, evaluating: no estimate of the time left (the steps' pace says nothing of it). */
+        public Progress evaluating() {
+            return new Progress(currentEpoch, totalEpochs, currentStep, totalSteps, loss, learningRate, tokensPerSecond, null,
+                    resumedFromStep, attemptStartedAt, percentComplete, EVALUATING);
+        }
 
         /** {@code step} of {@code total} in percent; null without a total. */
         public static Integer percent(int step, int total) {
@@ -48,7 +59,7 @@ public class TrainingJob extends PanacheEntityBase {
         /** The same with the cluster's view of how far the trainer is. */
         public Progress withCluster(int percent, Long eta) {
             return new Progress(currentEpoch, totalEpochs, currentStep, totalSteps, loss, learningRate, tokensPerSecond,
-                    eta != null ? eta : etaSeconds, resumedFromStep, attemptStartedAt, percent);
+                    eta != null ? eta : etaSeconds, resumedFromStep, attemptStartedAt, percent, phase);
         }
     }
 

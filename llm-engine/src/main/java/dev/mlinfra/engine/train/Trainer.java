@@ -345,6 +345,11 @@ public final class Trainer {
             metrics.put("labels", labels);
             return metrics;
         }
+        Map<String, Object> evaluating = new LinkedHashMap<>();
+        evaluating.put("steps", steps);
+        evaluating.put("num_examples", records.size());
+        evaluating.put("with_base", hp.compareWithBase());
+        listener.onEvent("evaluating", evaluating);
         Evaluator.Result trained = evaluator.evaluate(records, adapter, seqLen, hp.generationLimit(), labels, stopWhenCancelled);
         metrics.putAll(trained.asMap());
         metrics.put("train_loss", trainLoss);

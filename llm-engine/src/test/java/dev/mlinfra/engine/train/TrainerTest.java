@@ -97,6 +97,9 @@ class TrainerTest {
         assertEquals(12, s.epoch());
         assertEquals(s.totalSteps(), s.step());
         assertTrue(s.tokensPerSecond() > 0 && s.learningRate() > 0);
+        // after the last step the evaluation is announced (it can take minutes), then its scores
+        assertEquals(List.of("evaluating", "evaluation", "completed"),
+                recorder.events.subList(recorder.events.size() - 3, recorder.events.size()), recorder.events.toString());
 
         JsonNode metrics = JSON.readTree(out.resolve("eval/metrics.json").toFile());
         JsonNode base = metrics.path("base");

@@ -20,7 +20,7 @@ public final class JobViews {
 
     /** The contract's progress, with throughput, the time left and how far in percent. */
     public record ProgressView(Integer currentEpoch, Integer totalEpochs, int currentStep, int totalSteps, Double loss,
-            Double learningRate, Double tokensPerSecond, Long etaSeconds, Integer percentComplete) {
+            Double learningRate, Double tokensPerSecond, Long etaSeconds, Integer percentComplete, String phase) {
     }
 
     public record ArtifactsView(String output, String adapter, String model, String metrics) {
@@ -82,7 +82,8 @@ public final class JobViews {
                 j.experimentName, j.description, ordered(j.config, CONFIG_ORDER), j.status == JobStatus.QUEUED ? queuePosition : null,
                 showProgress ? new ProgressView(p.currentEpoch(), p.totalEpochs(), p.currentStep(), p.totalSteps(), p.loss(),
                         p.learningRate(), p.tokensPerSecond(), j.status.terminal() ? null : p.etaSeconds(),
-                        p.percentComplete()) : null,
+                        p.percentComplete(), j.status.terminal() ? null
+                                : p.phase() == null ? TrainingJob.Progress.TRAINING : p.phase()) : null,
                 j.status == JobStatus.COMPLETED ? ordered(j.metrics, METRICS_ORDER) : null,
                 j.artifacts == null ? null : new ArtifactsView(j.artifacts.output(), j.artifacts.adapter(), j.artifacts.model(),
                         j.artifacts.metrics()),

@@ -76,7 +76,7 @@ public class TrainingJobResource {
     @APIResponse(responseCode = "400", description = "Invalid request: the error names the field or parameter")
     @APIResponse(responseCode = "404", description = "No dataset with this id in the caller's team")
     @APIResponse(responseCode = "409", description = "The dataset is not ready, or the Idempotency-Key was used for another request")
-    public Uni<JobView> create(@Valid @NotNull(message = "is required: a JSON object with model_type, dataset_id and config")
+    public Uni<JobView> create(@Valid @NotNull(message = "is required: a JSON object with model_type, dataset_id and, optionally, config")
             NewJobRequest body,
             @Parameter(description = "Any unique string (up to 255 printable characters); a retried request with the same"
                     + " key and body returns the job the first one started")
@@ -95,7 +95,7 @@ public class TrainingJobResource {
         @SuppressWarnings("unchecked")
         Map<String, Object> config = body.config() == null ? Map.of() : json.convertValue(body.config(), Map.class);
         TrainingJobService.NewJob job = new TrainingJobService.NewJob(body.modelType(), body.datasetId(), config,
-                body.experimentName(), body.description());
+                blankAsNone(body.experimentName()), blankAsNone(body.description()));
         return jobs.create(caller.team(), job, idempotencyKey, hash(body)).map(j -> JobViews.full(j, null));
     }
 
@@ -212,5 +212,10 @@ public class TrainingJobResource {
         } catch (JsonProcessingException | NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** An empty (or blank) name or description is none, as if left out. */
+    private static String blankAsNone(String text) {
+        return text == null || text.isBlank() ? null : text;
     }
 }

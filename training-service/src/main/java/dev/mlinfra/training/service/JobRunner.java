@@ -419,9 +419,12 @@ public class JobRunner {
         job.attempts++;
         job.updatedAt = Instant.now();
         return checkpoints.ofJob(job.jobId).flatMap(saved -> transitions.record(job, TrainingJobEvent.WARNING,
+                // The trainer resumes from the newest checkpoint in the object store; the newest one reported may lag it
+                // (its report still on its way, when this service was down), and the trainer says where it resumed.
                 "The trainer stopped without finishing (" + exit.reason() + "); launching it again (attempt " + job.attempts
-                        + " of " + config.maxAttempts() + "), " + (saved.isEmpty() ? "from the start"
-                                : "resuming from the checkpoint at step " + saved.get(0).step),
+                        + " of " + config.maxAttempts() + "); it resumes from its newest checkpoint in " + job.outputUri
+                        + "checkpoints/ (" + (saved.isEmpty() ? "none reported so far; from the start if it saved none"
+                                : "the newest reported is at step " + saved.get(0).step) + ")",
                 Map.of("attempt", job.attempts)))
                 .replaceWith(job);
     }

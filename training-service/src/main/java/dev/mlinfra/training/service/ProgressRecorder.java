@@ -54,7 +54,8 @@ public class ProgressRecorder {
         return jobs.lockJob(p.jobId()).map(job -> {
             if (job != null && (job.status == JobStatus.RUNNING || job.status == JobStatus.CANCELLING)) {
                 TrainingJob.Progress before = job.progress != null ? job.progress
-                        : new TrainingJob.Progress(null, null, 0, 0, null, null, null, null, null, null, null);
+                        : new TrainingJob.Progress(null, null, 0, 0, null, null, null, null, null, null, null,
+                                TrainingJob.Progress.TRAINING);
                 job.progress = before.withCluster(p.percent(), p.etaSeconds());
                 job.updatedAt = Instant.now();
             }
@@ -85,6 +86,7 @@ public class ProgressRecorder {
             return switch (report.type()) {
                 case "training.step" -> step(job, data);
                 case "training.started" -> started(job, data);
+                case "training.evaluating" -> evaluating(job, data);
                 case "training.checkpoint" -> checkpoint(job, data, report.time(), true);
                 case "training.evaluation" -> transitions.record(job, TrainingJobEvent.EVALUATION,
                         evaluated(data), map(data));
@@ -97,6 +99,20 @@ public class ProgressRecorder {
                 default -> Uni.createFrom().voidItem();
             };
         });
+    }
+
+    /** The trainer ran its last step and evaluates: the job says so, beside its steps' progress. */
+    private Uni<Void> evaluating(TrainingJob job, JsonNode d) {
+        if (job.progress != null) {
+            job.progress = job.progress.evaluating();
+            job.updatedAt = Instant.now();
+        }
+        Map<String, Object> data = map(d);
+        data.remove("job_id");
+        return transitions.record(job, TrainingJobEvent.INFO, "Training finished at step " + d.path("steps").asInt()
+                + "; evaluating on " + d.path("num_examples").asInt() + " held-out records"
+                + (d.path("with_base").asBoolean() ? ", and the untrained base model on the same records to compare" : ""), data)
+                .flatMap(ignored -> transitions.announce(job, "progress", null));
     }
 
     /** "Evaluated on 35 held-out records: eval_loss 1.66, accuracy 0.63, ... (base: ...)". */
@@ -135,7 +151,8 @@ public class ProgressRecorder {
         job.progress = new TrainingJob.Progress(d.path("epoch").asInt(), d.path("total_epochs").asInt(), step, total,
                 d.path("loss").asDouble(), d.path("learning_rate").asDouble(),
                 (double) Math.round(d.path("tokens_per_second").asDouble()), eta,
-                before == null ? null : before.resumedFromStep(), attemptStart, TrainingJob.Progress.percent(step, total));
+                before == null ? null : before.resumedFromStep(), attemptStart, TrainingJob.Progress.percent(step, total),
+                TrainingJob.Progress.TRAINING);
         job.updatedAt = Instant.now();
         Map<String, Object> data = map(d);
         data.remove("job_id");
@@ -160,7 +177,8 @@ public class ProgressRecorder {
         job.progress = new TrainingJob.Progress(p == null ? null : p.currentEpoch(), p == null ? null : p.totalEpochs(),
                 resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps()), p == null ? null : p.loss(),
                 p == null ? null : p.learningRate(), null, null, resumedFrom, now,
-                TrainingJob.Progress.percent(resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps())));
+                TrainingJob.Progress.percent(resumedFrom, d.path("total_steps").asInt(p == null ? 0 : p.totalSteps())),
+                TrainingJob.Progress.TRAINING);
         job.updatedAt = now;
         Map<String, Object> data = map(d);
         data.remove("job_id");

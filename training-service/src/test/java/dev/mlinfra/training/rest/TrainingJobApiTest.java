@@ -188,6 +188,14 @@ class TrainingJobApiTest {
         Map<String, Object> numberAsName = body(ready, Map.of());
         numberAsName.put("experiment_name", 5);
         refused(numberAsName, 400, "'experiment_name'");
+        // An empty name or description is none, as if left out.
+        Map<String, Object> unnamed = body(ready, Map.of());
+        unnamed.put("experiment_name", "");
+        unnamed.put("description", " ");
+        String unnamedId = start(team, unnamed).getString("job_id");
+        as(team).get("/v1/training/jobs/" + unnamedId).then().statusCode(200).body("experiment_name", nullValue())
+                .body("description", nullValue());
+        as(team).post("/v1/training/jobs/" + unnamedId + "/cancel").then().statusCode(200);
         as(team).contentType(ContentType.JSON).body("{\"model_type\": \"scout\",").post("/v1/training/jobs").then()
                 .statusCode(400).body("error.message", containsString("not valid JSON"));
         // A field given twice is refused, not read as its last value: 5 epochs would have run on a body that says 1.
