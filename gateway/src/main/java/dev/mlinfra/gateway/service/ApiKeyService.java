@@ -91,11 +91,15 @@ public class ApiKeyService {
                 .flatMap(keys -> repository.count(team, active).map(total -> Page.of("api_keys", keys, total, page)));
     }
 
+    private static ApiException notFound(String keyId) {
+        return ApiException.notFound("API key '" + keyId + "' not found");
+    }
+
     /** The key with this id, revoked or not; 404 when none has it. */
     public Uni<ApiKey> find(String keyId) {
         return repository.findKey(keyId).map(key -> {
             if (key == null) {
-                throw ApiException.notFound("API key '" + keyId + "' not found");
+                throw notFound(keyId);
             }
             return key;
         });
@@ -117,7 +121,7 @@ public class ApiKeyService {
     Uni<ApiKey> revoked(String keyId, Identity by) {
         return repository.findKey(keyId).flatMap(key -> {
             if (key == null) {
-                throw ApiException.notFound("API key '" + keyId + "' not found");
+                throw notFound(keyId);
             }
             if (!key.active()) {
                 throw ApiException.conflict("API key '" + keyId + "' is already revoked (at " + key.revokedAt.truncatedTo(ChronoUnit.SECONDS) + ")");
@@ -174,7 +178,7 @@ public class ApiKeyService {
         }
         return repository.findKeyForUpdate(keyId).map(key -> {
             if (key == null) {
-                throw ApiException.notFound("API key '" + keyId + "' not found");
+                throw notFound(keyId);
             }
             if (!key.active()) {
                 throw ApiException.conflict("API key '" + keyId + "' is revoked; its limits can no longer change");
