@@ -138,11 +138,17 @@ public final class HttpErrors {
      * other text than sent) (415).
      */
     public static ApiException unreadableBody(HttpServerRequest request) {
-        String length = request.getHeader("content-length");
-        // HTTP/2 may send a body of unknown length without either header
-        boolean body = request.getHeader("transfer-encoding") != null || length != null && !length.strip().equals("0")
-                || length == null && request.version() == HttpVersion.HTTP_2;
-        if (!body) {
+        ApiException twice = bodyHeaderGivenTwice(request);
+        if (twice != null || !hasBody(request)) {
+            return twice;
+        }
+        String unreadable = unreadableBody(request.getHeader("content-type"), request.getHeader("content-encoding"));
+        return unreadable == null ? null : new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
+    }
+
+    /** A 400 when a body's {@code Content-Type} or {@code Content-Encoding} is given twice with different values, else null. */
+    public static ApiException bodyHeaderGivenTwice(HttpServerRequest request) {
+        if (!hasBody(request)) {
             return null;
         }
         for (String header : List.of("Content-Type", "Content-Encoding")) {
@@ -152,8 +158,14 @@ public final class HttpErrors {
                         + " values (" + String.join(", ", values) + "); send it once");
             }
         }
-        String unreadable = unreadableBody(request.getHeader("content-type"), request.getHeader("content-encoding"));
-        return unreadable == null ? null : new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, unreadable);
+        return null;
+    }
+
+    private static boolean hasBody(HttpServerRequest request) {
+        String length = request.getHeader("content-length");
+        // HTTP/2 may send a body of unknown length without either header
+        return request.getHeader("transfer-encoding") != null || length != null && !length.strip().equals("0")
+                || length == null && request.version() == HttpVersion.HTTP_2;
     }
 
     static String unreadableBody(String contentType, String contentEncoding) {

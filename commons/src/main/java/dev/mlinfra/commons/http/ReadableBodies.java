@@ -11,6 +11,15 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  */
 public class ReadableBodies {
 
+    /** Before the endpoint is chosen by the body's type: which of two types holds is anybody's guess. */
+    @ServerRequestFilter(preMatching = true)
+    public void oneType(HttpServerRequest request) {
+        ApiException twice = HttpErrors.bodyHeaderGivenTwice(request);
+        if (twice != null) {
+            throw twice;
+        }
+    }
+
     @ServerRequestFilter
     public void readable(HttpServerRequest request) {
         ApiException unreadable = HttpErrors.unreadableBody(request);

@@ -229,7 +229,7 @@ public class DatasetApiTest {
                 java.nio.charset.StandardCharsets.UTF_16)).post("/v1/datasets/upload").then().statusCode(415)
                 .body("error.message", startsWith("Charset 'UTF-16' is not supported"));
         // A body whose type is given twice, differently: which one holds is anybody's guess, so neither does.
-        HttpResponse<String> twoTypes = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri("/v1/datasets/upload"))
+        HttpResponse<String> twoTypes = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(uri("/v1/datasets/upload"))
                 .header("x-mlinfra-identity", TestIdentities.token("team-a", "read", "write"))
                 .header("Content-Type", "application/json").header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"x\"}")).build(), HttpResponse.BodyHandlers.ofString());
