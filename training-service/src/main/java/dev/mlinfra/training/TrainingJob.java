@@ -141,6 +141,13 @@ public class TrainingJob extends PanacheEntityBase {
     public int attempts;
 
     /**
+     * How many launches ended because their trainer was asked to stop (SIGTERM: the platform or its
+     * node stopped) and stopped after a checkpoint: they do not count against the launches a job gets.
+     */
+    @Column(nullable = false)
+    public int stops;
+
+    /**
      * The latest launch that was made (its trainer created, or its creation failed): below
      * {@link #attempts} while the latest launch is decided but not made yet.
      */

@@ -30,7 +30,7 @@ public interface TrainingConfig {
     @WithDefault("local")
     String backend();
 
-    /** How often a job whose trainer stopped without finishing (its machine or service restarted) is launched again, in all. */
+    /** How many launches of a job may end without finishing (crashed, lost) before it fails; stops after a checkpoint on SIGTERM do not count. */
     @WithDefault("3")
     int maxAttempts();
 

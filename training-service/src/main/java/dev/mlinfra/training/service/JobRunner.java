@@ -410,20 +410,33 @@ public class JobRunner {
         return transitions.move(job, JobStatus.FAILED, "Failed: " + reason).replaceWith((TrainingJob) null);
     }
 
-    /** A trainer stopped without finishing and without being asked: launched again, it resumes from its newest checkpoint. */
+    /**
+     * A trainer stopped without finishing and without a cancel: launched again, it resumes from its
+     * newest checkpoint. One that was asked to stop (SIGTERM: {@code ./mlinfra down}, a node drained)
+     * and stopped after a checkpoint does not count against the job's launches
+     * ({@code mlinfra.training.max-attempts}), which bound the launches that end otherwise (crashes,
+     * trainers lost), so that a job outlives any number of restarts of the platform.
+     */
     private Uni<TrainingJob> resume(TrainingJob job, TrainerExit exit) {
-        if (job.attempts >= config.maxAttempts()) {
-            return failWith(job, "the trainer stopped " + job.attempts + " times without finishing (last: "
+        boolean asked = exit.outcome() == TrainerExit.Outcome.STOPPED;
+        int ended = job.attempts - job.stops;
+        if (!asked && ended >= config.maxAttempts()) {
+            return failWith(job, "the trainer ended " + ended + " times without finishing (last: "
                     + exit.reason() + "); its checkpoints are in " + job.outputUri + "checkpoints/");
+        }
+        if (asked) {
+            job.stops++;
         }
         job.attempts++;
         job.updatedAt = Instant.now();
+        String launch = asked ? "launch " + job.attempts + "; a stop after a checkpoint does not count against the "
+                + config.maxAttempts() + " launches a job gets" : "attempt " + (job.attempts - job.stops) + " of " + config.maxAttempts();
         return checkpoints.ofJob(job.jobId).flatMap(saved -> transitions.record(job, TrainingJobEvent.WARNING,
                 // The trainer resumes from the newest checkpoint in the object store; the newest one reported may lag it
                 // (its report still on its way, when this service was down), and the trainer says where it resumed.
-                "The trainer stopped without finishing (" + exit.reason() + "); launching it again (attempt " + job.attempts
-                        + " of " + config.maxAttempts() + "); it resumes from its newest checkpoint in " + job.outputUri
-                        + "checkpoints/ (" + (saved.isEmpty() ? "none reported so far; from the start if it saved none"
+                "The trainer stopped without finishing (" + exit.reason() + "); launching it again (" + launch
+                        + "); it resumes from its newest checkpoint in " + job.outputUri + "checkpoints/ ("
+                        + (saved.isEmpty() ? "none reported so far; from the start if it saved none"
                                 : "the newest reported is at step " + saved.get(0).step) + ")",
                 Map.of("attempt", job.attempts)))
                 .replaceWith(job);

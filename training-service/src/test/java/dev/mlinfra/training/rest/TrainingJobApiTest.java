@@ -314,6 +314,23 @@ class TrainingJobApiTest {
     }
 
     @Test
+    void aTrainerAskedToStopIsLaunchedAgainWithoutUsingUpTheJobsLaunches() throws Throwable {
+        // Its third launch (of 3) stopped after a checkpoint on SIGTERM (./mlinfra down): launched a fourth time.
+        String jobId = start(team, body(ready, Map.of())).getString("job_id");
+        TrainerEnds.running(repository, jobId, 3);
+        assertNotNull(TrainerEnds.handle(runner, new TrainerExit(jobId, TrainerExit.Outcome.STOPPED, 3,
+                "the trainer stopped after a checkpoint", 3)), "launched again");
+        as(team).get("/v1/training/jobs/" + jobId).then().body("status", equalTo("running"));
+        as(team).queryParam("limit", "1").get("/v1/training/jobs/" + jobId + "/events").then()
+                .body("events[0].message", containsString("launching it again (launch 4; a stop after a checkpoint does not"
+                        + " count against the 3 launches a job gets)"));
+        // Lost then: the third launch that ended otherwise, the job's last.
+        TrainerEnds.handle(runner, new TrainerExit(jobId, TrainerExit.Outcome.LOST, null, "no trainer runs for the job", 4));
+        as(team).get("/v1/training/jobs/" + jobId).then().body("status", equalTo("failed"))
+                .body("error", startsWith("the trainer ended 3 times without finishing (last: no trainer runs for the job)"));
+    }
+
+    @Test
     void reportsThatArriveAfterTheJobEndedKeepTheirCheckpointAndEvaluationOnly() throws Exception {
         // A trainer's exit is seen at once, its last reports come through Kafka: the job can end first.
         String jobId = start(team, body(ready, Map.of())).getString("job_id");

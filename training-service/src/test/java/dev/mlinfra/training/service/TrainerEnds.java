@@ -29,6 +29,16 @@ public final class TrainerEnds {
         })));
     }
 
+    /** As when the job's trainer was launched for the {@code launches}th time and runs. */
+    public static void running(TrainingJobRepository jobs, String jobId, int launches) throws Throwable {
+        VertxContextSupport.subscribeAndAwait(() -> Panache.withTransaction(() -> jobs.lockJob(jobId).invoke(job -> {
+            job.status = dev.mlinfra.training.JobStatus.RUNNING;
+            job.attempts = launches;
+            job.launched = launches;
+            job.startedAt = Instant.now();
+        })));
+    }
+
     /** The job's launches: {decided, made}. */
     public static int[] launches(TrainingJobRepository jobs, String jobId) throws Throwable {
         TrainingJob job = VertxContextSupport.subscribeAndAwait(() -> Panache.withSession(() -> jobs.findJob(jobId)));
