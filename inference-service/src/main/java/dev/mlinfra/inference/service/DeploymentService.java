@@ -39,15 +39,18 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -535,7 +538,7 @@ public class DeploymentService {
      */
     public Uni<Void> unload(Deployment gone) {
         return gone == null ? Uni.createFrom().voidItem()
-                : unload(gone.modelType, java.util.Arrays.asList(gone.servedName, gone.previousServedName))
+                : unload(gone.modelType, Arrays.asList(gone.servedName, gone.previousServedName))
                         .chain(() -> releaseIfUnused(gone.modelType));
     }
 
@@ -573,7 +576,7 @@ public class DeploymentService {
     }
 
     private Uni<Void> unload(String modelType, List<String> servedNames) {
-        return Multi.createFrom().iterable(servedNames.stream().filter(java.util.Objects::nonNull).toList())
+        return Multi.createFrom().iterable(servedNames.stream().filter(Objects::nonNull).toList())
                 .onItem().transformToUniAndConcatenate(name -> unload(modelType, name)).collect().last().replaceWithVoid();
     }
 
@@ -621,8 +624,8 @@ public class DeploymentService {
                                 + " and state in ?2", loaded, List.of(DeploymentState.READY, DeploymentState.DEPLOYING)))
                         .map(servable -> {
                             Set<String> served = servable.stream()
-                                    .flatMap(d -> java.util.stream.Stream.of(d.servedName, d.previousServedName))
-                                    .filter(java.util.Objects::nonNull).collect(Collectors.toSet());
+                                    .flatMap(d -> Stream.of(d.servedName, d.previousServedName))
+                                    .filter(Objects::nonNull).collect(Collectors.toSet());
                             return loaded.stream().filter(name -> !served.contains(name)).toList();
                         }))
                 .flatMap(stale -> {

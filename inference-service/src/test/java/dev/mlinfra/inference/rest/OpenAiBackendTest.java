@@ -199,40 +199,25 @@ class OpenAiBackendTest {
 
     @Test
     void whileAPromotedVersionDeploysTheVersionItReplacesAnswers() throws Exception {
-        ServingFixtures fixtures = new ServingFixtures(store, json);
         String id = ServingFixtures.newModelId();
-        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 61, true);
-        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 62, true);
-        fixtures.registered(TEAM, id, "v1.0.0", "production", v1);
-        ServingFixtures.awaitState(TEAM, id, "ready");
-        String served1 = ServingFixtures.servedName(TEAM, id);
-        fixtures.registered(TEAM, id, "v2.0.0", "staging", v2);
-        // (held for less than a call's timeout: the event consumer waits for the load it started)
-        CompletableFuture<Integer> load = new CompletableFuture<>();
-        Server.HELD.put(TEAM + "/" + id + "/v2.0.0/", load);
-
-        // v2.0.0 promoted, its adapter loading: v1.0.0 answers meanwhile, on both routes and in the model list,
-        // and keeps its adapter until v2.0.0 is ready; then only v2.0.0 answers and v1.0.0's adapter is unloaded.
-        fixtures.stageChanged(TEAM, id, "v1.0.0", "production", "archived", v1, null);
-        fixtures.stageChanged(TEAM, id, "v2.0.0", "staging", "production", v2);
+        Promoting p = promotedWithItsLoadHeld(id, 61);
+        // v1.0.0 answers on the OpenAI route and in its model list too, and keeps its adapter until v2.0.0 is
+        // ready; then only v2.0.0 answers and v1.0.0's adapter is unloaded.
         try {
-            awaitDeploying(id, "v2.0.0", "v1.0.0");
-            answersAs(id, "v1.0.0", served1);
             as(TEAM).contentType(ContentType.JSON).body(Map.of("model", id, "prompt", "Issue:", "max_tokens", 4))
                     .post("/v1/openai/completions").then().statusCode(200).body("model", equalTo(id));
-            assertTrue(lastCompletion().contains("\"" + served1 + "\""), lastCompletion());
+            assertTrue(lastCompletion().contains("\"" + p.served1() + "\""), lastCompletion());
             as(TEAM).get("/v1/openai/models/" + id).then().statusCode(200).body("version", equalTo("v1.0.0"));
-            assertTrue(Server.CALLS.stream().noneMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)),
-                    "v1.0.0's adapter stays loaded while it answers: " + Server.CALLS);
+            assertTrue(Server.CALLS.stream().noneMatch(c -> c.startsWith("POST /v1/unload_lora_adapter")
+                    && c.contains(p.served1())), "v1.0.0's adapter stays loaded while it answers: " + Server.CALLS);
         } finally {
-            load.complete(200);
+            p.load().complete(200);
         }
         ServingFixtures.awaitState(TEAM, id, "ready");
         String served2 = ServingFixtures.servedName(TEAM, id);
         as(TEAM).get("/v1/deployments/" + id).then().body("version", equalTo("v2.0.0")).body("previous_version", equalTo(null));
         answersAs(id, "v2.0.0", served2);
-        ServingFixtures.await("v1.0.0's adapter unloaded", () -> Server.CALLS.stream()
-                .anyMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)), () -> Server.CALLS);
+        awaitUnloaded(p.served1());
     }
 
     @Test
@@ -270,8 +255,7 @@ class OpenAiBackendTest {
             assertEquals(503, waiting.statusCode(), waiting.asString());
             assertTrue(waiting.asString().contains("v3.0.0 is being deployed"), waiting.asString());
             as(TEAM).get("/v1/openai/models/" + id).then().statusCode(404);
-            ServingFixtures.await("v1.0.0's adapter unloaded", () -> Server.CALLS.stream()
-                    .anyMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)), () -> Server.CALLS);
+            awaitUnloaded(served1);
         } finally {
             Devstack.startS3();
         }
@@ -282,30 +266,52 @@ class OpenAiBackendTest {
 
     @Test
     void aVersionThatFailsToDeployTakesTheVersionAnsweringMeanwhileOutOfServiceWithIt() throws Exception {
-        ServingFixtures fixtures = new ServingFixtures(store, json);
         String id = ServingFixtures.newModelId();
-        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", 65, true);
-        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", 66, true);
-        fixtures.registered(TEAM, id, "v1.0.0", "production", v1);
-        ServingFixtures.awaitState(TEAM, id, "ready");
-        String served1 = ServingFixtures.servedName(TEAM, id);
-        CompletableFuture<Integer> load = new CompletableFuture<>();
-        Server.HELD.put(TEAM + "/" + id + "/v2.0.0/", load);
-        fixtures.registered(TEAM, id, "v2.0.0", "staging", v2);
-        fixtures.stageChanged(TEAM, id, "v1.0.0", "production", "archived", v1, null);
-        fixtures.stageChanged(TEAM, id, "v2.0.0", "staging", "production", v2);
-        awaitDeploying(id, "v2.0.0", "v1.0.0");
-        answersAs(id, "v1.0.0", served1);
-
+        Promoting p = promotedWithItsLoadHeld(id, 65);
         // The registry has archived v1.0.0: it answered only while v2.0.0 deployed, and goes when v2.0.0 fails.
-        load.complete(400);
+        p.load().complete(400);
         ServingFixtures.awaitState(TEAM, id, "failed");
         as(TEAM).get("/v1/deployments/" + id).then().body("previous_version", equalTo(null));
         as(TEAM).contentType(ContentType.JSON).body(request(id)).post("/v1/inference").then().statusCode(409)
                 .body("error.message", containsString("version v2.0.0 could not be deployed"));
         as(TEAM).get("/v1/openai/models/" + id).then().statusCode(404);
-        ServingFixtures.await("v1.0.0's adapter unloaded", () -> Server.CALLS.stream()
-                .anyMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served1)), () -> Server.CALLS);
+        awaitUnloaded(p.served1());
+    }
+
+    /** A promotion under way: the adapter of the version answering meanwhile, and the held load of the promoted one. */
+    private record Promoting(String served1, CompletableFuture<Integer> load) {
+    }
+
+    /**
+     * v1.0.0 in production and ready, then v2.0.0 registered and promoted with its adapter's load
+     * held: deploying, while v1.0.0 answers. The load is to be completed within a call's timeout (the
+     * event consumer waits for the load it started).
+     */
+    private Promoting promotedWithItsLoadHeld(String id, long seed) throws Exception {
+        ServingFixtures fixtures = new ServingFixtures(store, json);
+        String v1 = fixtures.adapter(TEAM, "train-" + id + "-1", seed, true);
+        String v2 = fixtures.adapter(TEAM, "train-" + id + "-2", seed + 1, true);
+        fixtures.registered(TEAM, id, "v1.0.0", "production", v1);
+        ServingFixtures.awaitState(TEAM, id, "ready");
+        String served1 = ServingFixtures.servedName(TEAM, id);
+        fixtures.registered(TEAM, id, "v2.0.0", "staging", v2);
+        CompletableFuture<Integer> load = new CompletableFuture<>();
+        Server.HELD.put(TEAM + "/" + id + "/v2.0.0/", load);
+        fixtures.stageChanged(TEAM, id, "v1.0.0", "production", "archived", v1, null);
+        fixtures.stageChanged(TEAM, id, "v2.0.0", "staging", "production", v2);
+        try {
+            awaitDeploying(id, "v2.0.0", "v1.0.0");
+            answersAs(id, "v1.0.0", served1);
+        } catch (Throwable e) {
+            load.complete(200);
+            throw e;
+        }
+        return new Promoting(served1, load);
+    }
+
+    private static void awaitUnloaded(String served) {
+        ServingFixtures.await(served + " unloaded", () -> Server.CALLS.stream()
+                .anyMatch(c -> c.startsWith("POST /v1/unload_lora_adapter") && c.contains(served)), () -> Server.CALLS);
     }
 
     private static void awaitDeploying(String id, String version, String previous) {
