@@ -134,6 +134,17 @@ public class Deployment extends PanacheEntityBase {
         previousPromptTemplate = promptTemplate;
     }
 
+    /** The version that answers meanwhile serves again, as it was loaded; returns the adapter of the one that was deploying. */
+    public String servePrevious() {
+        String deploying = servedName;
+        version = previousVersion;
+        artifact = previousArtifact;
+        servedName = previousServedName;
+        promptTemplate = previousPromptTemplate;
+        forgetPrevious();
+        return deploying;
+    }
+
     /** Nothing answers for the deploying version any more; returns the adapter that did (null: none). */
     public String forgetPrevious() {
         String name = previousServedName;

@@ -284,12 +284,7 @@ public class DeploymentService {
                 // back to the version that still answers: it serves on, as it was loaded
                 LOG.infof("Model %s of team %s serves version %s again; version %s, which was deploying, is not deployed",
                         modelId, team, v.version, d.version);
-                replaced.add(d.servedName);
-                d.version = d.previousVersion;
-                d.artifact = d.previousArtifact;
-                d.servedName = d.previousServedName;
-                d.promptTemplate = d.previousPromptTemplate;
-                d.forgetPrevious();
+                replaced.add(d.servePrevious());
                 d.stage = v.stage;
                 d.state = DeploymentState.READY;
                 d.reason = null;
