@@ -81,6 +81,12 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         stack.stopTraining();
     }
 
+    /** Kills inference-service (SIGKILL, as a crash) and starts it again on its ports; its model servers run on meanwhile. */
+    public static void killAndRestartInference() {
+        inference.kill();
+        inference = inference.restart();
+    }
+
     /** inference-service's own address (beside the gateway), for what only services ask it. */
     public static String inferenceUrl() {
         return inference.url();

@@ -89,17 +89,18 @@ public final class ServiceProcess implements AutoCloseable {
      * it is ready; fails with the end of its log when it exits or is not ready within 90 seconds.
      */
     public static ServiceProcess start(String module, String database, Map<String, String> extraConfig) {
-        return start(module, database, extraConfig, FreePorts.pick());
+        return start(module, database, extraConfig, FreePorts.pick(), FreePorts.pick());
     }
 
     /** {@link #start(String, Map)} on a port picked beforehand (one that a peer started earlier was told). */
     public static ServiceProcess startOn(int port, String module, Map<String, String> extraConfig) {
-        return start(module, DATABASES.get(module), extraConfig, port);
+        return start(module, DATABASES.get(module), extraConfig, port, FreePorts.pick());
     }
 
     /**
-     * Stops this service (SIGTERM, as {@link #stop()}) and starts it again on the same port with the
-     * same configuration, as a restart of its host would; returns the new process once it is ready.
+     * Stops this service (SIGTERM, as {@link #stop()}; nothing to stop after {@link #kill()}) and
+     * starts it again on the same ports with the same configuration, as a restart of its host would;
+     * returns the new process once it is ready.
      */
     public ServiceProcess restart() {
         return restart(Map.of());
@@ -110,16 +111,16 @@ public final class ServiceProcess implements AutoCloseable {
         stop();
         Map<String, String> config = new java.util.HashMap<>(extraConfig);
         config.putAll(moreConfig);
-        return start(module, database, config, port);
+        return start(module, database, config, port, managementPort);
     }
 
-    private static ServiceProcess start(String module, String database, Map<String, String> extraConfig, int port) {
+    private static ServiceProcess start(String module, String database, Map<String, String> extraConfig, int port,
+            int managementPort) {
         Path jar = Repository.root().resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(module + " is not built: " + jar + " is missing. Build it first with"
                     + " './mvnw -pl " + module + " -am package -DskipTests'");
         }
-        int managementPort = FreePorts.pick();
         Map<String, String> config = new LinkedHashMap<>(Devstack.serviceConfig(database));
         // services only verify identity tokens; the gateway gets the private key through extraConfig
         config.remove(Devstack.IDENTITY_PRIVATE_KEY_PROPERTY);

@@ -235,6 +235,7 @@ class TrainingThroughGatewayTest {
 
         String model = registeredAndPromoted(done, second);
         served(model);
+        servesOnAfterACrashOfTheService(model);
         registeredMomentsAgo(model, first, second);
     }
 
@@ -280,6 +281,29 @@ class TrainingThroughGatewayTest {
         }
         awaitInference(fresh, Duration.ofSeconds(180), 200);
         awaitInference(model, Duration.ofSeconds(60), 200);
+    }
+
+    /**
+     * inference-service is killed (a crash, kill -9) and started again: its model server outlived it,
+     * adapters loaded, and the new run takes it over instead of starting another (which would answer
+     * 503 for the seconds a server takes to start).
+     */
+    private static void servesOnAfterACrashOfTheService(String model) throws Exception {
+        JsonPath before = servers();
+        TrainingPlatform.killAndRestartInference();
+        awaitInference(model, Duration.ofSeconds(30), 200);
+        JsonPath after = servers();
+        assertEquals(before.getLong("servers[0].pid"), after.getLong("servers[0].pid"), after.prettify());
+        assertEquals(before.getString("servers[0].url"), after.getString("servers[0].url"), after.prettify());
+        assertEquals("ready", after.getString("servers[0].state"), after.prettify());
+        assertEquals(0, after.getInt("servers[0].restarts"), after.prettify());
+    }
+
+    /** inference-service's servers, from its internal API. */
+    private static JsonPath servers() {
+        return given().header("x-mlinfra-identity", dev.mlinfra.testsupport.TestIdentities.token("trainers", "read"))
+                .get(TrainingPlatform.inferenceUrl() + "/internal/v1/inference/servers").then().statusCode(200)
+                .extract().jsonPath();
     }
 
     /** Polls {@code POST /v1/inference} on the model until it answers with the status. */
@@ -358,9 +382,7 @@ class TrainingThroughGatewayTest {
                 .extract().jsonPath().getString("output");
         String prompt = dev.mlinfra.engine.data.PromptTemplate.promptText(input.get("repository"), input.get("issue_title"),
                 input.get("issue_description"));
-        String server = given().header("x-mlinfra-identity", dev.mlinfra.testsupport.TestIdentities.token("trainers", "read"))
-                .get(TrainingPlatform.inferenceUrl() + "/internal/v1/inference/servers").then().statusCode(200)
-                .extract().jsonPath().getString("servers[0].url");
+        String server = servers().getString("servers[0].url");
         String direct = given().baseUri(server).contentType(ContentType.JSON)
                 .body(Map.of("model", deployment.getString("served_name"), "prompt", prompt, "max_tokens", 24,
                         "temperature", 0, "stop", List.of("<|eot|>")))
@@ -415,9 +437,7 @@ class TrainingThroughGatewayTest {
         assertEquals(server, status.getString("components.serving_backend.servers[0].endpoint"));
         assertTrue(status.getList("components.serving_backend.servers[0].models").contains(servedName), status.prettify());
 
-        long pid = given().header("x-mlinfra-identity", dev.mlinfra.testsupport.TestIdentities.token("trainers", "read"))
-                .get(TrainingPlatform.inferenceUrl() + "/internal/v1/inference/servers").then().statusCode(200)
-                .extract().jsonPath().getLong("servers[0].pid");
+        long pid = servers().getLong("servers[0].pid");
         new ProcessBuilder("kill", "-STOP", String.valueOf(pid)).start().waitFor();
         try {
             long started = System.nanoTime();

@@ -14,6 +14,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,14 +25,17 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 
@@ -42,7 +47,10 @@ import org.jboss.logging.Logger;
  * ends is started again after a back-off that doubles with each crash in a row; once it answers
  * its health check, {@link #onReady} listeners load its adapters again. A server whose port another
  * process took before the server could bind it is stopped and started on another. Servers stop with the
- * service; servers left by a service that was killed are stopped when it starts again.
+ * service. A service that was killed leaves its servers running, adapters loaded: when it starts
+ * again it takes over those started as it would start them (same jar build, options, object store)
+ * and serves on with them, as a cluster's model servers outlive a restart of the service; any other
+ * is stopped.
  */
 @ApplicationScoped
 @Identifier(LocalServingBackend.NAME)
@@ -55,6 +63,8 @@ public class LocalServingBackend implements ServingBackend {
     private static final Duration HEALTH_EVERY = Duration.ofMillis(250);
     /** The header of model-server's health answer that names its process. */
     static final String PROCESS_ID_HEADER = "x-mlinfra-pid";
+    /** The command-line mark of how a server was started ({@link #startedAs}). */
+    private static final String STARTED_AS = "-Dmlinfra.serving.started-as=";
 
     private final InferenceConfig.Local config;
     private final S3Config s3;
@@ -73,7 +83,7 @@ public class LocalServingBackend implements ServingBackend {
         this.config = config.local();
         this.s3 = s3;
         this.workDir = Path.of(this.config.workDir()).toAbsolutePath();
-        stopLeftovers();
+        takeOverLeftovers();
     }
 
     @Override
@@ -84,6 +94,8 @@ public class LocalServingBackend implements ServingBackend {
     @Override
     public void onReady(BiConsumer<String, URI> listener) {
         listeners.add(listener);
+        // a server taken over from an earlier run may be ready before anyone listens
+        servers.values().stream().filter(s -> s.ready).forEach(s -> tell(listener, s));
     }
 
     @Override
@@ -130,6 +142,7 @@ public class LocalServingBackend implements ServingBackend {
                     "-Dmlinfra.model-server.max-loras=" + config.maxLoras(),
                     "-Dmlinfra.model-server.data-dir=" + Path.of(config.engineDataDir()).toAbsolutePath(),
                     "-Dmlinfra.serving.work-dir=" + workDir,
+                    STARTED_AS + startedAs(jar),
                     "-jar", jar.toAbsolutePath().toString()));
             // the object store's credentials go by environment, not on a command line others can read
             Path log = workDir.resolve("model-server-" + s.modelType + ".log");
@@ -140,17 +153,18 @@ public class LocalServingBackend implements ServingBackend {
             builder.environment().put("MLINFRA_S3_ACCESS_KEY", s3.accessKey());
             builder.environment().put("MLINFRA_S3_SECRET_KEY", s3.secretKey());
             builder.environment().put("MLINFRA_S3_REGION", s3.region());
-            Process process = builder.directory(workDir.toFile())
+            Process child = builder.directory(workDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
+            ProcessHandle process = child.toHandle();
             s.process = process;
             s.startedAt = Instant.now();
             s.ready = false;
             writeState(s);
             LOG.infof("Started the %s model server (pid %d) on port %d, log %s", s.modelType, process.pid(), s.port, log);
-            process.onExit().thenAccept(p -> supervisor.execute(() -> ended(s, p)));
+            child.onExit().thenAccept(p -> supervisor.execute(() -> ended(s, process, p.exitValue())));
             supervisor.schedule(() -> awaitHealthy(s, process), HEALTH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         } catch (IOException e) {
             s.lastExit = "could not be started: " + e.getMessage();
@@ -159,8 +173,8 @@ public class LocalServingBackend implements ServingBackend {
         }
     }
 
-    private void awaitHealthy(Server s, Process process) {
-        if (stopping || s.process != process || !process.isAlive()) {
+    private void awaitHealthy(Server s, ProcessHandle process) {
+        if (stopping || !process.equals(s.process) || !process.isAlive()) {
             return;
         }
         Probe probe = probe(health, s.url(), process.pid());
@@ -170,13 +184,7 @@ public class LocalServingBackend implements ServingBackend {
             writeState(s);
             LOG.infof("The %s model server (pid %d) is ready after %d ms", s.modelType, process.pid(),
                     Duration.between(s.startedAt, s.readyAt).toMillis());
-            for (BiConsumer<String, URI> l : listeners) {
-                try {
-                    l.accept(s.modelType, s.url());
-                } catch (RuntimeException e) {
-                    LOG.errorf(e, "A listener failed on the ready %s model server", s.modelType);
-                }
-            }
+            listeners.forEach(l -> tell(l, s));
             return;
         }
         if (probe == Probe.OTHER) {
@@ -228,18 +236,28 @@ public class LocalServingBackend implements ServingBackend {
         }
     }
 
-    private void ended(Server s, Process process) {
-        if (s.process != process) {
+    private void tell(BiConsumer<String, URI> listener, Server s) {
+        try {
+            listener.accept(s.modelType, s.url());
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "A listener failed on the ready %s model server", s.modelType);
+        }
+    }
+
+    /** The server's process ended; {@code code} is its exit code, null for one taken over (not this JVM's child). */
+    private void ended(Server s, ProcessHandle process, Integer code) {
+        if (!process.equals(s.process)) {
             return;
         }
         s.ready = false;
         if (stopping) {
             return;
         }
-        int code = process.exitValue();
         String why = s.stoppedBecause;
         s.stoppedBecause = null;
-        s.lastExit = why != null ? "stopped: " + why : code > 128 ? "killed by signal " + (code - 128) : "exited with code " + code;
+        s.lastExit = why != null ? "stopped: " + why
+                : code == null ? "ended (taken over from an earlier run of this service, so its exit code is unknown)"
+                : code > 128 ? "killed by signal " + (code - 128) : "exited with code " + code;
         LOG.warnf("The %s model server (pid %d) %s; see %s", s.modelType, process.pid(), s.lastExit,
                 workDir.resolve("model-server-" + s.modelType + ".log"));
         if (s.startedAt != null && Duration.between(s.startedAt, Instant.now()).compareTo(STABLE) > 0) {
@@ -269,21 +287,21 @@ public class LocalServingBackend implements ServingBackend {
         stopping = true;
         supervisor.shutdownNow();
         for (Server s : servers.values()) {
-            Process p = s.process;
+            ProcessHandle p = s.process;
             if (p != null && p.isAlive()) {
                 LOG.infof("Stopping the %s model server (pid %d)", s.modelType, p.pid());
                 p.destroy();
             }
         }
         for (Server s : servers.values()) {
-            Process p = s.process;
+            ProcessHandle p = s.process;
             if (p != null) {
                 try {
-                    if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                        p.destroyForcibly();
-                    }
+                    p.onExit().get(10, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    p.destroyForcibly();
+                } catch (ExecutionException | TimeoutException e) {
                     p.destroyForcibly();
                 }
             }
@@ -291,15 +309,66 @@ public class LocalServingBackend implements ServingBackend {
         }
     }
 
-    /** Servers of an earlier run of this service that outlived it (it was killed): they are nobody's now. */
-    private void stopLeftovers() {
+    /**
+     * Servers of an earlier run of this service that outlived it (it was killed). One started as
+     * this run would start it is taken over, adapters and all: supervised from here on, ready once it
+     * answers its health check (whereupon the listeners load the adapters it should have, which it
+     * mostly has). Any other (another build of the server, other options or object store, a second
+     * one of a type) is nobody's now, and is stopped.
+     */
+    private void takeOverLeftovers() {
         String marker = "-Dmlinfra.serving.work-dir=" + workDir;
-        ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(args -> Arrays.asList(args).contains(marker)).orElse(false))
-                .forEach(p -> {
-                    LOG.warnf("Stopping model server pid %d left by an earlier run", p.pid());
-                    p.destroyForcibly();
-                });
+        String startedAs = config.modelServerJar().map(Path::of).filter(Files::isRegularFile)
+                .map(jar -> STARTED_AS + startedAs(jar)).orElse(null);
+        ProcessHandle.allProcesses().forEach(p -> {
+            List<String> args = p.info().arguments().map(Arrays::asList).orElse(List.of());
+            if (!args.contains(marker)) {
+                return;
+            }
+            String type = valueOf(args, "-Dmlinfra.model-server.base-model=");
+            String port = valueOf(args, "-Dquarkus.http.port=");
+            if (startedAs == null || !args.contains(startedAs) || type == null || port == null || servers.containsKey(type)) {
+                LOG.warnf("Stopping model server pid %d left by an earlier run: it is not started as this run would start it",
+                        p.pid());
+                p.destroyForcibly();
+                return;
+            }
+            Server s = new Server(type);
+            s.port = Integer.parseInt(port);
+            s.process = p;
+            // from now on: it gets the start timeout to answer, as a server started now would
+            s.startedAt = Instant.now();
+            servers.put(type, s);
+            writeState(s);
+            LOG.infof("Taking over the %s model server (pid %d, port %d) left running by an earlier run, with its adapters",
+                    type, p.pid(), s.port);
+            p.onExit().thenAccept(h -> supervisor.execute(() -> ended(s, p, null)));
+            supervisor.execute(() -> awaitHealthy(s, p));
+        });
+    }
+
+    private static String valueOf(List<String> args, String prefix) {
+        return args.stream().filter(a -> a.startsWith(prefix)).map(a -> a.substring(prefix.length())).findFirst().orElse(null);
+    }
+
+    /**
+     * What a server is started as, on its command line: a digest of the build of its jar, its
+     * options and its object store. A server started otherwise is not taken over.
+     */
+    private String startedAs(Path jar) {
+        String what;
+        try {
+            what = String.join("\n", jar.toAbsolutePath().toString(), Files.getLastModifiedTime(jar).toString(),
+                    config.jvmOptions(), Integer.toString(config.maxLoras()),
+                    Path.of(config.engineDataDir()).toAbsolutePath().toString(), s3.endpoint(), s3.accessKey(), s3.region());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(what.getBytes(StandardCharsets.UTF_8)), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void writeState(Server s) {
@@ -334,7 +403,7 @@ public class LocalServingBackend implements ServingBackend {
     private static final class Server {
         final String modelType;
         volatile int port;
-        volatile Process process;
+        volatile ProcessHandle process;
         volatile boolean ready;
         volatile Instant startedAt;
         volatile Instant readyAt;
@@ -357,7 +426,7 @@ public class LocalServingBackend implements ServingBackend {
             if (ready) {
                 return "ready";
             }
-            Process p = process;
+            ProcessHandle p = process;
             return p != null && p.isAlive() ? "starting" : restarts > 0 ? "restarting" : "starting";
         }
     }
