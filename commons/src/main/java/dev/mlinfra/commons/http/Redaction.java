@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * Request lines and paths as logs may keep them: credentials a client put into the URL (a query
  * parameter such as {@code ?x-api-key=...}, or anything shaped like an API key, in the path too)
  * are replaced by {@link #MARKER}. Headers are never logged, so {@code Authorization} and
- * {@code x-api-key} never reach a log line.
+ * {@code x-api-key} never reach a log line. And text shown to users without where the platform's
+ * parts run ({@link #addresses}): that is for operators and logs.
  */
 public final class Redaction {
 
@@ -34,7 +35,29 @@ public final class Redaction {
     /** An API key of ours ({@code mlk_<id>_<secret>}), also percent-encoded ({@code mlk%5F...}), wherever it stands. */
     private static final Pattern API_KEY = Pattern.compile("(?i)mlk(?:_|%5f)[a-z0-9_%-]*");
 
+    /** What a network address is replaced with in text for users. */
+    public static final String ADDRESS = "[address]";
+
+    /**
+     * A URL, an IPv4 address with its host name before it and its port after it, if any
+     * ({@code localhost/127.0.0.1:5432}), an IPv6 address in brackets, a host with a port.
+     */
+    private static final Pattern NETWORK_ADDRESS = Pattern.compile(
+            "\\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\\s,;)\"']+"
+                    + "|(?:[\\w.-]*/)?\\b\\d{1,3}(?:\\.\\d{1,3}){3}(?::\\d{1,5})?\\b"
+                    + "|\\[[0-9a-fA-F:.]+](?::\\d{1,5})?"
+                    + "|\\b[a-zA-Z0-9][\\w.-]*:\\d{2,5}\\b");
+
     private Redaction() {
+    }
+
+    /**
+     * {@code text} (a failure's message, say {@code Connection refused: /127.0.0.1:26485}) with its
+     * network addresses replaced by {@link #ADDRESS}, for users who are not to learn where the
+     * platform's parts run.
+     */
+    public static String addresses(String text) {
+        return text == null ? null : NETWORK_ADDRESS.matcher(text).replaceAll(ADDRESS);
     }
 
     /** The request line ({@code GET /v1/datasets?... HTTP/1.1}) with its credentials redacted. */

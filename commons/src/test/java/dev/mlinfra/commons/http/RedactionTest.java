@@ -28,6 +28,19 @@ class RedactionTest {
     }
 
     @Test
+    void textForUsersSaysWhatFailedButNotWhere() {
+        assertEquals("Connection refused: [address]", Redaction.addresses("Connection refused: /127.0.0.1:26485"));
+        assertEquals("Connection refused: [address]", Redaction.addresses("Connection refused: localhost/127.0.0.1:5432"));
+        assertEquals("cannot reach [address] ([address])",
+                Redaction.addresses("cannot reach http://minio.internal:9000/bucket?x=1 (kafka-0.kafka:9092)"));
+        assertEquals("no answer from [address]", Redaction.addresses("no answer from [::1]:8080"));
+        assertEquals("did not answer within 2000 ms", Redaction.addresses("did not answer within 2000 ms"));
+        assertEquals("training-service: HTTP 503: not ready; version 4.1-IV1",
+                Redaction.addresses("training-service: HTTP 503: not ready; version 4.1-IV1"));
+        assertEquals(null, Redaction.addresses(null));
+    }
+
+    @Test
     void otherParametersAndPathsStayReadable() {
         assertEquals("/v1/datasets?status=ready&limit=10&offset=20",
                 Redaction.uri("/v1/datasets?status=ready&limit=10&offset=20"));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mlinfra.commons.http.Redaction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -90,7 +91,8 @@ public final class OpenApiMerger {
             ObjectNode tag = tags.addObject().put("name", service.service());
             ObjectNode state = states.addObject().put("service", service.service());
             if (!service.available()) {
-                String why = service.lastError() == null ? "not fetched yet" : service.lastError();
+                // the document is public: what failed, not where the service runs
+                String why = service.lastError() == null ? "not fetched yet" : Redaction.addresses(service.lastError());
                 tag.put("description", "Unavailable: the gateway could not fetch this service's API document ("
                         + why + "); its endpoints are missing from this document");
                 state.put("status", "unavailable").put("reason", why);
@@ -107,7 +109,7 @@ public final class OpenApiMerger {
                 tag.put("description", title + ". Stale: the service has not answered since " + service.failingSince()
                         + "; this is its document as fetched at " + service.fetchedAt());
                 state.put("status", "stale").put("since", service.failingSince().toString())
-                        .put("fetched_at", service.fetchedAt().toString()).put("reason", service.lastError());
+                        .put("fetched_at", service.fetchedAt().toString()).put("reason", Redaction.addresses(service.lastError()));
                 tag.set(STALE, state.deepCopy());
                 stale.add(state.deepCopy());
             } else {
@@ -276,8 +278,17 @@ public final class OpenApiMerger {
                 }
             }
         }
-        GATEWAY_RESPONSES.forEach((status, name) -> responses.putIfAbsent(status,
-                json.createObjectNode().put(REF, "#/components/responses/" + (openAi ? "OpenAi" : "") + name)));
+        GATEWAY_RESPONSES.forEach((status, name) -> responses.putIfAbsent(status, responseRef(name, openAi)));
+        // every endpoint refuses unknown and repeated query parameters; one with a body, bodies it cannot read
+        responses.putIfAbsent("400", responseRef("BadRequest", openAi));
+        if (operation.has("requestBody")) {
+            responses.putIfAbsent("413", responseRef("PayloadTooLarge", openAi));
+            responses.putIfAbsent("415", responseRef("UnsupportedMediaType", openAi));
+        }
+    }
+
+    private ObjectNode responseRef(String name, boolean openAi) {
+        return json.createObjectNode().put(REF, "#/components/responses/" + (openAi ? "OpenAi" : "") + name);
     }
 
     private ObjectNode headerRef(String name) {

@@ -39,7 +39,7 @@ class ApiDocumentTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Every request through the gateway may meet these; the contract lists them under Error Handling. */
-    private static final List<String> EVERY_ENDPOINT = List.of("401", "403", "429", "500");
+    private static final List<String> EVERY_ENDPOINT = List.of("400", "401", "403", "429", "500");
 
     /** One endpoint of ml-infrastructure-api.md under /v1: its path and query parameters, body and errors. */
     record Endpoint(String method, String path, List<String> pathParams, List<String> queryParams, boolean body,
@@ -112,6 +112,9 @@ class ApiDocumentTest {
             }
             List<String> errors = new ArrayList<>(EVERY_ENDPOINT);
             errors.addAll(e.errors);
+            if (e.body) {
+                errors.addAll(List.of("413", "415"));
+            }
             for (String status : errors) {
                 JsonNode response = resolve(doc, op.path("responses").path(status));
                 if (!"#/components/schemas/Error".equals(
@@ -155,6 +158,10 @@ class ApiDocumentTest {
         for (String internal : List.of("JsonNode", "OutboundSseEvent", "MediaType", "PageParams")) {
             assertFalse(schemas.has(internal), "a type that never reaches the wire is described: " + internal);
         }
+        // a component of the status as it is sent, not the class that holds it
+        List<String> component = new ArrayList<>();
+        schemas.path("ComponentStatus").path("properties").fieldNames().forEachRemaining(component::add);
+        assertEquals(List.of("status", "version", "reason", "latency_ms", "endpoint"), component, schemas.path("ComponentStatus").toString());
         // Every list: its items under the resource's name, then total, limit and offset.
         String[][] lists = {{"/v1/models", "models"}, {"/v1/models/{model_id}/history", "history"},
             {"/v1/training/jobs", "jobs"}, {"/v1/training/jobs/{job_id}/events", "events"}, {"/v1/datasets", "datasets"},

@@ -99,7 +99,7 @@ class OpenApiMergerTest {
     @Test
     void aServiceThatStoppedAnsweringKeepsItsPathsMarkedStale() {
         ServiceDocument stale = ServiceDocument.neverFetched("datasets").fetched(service("/v1/datasets", "Page", "object"), T0)
-                .failed("Connection refused", T0.plusSeconds(60));
+                .failed("Connection refused: /127.0.0.1:26485", T0.plusSeconds(60));
         ObjectNode merged = merger.merge(GATEWAY, List.of(stale));
         assertTrue(merged.at("/paths/~1v1~1datasets/get").isObject());
         JsonNode marked = merged.at("/info/" + OpenApiMerger.STALE + "/0");
@@ -107,17 +107,22 @@ class OpenApiMergerTest {
         assertEquals(T0.plusSeconds(60).toString(), marked.path("since").asText());
         assertEquals(T0.toString(), marked.path("fetched_at").asText());
         assertTrue(tag(merged, "datasets").path("description").asText().contains("Stale"));
+        // the document is public: why, not where the service runs
+        assertEquals("Connection refused: [address]", marked.path("reason").asText());
+        assertFalse(merged.toString().contains("26485"));
     }
 
     @Test
     void aServiceNeverFetchedIsListedUnavailableWithoutFailingTheDocument() {
         ObjectNode merged = merger.merge(GATEWAY, List.of(
-                ServiceDocument.neverFetched("training").failed("Connection refused", T0),
+                ServiceDocument.neverFetched("training").failed("Connection refused: localhost/127.0.0.1:26485", T0),
                 ServiceDocument.neverFetched("datasets").fetched(service("/v1/datasets", "Page", "object"), T0)));
         assertTrue(merged.at("/paths/~1v1~1datasets/get").isObject());
         assertEquals("training", merged.at("/info/" + OpenApiMerger.UNAVAILABLE + "/0/service").asText());
         assertTrue(tag(merged, "training").has(OpenApiMerger.UNAVAILABLE));
         assertFalse(merged.path("info").has(OpenApiMerger.STALE));
+        assertEquals("Connection refused: [address]", merged.at("/info/" + OpenApiMerger.UNAVAILABLE + "/0/reason").asText());
+        assertFalse(merged.toString().contains("26485"));
     }
 
     private static JsonNode tag(JsonNode merged, String name) {

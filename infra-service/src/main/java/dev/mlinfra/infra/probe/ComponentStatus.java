@@ -2,12 +2,16 @@ package dev.mlinfra.infra.probe;
 
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.mlinfra.commons.http.Redaction;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.media.SchemaProperty;
 
 /**
  * One component's entry in the status: {@code status}, the {@code version} the component reported, and
@@ -15,6 +19,15 @@ import java.util.Set;
  * Fields about the platform's insides (addresses, paths, other teams' served models) are for
  * operators: {@link #forOperators(boolean)} leaves them out for everyone else.
  */
+@Schema(name = "ComponentStatus", description = "One component's state: its status, the version it reports, and what its"
+        + " probe learned, which depends on the component (infra-service's README lists them); where it runs is shown to"
+        + " admin keys only", requiredProperties = "status", additionalProperties = Schema.True.class, properties = {
+            @SchemaProperty(name = "status", type = SchemaType.STRING, enumeration = {"healthy", "degraded", "unhealthy"}),
+            @SchemaProperty(name = "version", type = SchemaType.STRING, description = "As the component reports it"),
+            @SchemaProperty(name = "reason", type = SchemaType.STRING, description = "Why it is not healthy"),
+            @SchemaProperty(name = "latency_ms", type = SchemaType.INTEGER, description = "How long its probe took"),
+            @SchemaProperty(name = "endpoint", type = SchemaType.STRING,
+                    description = "Where it runs, without credentials (admin keys only)")})
 public final class ComponentStatus {
 
     public enum Health {
@@ -31,8 +44,11 @@ public final class ComponentStatus {
         }
     }
 
+    @Schema(hidden = true)
     private final Health health;
+    @Schema(hidden = true)
     private final Map<String, Object> fields = new LinkedHashMap<>();
+    @Schema(hidden = true)
     private final Set<String> internal = new HashSet<>();
 
     private ComponentStatus(Health health) {
@@ -68,15 +84,18 @@ public final class ComponentStatus {
         return with(key, value);
     }
 
-    /** This status as an operator sees it, or without its internal fields for anyone else. */
+    /**
+     * This status as an operator sees it, or for anyone else without its internal fields, and with
+     * the addresses in its text (a reason such as {@code Connection refused: /10.0.0.7:8081}) hidden.
+     */
     public ComponentStatus forOperators(boolean operator) {
-        if (operator || internal.isEmpty()) {
+        if (operator) {
             return this;
         }
         ComponentStatus view = new ComponentStatus(health);
         fields.forEach((key, value) -> {
             if (!internal.contains(key)) {
-                view.fields.put(key, value);
+                view.fields.put(key, value instanceof String text ? Redaction.addresses(text) : value);
             }
         });
         return view;

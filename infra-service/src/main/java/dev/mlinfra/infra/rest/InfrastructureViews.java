@@ -9,12 +9,15 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The API records of {@code /v1/infrastructure}. */
 public final class InfrastructureViews {
 
     private InfrastructureViews() {
     }
+
+    private static final String NO_READING = "e.g. 45%; null before its first reading";
 
     public record StatusView(ComponentStatus.Health status, Map<String, ComponentStatus> components, ResourcesView resources,
             Instant checkedAt) {
@@ -25,10 +28,12 @@ public final class InfrastructureViews {
      * ({@code gpus: 0}); the ledger's allocation is beside it. Figures without a reading yet are null.
      */
     public record ResourcesView(
-            @JsonInclude(JsonInclude.Include.ALWAYS) String cpuUsage,
-            @JsonInclude(JsonInclude.Include.ALWAYS) String memoryUsage,
-            @JsonInclude(JsonInclude.Include.ALWAYS) String gpuUsage,
-            @JsonInclude(JsonInclude.Include.ALWAYS) String storageUsage,
+            @JsonInclude(JsonInclude.Include.ALWAYS) @Schema(nullable = true, description = NO_READING) String cpuUsage,
+            @JsonInclude(JsonInclude.Include.ALWAYS) @Schema(nullable = true, description = NO_READING) String memoryUsage,
+            @JsonInclude(JsonInclude.Include.ALWAYS)
+            @Schema(nullable = true, description = "e.g. 45%; null where the machine has no GPU or before its first reading")
+            String gpuUsage,
+            @JsonInclude(JsonInclude.Include.ALWAYS) @Schema(nullable = true, description = NO_READING) String storageUsage,
             int gpus, Long gpuAllocated, Long gpuQueueLength, List<GpuViews.PoolView> gpuPools, Instant sampledAt) {
     }
 

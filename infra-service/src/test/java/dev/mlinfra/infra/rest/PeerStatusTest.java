@@ -1,14 +1,17 @@
 package dev.mlinfra.infra.rest;
 
 import static dev.mlinfra.infra.LedgerHarness.as;
+import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.hasKey;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mlinfra.commons.http.Redaction;
 import dev.mlinfra.devstack.process.FreePorts;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.TestIdentities;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -65,11 +68,14 @@ class PeerStatusTest {
     }
 
     public static class BrokenPeers implements QuarkusTestProfile {
+        /** Where no registry-service runs. */
+        static final int REGISTRY_PORT = FreePorts.pick();
+
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
                     "mlinfra.infra.services.inference_service.url", "http://127.0.0.1:" + HungServer.SOCKET.getLocalPort(),
-                    "mlinfra.infra.services.registry_service.url", "http://127.0.0.1:" + FreePorts.pick());
+                    "mlinfra.infra.services.registry_service.url", "http://127.0.0.1:" + REGISTRY_PORT);
         }
     }
 
@@ -89,6 +95,12 @@ class PeerStatusTest {
                 .body("components.registry_service.reason", containsString("refused"))
                 // whether MLflow is mirrored to is registry-service's to say; unknown while it is away
                 .body("components", not(hasKey("mlflow")));
+        // where the service runs is an operator's business: a team sees that it refused, not at which address
+        String port = Integer.toString(BrokenPeers.REGISTRY_PORT);
+        r.body("components.registry_service.reason", allOf(containsString(Redaction.ADDRESS), not(containsString(port))));
+        io.restassured.RestAssured.given().header("x-mlinfra-identity", TestIdentities.token("operators", "read", "admin"))
+                .get("/v1/infrastructure/status").then().statusCode(200)
+                .body("components.registry_service.reason", containsString("127.0.0.1:" + port));
     }
 
     @Test
