@@ -239,6 +239,10 @@ public class ErrorMappers {
                                     .collect(Collectors.joining(", ")));
             case InvalidFormatException f -> "Invalid value for field '" + jsonPath(f) + "': expected "
                     + typeName(f.getTargetType()) + ", got " + quoted(f.getValue());
+            // {"a": 1}{"b": 2}: the second would have been dropped unread
+            case MismatchedInputException m when m.getOriginalMessage() != null
+                    && m.getOriginalMessage().startsWith("Trailing token") -> "Request body holds more than one JSON value:"
+                            + " another starts" + where(m) + "; send one";
             case MismatchedInputException m -> jsonPath(m).isEmpty() ? "Request body must be a JSON object"
                     : "Invalid value for field '" + jsonPath(m) + "': expected " + typeName(m.getTargetType()) + sentText(m);
             case ValueInstantiationException v -> "Invalid request body" + (jsonPath(v).isEmpty() ? "" : " at '" + jsonPath(v) + "'")

@@ -37,7 +37,8 @@ import java.util.TimeZone;
  * JSON as the API conventions want it: snake_case names, strict request bodies (an unknown
  * field is an error, and a value of another JSON type than its field's is one too, never
  * converted: {@code 3.9} is no integer, {@code "2"} no number, {@code 1} no boolean, {@code 5} no
- * text; a field given twice is one too, never the last one kept), absent values left out, and
+ * text; a field given twice is one too, never the last one kept; so is a second value after the
+ * body, never dropped unread), absent values left out, and
  * UTC timestamps with second precision.
  */
 @Singleton
@@ -57,6 +58,8 @@ public class JsonSetup implements ObjectMapperCustomizer {
         mapper.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
         // {"epochs": 1, "epochs": 5} would train 5 epochs on a body that also says 1.
         mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        // {"epochs": 1}{"epochs": 5}: one body, one value; what follows it is refused, not dropped unread
+        mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
         mapper.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
         mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail)

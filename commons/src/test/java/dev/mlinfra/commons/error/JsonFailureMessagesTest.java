@@ -1,5 +1,6 @@
 package dev.mlinfra.commons.error;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,6 +73,15 @@ class JsonFailureMessagesTest {
         // found while a nested value is bound, it is still said as the parser found it
         assertEquals("Field 'epochs' is given twice in the request body at line 1, column 34; give each field once",
                 messageFor("{\"config\": {\"epochs\": 1, \"epochs\": 5}}", Wrapper.class));
+    }
+
+    @Test
+    void aSecondValueAfterTheBodyIsRefusedNotIgnored() {
+        assertEquals("Request body holds more than one JSON value: another starts at line 1, column 15; send one",
+                messageFor("{\"name\": \"x\"} {\"count\": 1}", Request.class));
+        assertEquals("Request body holds more than one JSON value: another starts at line 2, column 1; send one",
+                messageFor("{\"a\": 1}\n[2]", JsonNode.class));
+        assertEquals(new Request("x", null), assertDoesNotThrow(() -> mapper.readValue("{\"name\": \"x\"}\n  ", Request.class)));
     }
 
     @Test

@@ -77,6 +77,11 @@ public class GatewayFilter {
                     + (path.startsWith("/v1/") ? " in API v1" : "; the current API version is v1, under /v1/"));
             return;
         }
+        RequestSize.Refusal tooLarge = RequestSize.check(ctx.request());
+        if (tooLarge != null) {
+            refuse(ctx, route.get(), tooLarge.code(), tooLarge.message());
+            return;
+        }
         PresentedKey presented = PresentedKey.of(ctx.request().headers().getAll(PresentedKey.API_KEY_HEADER),
                 ctx.request().headers().getAll(HttpHeaders.AUTHORIZATION), signIn.enabled());
         if (presented instanceof PresentedKey.Refused refused) {
@@ -161,6 +166,13 @@ public class GatewayFilter {
             return;
         }
         if (route.local()) {
+            RequestSize.Refusal tooLarge = RequestSize.checkLocalBody(ctx.request());
+            if (tooLarge != null) {
+                // the rest of the body is not worth reading
+                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+                refuse(ctx, route, tooLarge.code(), tooLarge.message());
+                return;
+            }
             ctx.put(IdentityTokens.CONTEXT_KEY, identity);
             // The body is still paused; the JAX-RS layer resumes it when it reads it.
             ctx.next();

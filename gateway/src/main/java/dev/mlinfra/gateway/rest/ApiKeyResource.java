@@ -79,6 +79,7 @@ public class ApiKeyResource {
     @ResponseStatus(201)
     @Operation(summary = "Create an API key for a team; the key is shown in this response only")
     @APIResponse(responseCode = "201", description = "Created; api_key holds the key")
+    @APIResponse(responseCode = "400", description = "Invalid team, scopes or name: the error names the field")
     public Uni<CreatedKey> create(CreateKeyRequest request) {
         if (request == null) {
             throw ApiException.badRequest("Request body must be a JSON object with 'team', 'scopes' and 'name'");
@@ -125,6 +126,9 @@ public class ApiKeyResource {
     @Operation(summary = "Set or remove a key's own rate limits, e.g. {\"limits\": {\"inference\": 500, \"training\": null}};"
             + " every gateway replica applies them within seconds")
     @APIResponse(responseCode = "200", description = "The key with its limits")
+    @APIResponse(responseCode = "400", description = "Invalid limits: the error names the rate area or the value")
+    @APIResponse(responseCode = "404", description = "No key has this id")
+    @APIResponse(responseCode = "409", description = "The key is revoked")
     public Uni<KeyView> update(@PathParam("key_id") String keyId, UpdateKeyRequest request) {
         if (request == null || request.limits() == null) {
             throw ApiException.badRequest("Invalid field 'limits': expected an object of rate areas to requests per window"
@@ -142,9 +146,14 @@ public class ApiKeyResource {
         }
         if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1) {
             throw ApiException.badRequest("Invalid field 'limits." + area + "': expected a positive integer (requests per window)"
-                    + " up to " + Integer.MAX_VALUE + ", or null, got " + value);
+                    + " up to " + Integer.MAX_VALUE + ", or null, got " + sent(value));
         }
         return value.intValue();
+    }
+
+    /** A value as the client wrote it, as far as it can be told: 1e999 is read as infinity, which it did not write. */
+    private static String sent(JsonNode value) {
+        return value.isNumber() && !Double.isFinite(value.doubleValue()) ? "a number beyond any limit" : value.toString();
     }
 
     private KeyView view(ApiKey key) {
@@ -156,6 +165,9 @@ public class ApiKeyResource {
     @DELETE
     @Path("/{key_id}")
     @Operation(summary = "Revoke an API key; every gateway replica refuses it within seconds")
+    @APIResponse(responseCode = "200", description = "Revoked")
+    @APIResponse(responseCode = "404", description = "No key has this id")
+    @APIResponse(responseCode = "409", description = "The key is revoked already")
     public Uni<RevokedKey> revoke(@PathParam("key_id") String keyId) {
         return keys.revoke(keyId, caller.get())
                 .map(k -> new RevokedKey(k.keyId, "revoked", "API key revoked"));

@@ -228,6 +228,30 @@ class GatewayTest {
         var key = GatewayTestKeys.create("team-a", "write");
         assertErrorObject(given().header("x-api-key", key.secret()).contentType(ContentType.JSON)
                 .body("{\"description\":\"" + "x".repeat(8192) + "\"}").post("/v1/datasets/upload"), 413, "payload_too_large");
+        // the gateway's own endpoints too
+        var admin = GatewayTestKeys.create("team-a", "admin");
+        Response own = given().header("x-api-key", admin.secret()).contentType(ContentType.JSON)
+                .body("{\"team\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}").post("/v1/admin/api-keys");
+        assertErrorObject(own, 413, "payload_too_large");
+        own.then().body("error.message", containsString("at most 1048576"));
+    }
+
+    @Test
+    void aRequestLineOrHeadersLargerThanAServiceTakesAreRefusedWithTheErrorObject() {
+        var key = GatewayTestKeys.create("team-a", "read");
+        Response longUri = given().header("x-api-key", key.secret()).get("/v1/models/" + "a".repeat(5000));
+        assertErrorObject(longUri, 414, "uri_too_long");
+        longUri.then().body("error.message", containsString("at most 4000"));
+        Response bigHeaders = given().header("x-api-key", key.secret()).header("X-Big", "a".repeat(20_000)).get("/v1/models");
+        assertErrorObject(bigHeaders, 431, "headers_too_large");
+        bigHeaders.then().body("error.message", containsString("at most 16384"));
+        // in OpenAI's shape on its route
+        given().header("Authorization", "Bearer " + key.secret()).header("X-Big", "a".repeat(20_000)).get("/v1/openai/models")
+                .then().statusCode(431).body("error.type", equalTo("invalid_request_error"))
+                .body("error.code", equalTo("headers_too_large"));
+        // headers that fit go on to the service
+        int fits = given().header("x-api-key", key.secret()).header("X-Big", "a".repeat(9000)).get("/v1/models").statusCode();
+        assertTrue(fits != 431 && fits != 414, "refused: " + fits);
     }
 
     @Test

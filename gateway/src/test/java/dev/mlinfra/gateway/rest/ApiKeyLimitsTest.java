@@ -144,6 +144,10 @@ class ApiKeyLimitsTest {
         assertInvalid(patch(key.id(), "{\"limits\": null}"), "limits");
         assertInvalid(patch(key.id(), "{}"), "limits");
         assertInvalid(patch(key.id(), "{\"limits\": [5]}"), "limits");
+        assertInvalid(patch(key.id(), "{\"limits\": {\"training\": 1e999}}"), "limits.training")
+                .body("error.message", containsString("got a number beyond any limit"));
+        // a second body after the first is refused, not ignored
+        assertInvalid(patch(key.id(), "{\"limits\": {\"training\": 5}}{\"limits\": {\"training\": 50}}"), "more than one JSON value");
         // Nothing of it was applied.
         training(key).then().header("X-RateLimit-Limit", "10");
         patch("0000000000000000", "{\"limits\": {\"training\": 5}}").then().statusCode(404)
