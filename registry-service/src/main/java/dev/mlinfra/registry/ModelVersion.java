@@ -65,6 +65,13 @@ public class ModelVersion extends PanacheEntityBase {
     @Column(name = "updated_at", nullable = false)
     public Instant updatedAt;
 
+    /** The Idempotency-Key of the registration that created it, if it had one, and its body's fingerprint. */
+    @Column(name = "idempotency_key")
+    public String idempotencyKey;
+
+    @Column(name = "request_hash")
+    public String requestHash;
+
     public static String versionName(int minor) {
         return "v1." + minor + ".0";
     }

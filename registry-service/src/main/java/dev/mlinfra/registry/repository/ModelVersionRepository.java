@@ -26,4 +26,9 @@ public class ModelVersionRepository implements PanacheRepositoryBase<ModelVersio
     public Uni<ModelVersion> ofJob(String team, String trainingJobId) {
         return find("team = ?1 and trainingJobId = ?2", team, trainingJobId).firstResult();
     }
+
+    /** The version a registration with this Idempotency-Key created, or null. */
+    public Uni<ModelVersion> ofIdempotencyKey(String team, String key) {
+        return find("team = ?1 and idempotencyKey = ?2", team, key).firstResult();
+    }
 }

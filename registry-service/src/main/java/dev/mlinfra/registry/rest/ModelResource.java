@@ -1,7 +1,9 @@
 package dev.mlinfra.registry.rest;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
+import dev.mlinfra.commons.http.IdempotencyKeys;
 import dev.mlinfra.commons.identity.CurrentIdentity;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.persistence.TextEnum;
@@ -19,17 +21,21 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /** The contract's Model Management endpoints, and "Get Model Information" and "List Models" of its Inference section. */
@@ -40,10 +46,12 @@ public class ModelResource {
 
     private final RegistryService registry;
     private final CurrentIdentity caller;
+    private final ObjectMapper json;
 
-    public ModelResource(RegistryService registry, CurrentIdentity caller) {
+    public ModelResource(RegistryService registry, CurrentIdentity caller, ObjectMapper json) {
         this.registry = registry;
         this.caller = caller;
+        this.json = json;
     }
 
     @POST
@@ -54,13 +62,18 @@ public class ModelResource {
     @APIResponse(responseCode = "200")
     @APIResponse(responseCode = "400", description = "Invalid request: the error names the field or parameter")
     @APIResponse(responseCode = "404", description = "No training job with this id in the caller's team")
-    @APIResponse(responseCode = "409", description = "The training job has not completed, has no artifacts or is registered already")
+    @APIResponse(responseCode = "409", description = "The training job has not completed, has no artifacts or is registered"
+            + " already, or the Idempotency-Key was used for another registration")
     public Uni<ModelView> register(@Valid @NotNull(message = "is required: a JSON object with model_id, model_type and"
-            + " training_job_id") ModelRequests.Register body) {
+            + " training_job_id") ModelRequests.Register body,
+            @Parameter(description = IdempotencyKeys.DESCRIPTION) @HeaderParam(IdempotencyKeys.HEADER) String idempotencyKeyParam,
+            @Context HttpHeaders headers) {
+        String idempotencyKey = IdempotencyKeys.of(headers);
         Stage stage = body.stage() == null ? Stage.NONE : TextEnum.parse("field 'stage'", body.stage(), Stage.ALL);
         Map<String, Object> reported = body.metrics() == null ? Map.of() : new LinkedHashMap<>(body.metrics());
         return registry.register(caller.get(), new RegistryService.Registration(body.modelId(), body.modelType(),
-                body.description(), body.trainingJobId(), reported, stage)).map(ModelViews::of);
+                body.description(), body.trainingJobId(), reported, stage, idempotencyKey,
+                idempotencyKey == null ? null : IdempotencyKeys.fingerprint(json, body))).map(ModelViews::of);
     }
 
     @GET

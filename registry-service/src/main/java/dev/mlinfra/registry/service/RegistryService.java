@@ -45,9 +45,12 @@ public class RegistryService {
     public record ModelState(Model model, ModelVersion current, int versions, String message) {
     }
 
-    /** The fields of a registration, validated by the caller. */
+    /**
+     * The fields of a registration, validated by the caller; with the request's Idempotency-Key and
+     * its body's fingerprint, or nulls.
+     */
     public record Registration(String modelId, String modelType, String description, String trainingJobId,
-            Map<String, Object> reportedMetrics, Stage stage) {
+            Map<String, Object> reportedMetrics, Stage stage, String idempotencyKey, String requestHash) {
     }
 
     private final ModelRepository models;
@@ -72,7 +75,8 @@ public class RegistryService {
     /**
      * Registers a completed training job of the caller's team as the next version of a model
      * (creating the model with its first version). The version's artifact and evaluated metrics come
-     * from training-service; the metrics sent are kept as reported ones.
+     * from training-service; the metrics sent are kept as reported ones. A retry with the
+     * Idempotency-Key of a registration and the same body gets the version it registered, as it is now.
      */
     public Uni<ModelState> register(Identity caller, Registration r) {
         if (!config.modelTypes().contains(r.modelType())) {
@@ -96,7 +100,7 @@ public class RegistryService {
                     TrainingJobsClient.TrainingJob checked = checkedJob(r, job);
                     // Two registrations that create the same model, or of the same job, at once: the
                     // database refuses the later insert. Tried again, it finds the first one's model (and
-                    // adds the next version) or its version of the job (409).
+                    // adds the next version), its version of the job (409), or its version of the key (a replay).
                     return Uni.createFrom().deferred(() -> insert(caller, r, checked))
                             .onFailure(DatabaseErrors::uniqueViolation).retry().atMost(1);
                 });
@@ -129,6 +133,24 @@ public class RegistryService {
     @WithTransaction
     Uni<ModelState> insert(Identity caller, Registration r, TrainingJobsClient.TrainingJob job) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Uni<ModelVersion> earlier = r.idempotencyKey() == null ? Uni.createFrom().nullItem()
+                : versions.ofIdempotencyKey(caller.team(), r.idempotencyKey());
+        return earlier.flatMap(replayed -> replayed != null ? replay(r, replayed) : register(caller, r, job, now));
+    }
+
+    /** The version a registration with the same Idempotency-Key created: the same body gets it as it is now, another a 409. */
+    private Uni<ModelState> replay(Registration r, ModelVersion earlier) {
+        if (!earlier.requestHash.equals(r.requestHash())) {
+            throw ApiException.conflict("Idempotency-Key '" + r.idempotencyKey() + "' was used for another registration"
+                    + " (model '" + earlier.modelId + "' version " + earlier.version + "); use a new key for a new registration");
+        }
+        LOG.infof("Idempotent retry with key %s returns model %s version %s", r.idempotencyKey(), earlier.modelId,
+                earlier.version);
+        return models.findById(earlier.modelRef)
+                .flatMap(model -> versions.ofModel(model.id).map(all -> new ModelState(model, earlier, all.size(), null)));
+    }
+
+    private Uni<ModelState> register(Identity caller, Registration r, TrainingJobsClient.TrainingJob job, Instant now) {
         return versions.ofJob(caller.team(), r.trainingJobId()).flatMap(taken -> {
             if (taken != null) {
                 throw ApiException.conflict("Training job '" + r.trainingJobId() + "' is registered already, as model '"
@@ -177,6 +199,8 @@ public class RegistryService {
         v.stage = Stage.NONE;
         v.createdAt = now;
         v.updatedAt = now;
+        v.idempotencyKey = r.idempotencyKey();
+        v.requestHash = r.requestHash();
         model.versions++;
         model.updatedAt = now;
         if (r.description() != null) {

@@ -29,7 +29,9 @@ import io.restassured.specification.RequestSpecification;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -145,9 +147,28 @@ class ModelRegistryApiTest {
     @Test
     @Order(2)
     void anotherJobUnderTheSameIdIsItsNextVersionAndAJobIsRegisteredOnlyOnce() {
-        JsonPath second = register(TEAM, registration(M1, jobB, null));
+        Map<String, Object> body = registration(M1, jobB, null);
+        String key = "register-" + UUID.randomUUID();
+        JsonPath second = as(TEAM).contentType(ContentType.JSON).header("Idempotency-Key", key).body(body)
+                .post("/v1/models/register").then().statusCode(200).extract().jsonPath();
         assertEquals("v1.1.0", second.getString("version"));
         assertEquals(2, second.getInt("versions"));
+        // A retry of it (a lost answer), its fields in another order, gets that version: no 409, no third version.
+        List<String> names = new ArrayList<>(body.keySet());
+        Collections.reverse(names);
+        Map<String, Object> reordered = new LinkedHashMap<>();
+        names.forEach(name -> reordered.put(name, body.get(name)));
+        as(TEAM).contentType(ContentType.JSON).header("Idempotency-Key", key).body(reordered).post("/v1/models/register")
+                .then().statusCode(200).body("version", equalTo("v1.1.0")).body("versions", equalTo(2))
+                .body("training_job_id", equalTo(jobB));
+        // The key with another registration is refused.
+        Map<String, Object> other = new HashMap<>(body);
+        other.put("description", "another description");
+        as(TEAM).contentType(ContentType.JSON).header("Idempotency-Key", key).body(other).post("/v1/models/register")
+                .then().statusCode(409).body("error.message", containsString("Idempotency-Key '" + key + "' was used for"
+                        + " another registration (model '" + M1 + "' version v1.1.0)"));
+        as(TEAM).contentType(ContentType.JSON).header("Idempotency-Key", "a key").body(body).post("/v1/models/register")
+                .then().statusCode(400).body("error.message", containsString("Idempotency-Key"));
         refused(TEAM, registration(M1, jobA, null), 409, "Training job '" + jobA + "' is registered already",
                 "version v1.0.0");
         refused(TEAM, registration("another-" + M1, jobB, null), 409, "is registered already");
@@ -379,6 +400,17 @@ class ModelRegistryApiTest {
                 assertTrue(refusal.jsonPath().getString("error.message").contains("is registered already"), refusal.asString());
                 as(TEAM).get("/v1/models/" + twice + "/versions").then().statusCode(200).body("versions", hasSize(1));
                 as(TEAM).queryParam("force", "true").delete("/v1/models/" + twice).then().statusCode(200);
+
+                // One request twice at once with its Idempotency-Key (a retry racing the first try): both get the version.
+                String retried = "retried-" + round + "-" + UUID.randomUUID().toString().substring(0, 6);
+                List<Response> replayed = atOnce(pool, "race-" + UUID.randomUUID(), registration(retried, jobD, null),
+                        registration(retried, jobD, null));
+                for (Response r : replayed) {
+                    assertEquals(200, r.statusCode(), r.asString());
+                    assertEquals("v1.0.0", r.jsonPath().getString("version"), r.asString());
+                }
+                as(TEAM).get("/v1/models/" + retried + "/versions").then().statusCode(200).body("versions", hasSize(1));
+                as(TEAM).queryParam("force", "true").delete("/v1/models/" + retried).then().statusCode(200);
             }
         } finally {
             pool.shutdownNow();
@@ -387,12 +419,19 @@ class ModelRegistryApiTest {
 
     /** Two registrations sent at the same moment. */
     private static List<Response> atOnce(ExecutorService pool, Map<String, Object> a, Map<String, Object> b) throws Exception {
+        return atOnce(pool, null, a, b);
+    }
+
+    /** Two registrations sent at the same moment, both with the Idempotency-Key (null: none). */
+    private static List<Response> atOnce(ExecutorService pool, String key, Map<String, Object> a, Map<String, Object> b)
+            throws Exception {
         CyclicBarrier start = new CyclicBarrier(2);
         List<Future<Response>> calls = new ArrayList<>();
         for (Map<String, Object> body : List.of(a, b)) {
             calls.add(pool.submit(() -> {
                 start.await();
-                return as(TEAM).contentType(ContentType.JSON).body(body).post("/v1/models/register").andReturn();
+                RequestSpecification request = as(TEAM).contentType(ContentType.JSON).body(body);
+                return (key == null ? request : request.header("Idempotency-Key", key)).post("/v1/models/register").andReturn();
             }));
         }
         List<Response> answers = new ArrayList<>();

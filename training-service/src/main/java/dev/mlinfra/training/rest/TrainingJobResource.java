@@ -6,6 +6,7 @@ import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorMappers;
+import dev.mlinfra.commons.http.IdempotencyKeys;
 import dev.mlinfra.commons.identity.CurrentIdentity;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.training.rest.JobViews.Cancelled;
@@ -33,13 +34,8 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
@@ -52,7 +48,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 @Produces(MediaType.APPLICATION_JSON)
 public class TrainingJobResource {
 
-    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     /** Empty reads between two keep-alive comments of a stream (at 0.5 s a read: 15 s). */
     private static final int KEEP_ALIVE_EVERY = 30;
 
@@ -78,25 +73,15 @@ public class TrainingJobResource {
     @APIResponse(responseCode = "409", description = "The dataset is not ready, or the Idempotency-Key was used for another request")
     public Uni<JobView> create(@Valid @NotNull(message = "is required: a JSON object with model_type, dataset_id and, optionally, config")
             NewJobRequest body,
-            @Parameter(description = "Any unique string (up to 255 printable characters); a retried request with the same"
-                    + " key and body returns the job the first one started")
-            @HeaderParam("Idempotency-Key") String idempotencyKeyParam, @Context HttpHeaders headers) {
-        // read from the headers themselves: an empty value reads as no header through @HeaderParam, and a retry
-        // with it would start another job
-        List<String> given = headers.getRequestHeader("Idempotency-Key");
-        if (given != null && given.size() > 1) {
-            // which one would a retry send? Each would find another job, or start one
-            throw ApiException.badRequest("Header 'Idempotency-Key' is given " + given.size() + " times; give it once");
-        }
-        String idempotencyKey = given == null || given.isEmpty() ? null : given.get(0);
-        if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
-            throw ApiException.badRequest("Invalid header 'Idempotency-Key': expected 1-255 printable characters without spaces");
-        }
+            @Parameter(description = IdempotencyKeys.DESCRIPTION)
+            @HeaderParam(IdempotencyKeys.HEADER) String idempotencyKeyParam, @Context HttpHeaders headers) {
+        String idempotencyKey = IdempotencyKeys.of(headers);
         @SuppressWarnings("unchecked")
         Map<String, Object> config = body.config() == null ? Map.of() : json.convertValue(body.config(), Map.class);
         TrainingJobService.NewJob job = new TrainingJobService.NewJob(body.modelType(), body.datasetId(), config,
                 blankAsNone(body.experimentName()), blankAsNone(body.description()));
-        return jobs.create(caller.team(), job, idempotencyKey, hash(body)).map(j -> JobViews.full(j, null));
+        return jobs.create(caller.team(), job, idempotencyKey, IdempotencyKeys.fingerprint(json, body))
+                .map(j -> JobViews.full(j, null));
     }
 
     @GET
@@ -201,16 +186,6 @@ public class TrainingJobResource {
         } catch (NumberFormatException e) {
             throw ApiException.badRequest("Invalid header 'Last-Event-ID': expected a whole number, the id of the last event"
                     + " received from this stream, got " + ErrorMappers.quoted(value));
-        }
-    }
-
-    /** The request's fingerprint: the same body (in any field order or spacing) hashes alike. */
-    private String hash(NewJobRequest body) {
-        try {
-            byte[] canonical = json.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical));
-        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
