@@ -81,6 +81,11 @@ public class TrainingPlatform implements QuarkusTestResourceLifecycleManager {
         stack.stopTraining();
     }
 
+    /** Kills training-service (SIGKILL, as a crash); trainers run on meanwhile. */
+    public static void killTraining() {
+        stack.killTraining();
+    }
+
     /** Kills inference-service (SIGKILL, as a crash) and starts it again on its ports; its model servers run on meanwhile. */
     public static void killAndRestartInference() {
         inference.kill();

@@ -107,6 +107,11 @@ public final class TrainingStack implements AutoCloseable {
         training.stop();
     }
 
+    /** SIGKILL to training-service, as a crash; {@link #restartTraining()} starts it again. */
+    public void killTraining() {
+        training.kill();
+    }
+
     /** Creates a dataset of {@code team} from a JSONL file, straight at dataset-service; returns its id once ready. */
     public String readyDataset(String team, Path jsonl) {
         String name = "ds-" + UUID.randomUUID().toString().substring(0, 8);

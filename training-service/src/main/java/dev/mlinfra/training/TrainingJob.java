@@ -51,6 +51,17 @@ public class TrainingJob extends PanacheEntityBase {
                     resumedFromStep, attemptStartedAt, percentComplete, EVALUATING);
         }
 
+        /**
+         * The same, finished: every step run. The trainer writes its evaluation last, so a job that
+         * has it ran them all, though the reports of its last steps may not have been applied (they
+         * come through Kafka; the service was down when the trainer finished), and are dropped after.
+         */
+        public Progress finished() {
+            return totalSteps <= 0 ? this : new Progress(totalEpochs != null ? totalEpochs : currentEpoch, totalEpochs,
+                    totalSteps, totalSteps, loss, learningRate, tokensPerSecond, 0L, resumedFromStep, attemptStartedAt,
+                    100, phase);
+        }
+
         /** {@code step} of {@code total} in percent; null without a total. */
         public static Integer percent(int step, int total) {
             return total > 0 ? (int) Math.min(100, 100L * step / total) : null;

@@ -562,6 +562,25 @@ class TrainingThroughGatewayTest {
         assertTrue(messages.stream().anyMatch(m -> m.contains("resumed from the checkpoint at step")), String.join("\n", messages));
     }
 
+    @Test
+    @Order(6)
+    void aJobWhoseTrainerFinishedWhileTheServiceWasDownEndsAtItsLastStep() throws Exception {
+        String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 40, "max_seq_len", 192,
+                "checkpoint_every", 20, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), "finished-while-down")
+                .getString("job_id");
+        await(jobId, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 3, "running");
+        ProcessHandle trainer = trainer(jobId).orElseThrow();
+        // a crash: the service's Kafka consumer leaves without a word, so the next one gets the reports late
+        TrainingPlatform.killTraining();
+        trainer.onExit().get(180, java.util.concurrent.TimeUnit.SECONDS);
+        TrainingPlatform.restartTraining();
+        JsonPath done = await(jobId, Duration.ofSeconds(120), j -> status(j, "completed") || status(j, "failed"), "completed");
+        assertEquals("completed", done.getString("status"), done.prettify());
+        // the trainer evaluated, so it ran every step, whether or not the reports of the last ones came first
+        assertEquals(40, done.getInt("progress.current_step"), done.prettify());
+        assertEquals(100, done.getInt("progress.percent_complete"), done.prettify());
+    }
+
     private static int indexOf(List<String> messages, String part) {
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i).contains(part)) {

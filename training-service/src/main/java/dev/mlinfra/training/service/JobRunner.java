@@ -401,6 +401,9 @@ public class JobRunner {
         String adapter = job.config.getOrDefault("use_lora", Boolean.TRUE).equals(Boolean.FALSE) ? null : job.outputUri + "adapter/";
         job.artifacts = new TrainingJob.Artifacts(job.outputUri, adapter, adapter == null ? job.outputUri + "model/" : null,
                 job.outputUri + "eval/metrics.json");
+        if (job.progress != null) {
+            job.progress = job.progress.finished();
+        }
         return transitions.move(job, JobStatus.COMPLETED, "Completed; evaluated on " + metrics.getOrDefault("num_examples", "?")
                 + " held-out records; artifacts in " + job.outputUri);
     }
