@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -528,14 +529,10 @@ class TrainingThroughGatewayTest {
     @Test
     @Order(3)
     void aTrainerThatOutlivesARestartOfTheServiceIsFollowedToTheEnd() throws Exception {
-        String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 60, "max_seq_len", 192,
-                "checkpoint_every", 20, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), "outlives-a-restart")
-                .getString("job_id");
-        await(jobId, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 3, "running");
+        String jobId = runningPastStep3(60, 20, "outlives-a-restart");
         long pid = trainer(jobId).orElseThrow().pid();
         TrainingPlatform.restartTraining();
-        JsonPath done = await(jobId, Duration.ofSeconds(120), j -> status(j, "completed") || status(j, "failed"), "completed");
-        assertEquals("completed", done.getString("status"), done.prettify());
+        JsonPath done = completed(jobId);
         List<String> messages = allEvents(jobId).stream().map(e -> (String) e.get("message")).toList();
         assertTrue(messages.stream().noneMatch(m -> m.contains("launching it again")),
                 "the same trainer (pid " + pid + ") finished the job: " + String.join("\n", messages));
@@ -545,18 +542,14 @@ class TrainingThroughGatewayTest {
     @Test
     @Order(4)
     void aJobWhoseTrainerStoppedWhileTheServiceWasDownResumesFromItsCheckpoint() throws Exception {
-        String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 90, "max_seq_len", 192,
-                "checkpoint_every", 3, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), "survives-a-restart")
-                .getString("job_id");
-        await(jobId, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 3, "running");
+        String jobId = runningPastStep3(90, 3, "survives-a-restart");
         TrainingPlatform.stopTraining();
         // What ./mlinfra down does to trainers: SIGTERM; the trainer writes a checkpoint and exits.
         ProcessHandle trainer = trainer(jobId).orElseThrow();
         trainer.destroy();
-        trainer.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        trainer.onExit().get(60, TimeUnit.SECONDS);
         TrainingPlatform.restartTraining();
-        JsonPath done = await(jobId, Duration.ofSeconds(120), j -> status(j, "completed") || status(j, "failed"), "completed");
-        assertEquals("completed", done.getString("status"), done.prettify());
+        completed(jobId);
         List<String> messages = allEvents(jobId).stream().map(e -> (String) e.get("message")).toList();
         assertTrue(messages.stream().anyMatch(m -> m.contains("launching it again")), String.join("\n", messages));
         assertTrue(messages.stream().anyMatch(m -> m.contains("resumed from the checkpoint at step")), String.join("\n", messages));
@@ -565,20 +558,32 @@ class TrainingThroughGatewayTest {
     @Test
     @Order(6)
     void aJobWhoseTrainerFinishedWhileTheServiceWasDownEndsAtItsLastStep() throws Exception {
-        String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", 40, "max_seq_len", 192,
-                "checkpoint_every", 20, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), "finished-while-down")
-                .getString("job_id");
-        await(jobId, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 3, "running");
+        String jobId = runningPastStep3(40, 20, "finished-while-down");
         ProcessHandle trainer = trainer(jobId).orElseThrow();
         // a crash: the service's Kafka consumer leaves without a word, so the next one gets the reports late
         TrainingPlatform.killTraining();
-        trainer.onExit().get(180, java.util.concurrent.TimeUnit.SECONDS);
+        trainer.onExit().get(180, TimeUnit.SECONDS);
         TrainingPlatform.restartTraining();
-        JsonPath done = await(jobId, Duration.ofSeconds(120), j -> status(j, "completed") || status(j, "failed"), "completed");
-        assertEquals("completed", done.getString("status"), done.prettify());
+        JsonPath done = completed(jobId);
         // the trainer evaluated, so it ran every step, whether or not the reports of the last ones came first
         assertEquals(40, done.getInt("progress.current_step"), done.prettify());
         assertEquals(100, done.getInt("progress.percent_complete"), done.prettify());
+    }
+
+    /** A short job of {@code maxSteps} (one held-out record to evaluate, no base model), once it runs past step 3. */
+    private static String runningPastStep3(int maxSteps, int checkpointEvery, String experiment) throws Exception {
+        String jobId = start(Map.of("learning_rate", 0.004, "batch_size", 4, "max_steps", maxSteps, "max_seq_len", 192,
+                "checkpoint_every", checkpointEvery, "max_eval_records", 1, "max_new_tokens", 4, "eval_base", false), experiment)
+                .getString("job_id");
+        await(jobId, Duration.ofSeconds(90), j -> status(j, "running") && step(j) >= 3, "running");
+        return jobId;
+    }
+
+    /** The job once it ended, which is completed. */
+    private static JsonPath completed(String jobId) throws Exception {
+        JsonPath done = await(jobId, Duration.ofSeconds(120), j -> status(j, "completed") || status(j, "failed"), "completed");
+        assertEquals("completed", done.getString("status"), done.prettify());
+        return done;
     }
 
     private static int indexOf(List<String> messages, String part) {
