@@ -5,6 +5,7 @@ import dev.mlinfra.devstack.process.OrphanGuard;
 import dev.mlinfra.devstack.process.Processes;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * A built Quarkus application of this repository ({@code <module>/target/quarkus-app/quarkus-run.jar})
@@ -51,6 +53,8 @@ public final class ServiceProcess implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
     private static final int LOG_TAIL_LINES = 60;
+    /** A line the services' log format ({@code date time LEVEL [category] ...}) writes at level ERROR. */
+    private static final Pattern ERROR_LINE = Pattern.compile("^\\S+ \\S+ ERROR ");
 
     private final String module;
     private final String database;
@@ -106,12 +110,36 @@ public final class ServiceProcess implements AutoCloseable {
         return restart(Map.of());
     }
 
-    /** {@link #restart()} with {@code moreConfig} added to the configuration (peers known only now). */
+    /**
+     * {@link #restart()} with {@code moreConfig} added to the configuration (peers known only now).
+     * Fails, once the new process is ready, when the old one logged an error while it stopped
+     * gracefully: a stop the service was asked for is no error, and its log must not say so.
+     */
     public ServiceProcess restart(Map<String, String> moreConfig) {
+        boolean graceful = process.isAlive();
+        long logged = logFile.toFile().length();
         stop();
+        List<String> errors = graceful ? errorsLoggedSince(logged) : List.of();
         Map<String, String> config = new java.util.HashMap<>(extraConfig);
         config.putAll(moreConfig);
-        return start(module, database, config, port, managementPort);
+        ServiceProcess restarted = start(module, database, config, port, managementPort);
+        if (!errors.isEmpty()) {
+            throw new IllegalStateException(module + " logged " + errors.size() + " error(s) while it stopped gracefully:\n"
+                    + String.join("\n", errors));
+        }
+        return restarted;
+    }
+
+    /** The ERROR lines of the log after its first {@code offset} bytes. */
+    private List<String> errorsLoggedSince(long offset) {
+        try (var log = new RandomAccessFile(logFile.toFile(), "r")) {
+            byte[] tail = new byte[(int) Math.max(0, log.length() - offset)];
+            log.seek(offset);
+            log.readFully(tail);
+            return new String(tail, StandardCharsets.UTF_8).lines().filter(line -> ERROR_LINE.matcher(line).find()).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + logFile, e);
+        }
     }
 
     private static ServiceProcess start(String module, String database, Map<String, String> extraConfig, int port,

@@ -19,7 +19,8 @@ import org.jboss.logging.Logger;
  * transaction that first records the event's id ({@link ProcessedEvents}), so a redelivered event
  * changes nothing. An effect that fails (the database is away) is retried with back-off until it
  * succeeds, so the consumer's records are applied in order and none is lost; once the application
- * stops, failures are no longer retried (the broker delivers the event again after the restart).
+ * stops, a failed event is left unacknowledged, neither retried nor failed (the broker delivers it
+ * again after the restart).
  *
  * <pre>{@code
  * @Incoming(CHANNEL)
@@ -74,19 +75,26 @@ public class EventInbox {
     /**
      * Applies {@code effect} for {@code event} once: inside one transaction that records the event
      * as processed by {@code consumer}; null when the event was applied before. Retried, with a new
-     * transaction each time, until it succeeds.
+     * transaction each time, until it succeeds. Once the application stops, an attempt that fails
+     * (its database connections are closed first) is not retried and never completes: the event stays
+     * unacknowledged, and the broker delivers it again after the restart.
      */
     public <T> Uni<T> applyOnce(EventEnvelope event, String consumer, Supplier<Uni<T>> effect) {
         AtomicInteger failures = new AtomicInteger();
         return Uni.createFrom().deferred(() -> Panache.withTransaction(() -> processed.firstTime(event.id(), consumer)
                         .flatMap(first -> first ? effect.get() : Uni.createFrom().<T>nullItem())))
+                .onFailure(e -> stopping).recoverWithUni(e -> {
+                    LOG.infof("%s leaves %s event %s of %s to its redelivery after the restart: the service is stopping (%s)",
+                            consumer, event.type(), event.id(), event.subject(), e.toString());
+                    return Uni.createFrom().nothing();
+                })
                 .onFailure().invoke(e -> {
                     if (failures.incrementAndGet() == 1) {
                         LOG.warnf("%s could not apply %s event %s of %s; retrying until it succeeds: %s", consumer,
                                 event.type(), event.id(), event.subject(), e.toString());
                     }
                 })
-                .onFailure(e -> !stopping).retry().withBackOff(config.retry().initialBackoff(), config.retry().maxBackoff())
+                .onFailure().retry().withBackOff(config.retry().initialBackoff(), config.retry().maxBackoff())
                 .indefinitely()
                 .invoke(() -> {
                     if (failures.get() > 0) {
