@@ -28,6 +28,12 @@ public class FallbackRoutes {
                 IdentityFilter.refuse(ctx, ctx.failure().getMessage());
                 return;
             }
+            String invalidUri = ctx.failure() instanceof IllegalArgumentException ? RequestUris.problem(ctx.request().uri()) : null;
+            if (invalidUri != null) {
+                // a path that is no URI, where the HTTP layer's own check is off: a handler could not read it
+                HttpErrors.endInRouteShape(ctx, ErrorCode.INVALID_REQUEST, invalidUri);
+                return;
+            }
             int status = ctx.statusCode();
             if (status < 400) {
                 status = 500;

@@ -3,6 +3,7 @@ package dev.mlinfra.gateway.http;
 import dev.mlinfra.commons.error.ApiException;
 import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.http.HttpErrors;
+import dev.mlinfra.commons.http.RequestUris;
 import dev.mlinfra.commons.identity.Identity;
 import dev.mlinfra.commons.identity.IdentityTokens;
 import dev.mlinfra.gateway.auth.Authenticator;
@@ -13,6 +14,7 @@ import dev.mlinfra.gateway.error.ErrorResponses;
 import dev.mlinfra.gateway.proxy.ServiceProxy;
 import dev.mlinfra.gateway.ratelimit.RateLimitHeaders;
 import dev.mlinfra.gateway.ratelimit.RateLimiter;
+import dev.mlinfra.gateway.route.ErrorStyle;
 import dev.mlinfra.gateway.route.Route;
 import dev.mlinfra.gateway.route.RouteTable;
 import io.quarkus.vertx.http.runtime.filters.Filters;
@@ -61,6 +63,12 @@ public class GatewayFilter {
     }
 
     void handle(RoutingContext ctx) {
+        String invalid = RequestUris.problem(ctx.request().uri());
+        if (invalid != null) {
+            ErrorResponses.end(ctx, RouteTable.resolve(ctx.request().method(), ctx.request().path()).map(Route::errors)
+                    .orElse(ErrorStyle.CONTRACT), ErrorCode.INVALID_REQUEST, invalid);
+            return;
+        }
         String path = ctx.normalizedPath();
         if (ApiDocumentEndpoint.serves(path)) {
             documents.handle(ctx);

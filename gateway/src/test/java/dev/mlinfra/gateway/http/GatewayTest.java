@@ -100,6 +100,33 @@ class GatewayTest {
         }
     }
 
+    /** What a raw request line gets back (a client library would percent-encode it first). */
+    private String sendRaw(String requestLine) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write((requestLine + "\r\nHost: localhost\r\nx-api-key: "
+                    + GatewayTestBackends.BOOTSTRAP_KEY + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void aPathOrQueryThatIsNoUriIsRefusedWithTheErrorObject() throws Exception {
+        for (String target : List.of("/v1/datasets/%ZZ", "/v1/datasets?status=%ZZ", "/v1/x/%", "/v1/datasets?q=a|b")) {
+            String answer = sendRaw("GET " + target + " HTTP/1.1");
+            assertTrue(answer.startsWith("HTTP/1.1 400"), target + ": " + answer);
+            assertTrue(answer.contains("{\"error\":{\"code\":\"invalid_request\",\"message\":\"The request's path and query are"
+                    + " not a valid URI: "), target + ": " + answer);
+            assertTrue(answer.contains("percent-encode reserved characters"), target + ": " + answer);
+        }
+        // OpenAI's shape on its route
+        String openAi = sendRaw("GET /v1/openai/models?x=%ZZ HTTP/1.1");
+        assertTrue(openAi.startsWith("HTTP/1.1 400") && openAi.contains("\"type\":\"invalid_request_error\""), openAi);
+        // a valid escape goes on as before
+        assertTrue(sendRaw("GET /v1/datasets?status=%72eady HTTP/1.1").startsWith("HTTP/1.1 200"));
+    }
+
     @Test
     void twoKeysInOneHeaderAreRefusedWhicheverComesFirst() {
         var a = GatewayTestKeys.create("team-a", "read");
