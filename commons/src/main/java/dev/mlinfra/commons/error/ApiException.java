@@ -30,6 +30,14 @@ public class ApiException extends RuntimeException {
         return new ApiException(ErrorCode.SERVICE_UNAVAILABLE, message, retryAfterSeconds);
     }
 
+    /**
+     * 503: a peer service could not say in time what the request needs; {@code Retry-After} is the
+     * time the peers' circuit breakers stay open (10 s), after which a retry reaches the peer again.
+     */
+    public static ApiException peerUnavailable(String what) {
+        return unavailable(what + "; retry in a moment", 10);
+    }
+
     /** 502: a server behind this service failed. */
     public static ApiException badGateway(String message) {
         return new ApiException(ErrorCode.BAD_GATEWAY, message);

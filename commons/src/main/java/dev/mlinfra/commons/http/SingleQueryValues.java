@@ -18,7 +18,8 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 /**
  * Query parameters as strictly as body fields: every one of the API takes one value, and one given
  * twice ({@code ?status=ready&status=failed}) is refused with a 400 naming it, where JAX-RS would
- * quietly use the first and drop the rest; one the endpoint does not take ({@code ?cursor=...},
+ * quietly use the first and drop the rest; one given without a value ({@code ?limit=}) too, where
+ * it would be taken as absent; one the endpoint does not take ({@code ?cursor=...},
  * {@code ?sort=name}) is refused naming those it takes, where it would be ignored and a client paging
  * by it would get the first page forever.
  */
@@ -45,6 +46,9 @@ public class SingleQueryValues {
             }
             if (taken != null && !taken.contains(name)) {
                 unknown.add("'" + shortened(name) + "'");
+            } else if (given == 1 && parameter.getValue().get(0).isBlank()) {
+                throw ApiException.badRequest("Query parameter '" + shortened(name) + "' is given without a value;"
+                        + " give it a value or leave it out");
             }
         }
         if (!unknown.isEmpty()) {

@@ -27,6 +27,15 @@ class ErrorMappersTest {
     }
 
     @Test
+    void aPeerThatCannotAnswerIsA503WithRetryAfterTheBreakersDelay() {
+        Response r = mappers.api(ApiException.peerUnavailable("dataset-service could not say whether dataset 'd' is ready"));
+        assertEquals(503, r.getStatus());
+        assertEquals("10", r.getHeaderString("Retry-After"));
+        assertEquals("dataset-service could not say whether dataset 'd' is ready; retry in a moment",
+                ((ErrorBody) r.getEntity()).error().message());
+    }
+
+    @Test
     void textTheDatabaseCannotStoreIsA400() {
         PgException nul = new PgException("invalid byte sequence for encoding \"UTF8\": 0x00", "ERROR", "22021", null);
         Response r = mappers.unexpected(new CompletionException(new RuntimeException("insert failed", nul)));

@@ -16,9 +16,11 @@ import java.util.stream.Collectors;
  * breaker), its job events ({@code mlinfra.training}) decide: a job is open from
  * {@code training.job.queued} until it completes, fails or is cancelled. The events lag the jobs
  * by the time they take (a job created, or cancelled, a moment ago), so they are the fallback, not
- * the answer. A deletion that still slips between a job's check of its dataset and its commit fails
- * the job with the reason that its dataset is gone, and a trainer refuses a file that is not the
- * one its job was created for (its checksum).
+ * the answer. training-service answers once the creations of jobs on the dataset that are under way
+ * are committed, and the deletion asks only after it has hidden the dataset from new jobs, so a job
+ * and the deletion of its dataset never both succeed. Should the deletion have to go by the events,
+ * a job created a moment before fails with the reason that its dataset is gone, and a trainer
+ * refuses a file that is not the one its job was created for (its checksum).
  */
 @ApplicationScoped
 public class DatasetReferences {

@@ -3,7 +3,6 @@ package dev.mlinfra.datasets.service;
 import dev.mlinfra.commons.api.Page;
 import dev.mlinfra.commons.api.PageParams;
 import dev.mlinfra.commons.error.ApiException;
-import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.persistence.DatabaseErrors;
 import dev.mlinfra.commons.persistence.TextEnum;
 import dev.mlinfra.commons.storage.ObjectStore;
@@ -215,9 +214,12 @@ public class DatasetService {
     private Uni<Dataset> record(Dataset d, Received received) {
         Uni<Dataset> recorded = switch (received) {
             case StoreUnavailable u -> reopenUpload(d).onItem().ifNotNull().failWith(() ->
-                    new ApiException(ErrorCode.SERVICE_UNAVAILABLE, "Object storage is unavailable; retry the upload"));
-            case Interrupted i -> fail(d, "The upload was interrupted after " + i.bytes() + " bytes: " + i.reason(),
-                    List.of(), 1, null);
+                    ApiException.unavailable("Object storage is unavailable; retry the upload", 5));
+            case Interrupted i -> {
+                String reason = "The upload was interrupted after " + i.bytes() + " bytes: " + i.reason()
+                        + "; delete the dataset and create it again";
+                yield fail(d, reason, List.of(new RecordError(0, null, reason)), 1, null);
+            }
             case Stored s when s.size() == 0 -> fail(d, "The file is empty",
                     List.of(new RecordError(0, null, "the file is empty (0 bytes)")), 1, 0L);
             case Stored s when !s.scan().valid() -> fail(d, s.scan().summary(), s.scan().errorCount() == 0
@@ -304,17 +306,21 @@ public class DatasetService {
 
     /**
      * Deletes a dataset and its stored objects; refused while a training job uses it or its file is
-     * arriving. Once it is marked, the deletion holds: should the object store be away, the dataset is
-     * gone for its team at once and the sweeper removes its objects and its row later.
+     * arriving. The dataset is hidden first and only then are its uses asked for (training-service
+     * answers once the creations of jobs on it that are under way are committed), so a job is either
+     * seen by the deletion, which then puts the dataset back and is refused, or finds the dataset gone.
+     * Once it is decided, the deletion holds: should the object store be away, the dataset is gone for
+     * its team at once and the sweeper removes its objects and its row later.
      */
     public Uni<Deletion> delete(String team, String datasetId) {
-        return get(team, datasetId)
-                .call(d -> references.inUseBy(team, datasetId).invoke(user -> {
-                    if (user != null) {
-                        throw ApiException.conflict("Dataset '" + datasetId + "' is used by " + user + " and cannot be deleted now");
-                    }
-                }))
-                .flatMap(d -> markDeleting(team, datasetId))
+        return markDeleting(team, datasetId)
+                .call(marked -> references.inUseBy(team, datasetId)
+                        .onFailure().call(e -> putBack(marked))
+                        .flatMap(user -> user == null ? Uni.createFrom().voidItem() : putBack(marked).invoke(() -> {
+                            throw ApiException.conflict("Dataset '" + datasetId + "' is used by " + user
+                                    + " and cannot be deleted now");
+                        })))
+                .map(Marked::dataset)
                 .flatMap(d -> finishDeletion(d).map(done -> new Deletion(d, true))
                         .onFailure(e -> e instanceof ObjectStore.ObjectStoreException || e instanceof UncheckedIOException)
                         .recoverWithItem(e -> {
@@ -324,9 +330,13 @@ public class DatasetService {
                         }));
     }
 
-    /** Hides a dataset for deletion: from here on only the removal of its objects and its row remains. */
+    /** A dataset hidden for deletion, and the status it had. */
+    record Marked(Dataset dataset, Status before) {
+    }
+
+    /** Hides a dataset for deletion: from here on only the check of its uses and the removal of its objects and its row remain. */
     @WithTransaction
-    Uni<Dataset> markDeleting(String team, String datasetId) {
+    Uni<Marked> markDeleting(String team, String datasetId) {
         return repository.lockVisible(team, datasetId).map(d -> {
             if (d == null) {
                 throw ApiException.notFound("Dataset '" + datasetId + "' not found");
@@ -334,10 +344,18 @@ public class DatasetService {
             if (d.phase == Phase.RECEIVING) {
                 throw ApiException.conflict("Dataset '" + datasetId + "' is receiving its file; delete it once that is over");
             }
+            Marked marked = new Marked(d, d.status);
             d.status = Status.DELETING;
             d.updatedAt = Instant.now();
-            return d;
+            return marked;
         });
+    }
+
+    /** Shows a dataset hidden for a deletion that is refused again, as it was. */
+    @WithTransaction
+    Uni<Void> putBack(Marked marked) {
+        return repository.update("status = ?1, updatedAt = ?2 where seq = ?3 and status = ?4", marked.before(), Instant.now(),
+                marked.dataset().seq, Status.DELETING).replaceWithVoid();
     }
 
     /** Removes the objects (on a worker thread), then the row with its event. */
@@ -376,7 +394,7 @@ public class DatasetService {
                 .flatMap(ignored -> repository.staleDeletions(now.minus(config.deletionGrace()), SWEEP_BATCH))
                 .flatMap(stale -> Multi.createFrom().iterable(stale).onItem().transformToUniAndConcatenate(d ->
                         claimDeletion(d, now.minus(config.deletionGrace())).flatMap(claimed -> claimed
-                                ? finishDeletion(d).replaceWithVoid() : Uni.createFrom().voidItem())
+                                ? finishOrPutBack(d) : Uni.createFrom().voidItem())
                                 .onFailure().recoverWithItem(e -> {
                                     LOG.warnf("Could not finish the deletion of dataset %s/%s, the next sweep tries again: %s",
                                             d.team, d.datasetId, e.toString());
@@ -384,6 +402,21 @@ public class DatasetService {
                                 }))
                         .collect().last())
                 .replaceWithVoid();
+    }
+
+    /**
+     * Finishes an interrupted deletion, unless its service stopped before the dataset's uses were
+     * checked and training jobs (known from their events by now) use it: then the dataset stays.
+     */
+    private Uni<Void> finishOrPutBack(Dataset d) {
+        return references.openJobs(d.team, d.datasetId).flatMap(open -> {
+            if (open.isEmpty()) {
+                return finishDeletion(d).replaceWithVoid();
+            }
+            LOG.warnf("The deletion of dataset %s/%s stopped before its uses were checked, and training jobs use it (%s):"
+                    + " it stays", d.team, d.datasetId, String.join(", ", open));
+            return putBack(new Marked(d, Status.READY));
+        });
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.mlinfra.datasets.validation;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
@@ -17,6 +18,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads a dataset file record by record, never holding more than one record's short fields, and
@@ -61,14 +64,15 @@ public final class DatasetScanner {
             throw new UncheckedIOException(e);
         }
         try (JsonParser parser = factory.createParser(in)) {
-            if ("json".equals(format)) {
-                scanArray(parser, c);
-            } else {
-                scanLines(parser, c);
+            try {
+                if ("json".equals(format)) {
+                    scanArray(parser, c);
+                } else {
+                    scanLines(parser, c);
+                }
+            } catch (StreamConstraintsException e) {
+                c.error(new RecordError(c.records + 1, recordField(parser, c), overLimit(e)));
             }
-        } catch (StreamConstraintsException e) {
-            c.error(new RecordError(c.records + 1, c.validator.field(), "a string value is longer than the limit of "
-                    + maxStringLength + " characters"));
         } catch (JsonProcessingException e) {
             c.error(new RecordError(c.records + 1, null, "malformed JSON at line "
                     + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + ErrorMappers.clean(e.getOriginalMessage())));
@@ -76,6 +80,38 @@ public final class DatasetScanner {
             throw new UncheckedIOException(e);
         }
         return c.result();
+    }
+
+    private static final Pattern LIMIT = Pattern.compile("^([A-Za-z ]+?) \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)");
+
+    /** Which of the parser's limits the record went past, for a person: the value's kind, its size and the limit. */
+    private String overLimit(StreamConstraintsException e) {
+        Matcher m = LIMIT.matcher(String.valueOf(e.getOriginalMessage()));
+        if (!m.find()) {
+            return ErrorMappers.clean(e.getOriginalMessage());
+        }
+        return switch (m.group(1)) {
+            case "String value length" -> "a string value is longer than the limit of " + maxStringLength + " characters";
+            case "Number value length" -> "a number of " + m.group(2) + " characters is longer than the limit of "
+                    + m.group(3);
+            case "Document nesting depth" -> "values are nested " + m.group(2) + " levels deep; the limit is " + m.group(3);
+            default -> ErrorMappers.clean(e.getOriginalMessage());
+        };
+    }
+
+    /**
+     * The field of the record that the value past a limit is in: the outermost field name around
+     * where the parser stopped (a value nested in an unknown field is that field's), else the
+     * validator's current field.
+     */
+    private static String recordField(JsonParser parser, Collector c) {
+        String outermost = null;
+        for (JsonStreamContext context = parser.getParsingContext(); context != null; context = context.getParent()) {
+            if (context.getCurrentName() != null) {
+                outermost = context.getCurrentName();
+            }
+        }
+        return outermost != null ? outermost : c.validator.field();
     }
 
     /** Why a file whose first bytes are {@code head} is not UTF-8 text, or null when it may be. */

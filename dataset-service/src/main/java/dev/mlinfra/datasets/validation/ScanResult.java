@@ -20,8 +20,11 @@ public record ScanResult(long records, SortedSet<String> repositories, SortedSet
         if (errorCount == 0 && records == 0) {
             return "The file holds no records";
         }
-        return errorCount + (errorCount == 1 ? " problem" : " problems") + " found"
-                + (records == 0 ? "" : " in " + records + (records == 1 ? " record" : " records"))
-                + "; first: " + firstErrors.get(0);
+        // malformed JSON or a value past a limit stops the scan: its error is at a record past those read whole
+        long stoppedAt = firstErrors.get(firstErrors.size() - 1).record();
+        String where = stoppedAt > records
+                ? " (validation stopped at record " + stoppedAt + ")"
+                : records == 0 ? "" : " in " + records + (records == 1 ? " record" : " records");
+        return errorCount + (errorCount == 1 ? " problem" : " problems") + " found" + where + "; first: " + firstErrors.get(0);
     }
 }

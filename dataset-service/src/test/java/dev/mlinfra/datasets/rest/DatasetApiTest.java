@@ -311,6 +311,12 @@ public class DatasetApiTest {
         as(team).get("/v1/datasets?status=ready&status=failed").then().statusCode(400)
                 .body("error.code", equalTo("invalid_request"))
                 .body("error.message", equalTo("Query parameter 'status' is given 2 times; give it once"));
+        // One given without a value is refused, not read as absent (the whole list for a filter).
+        for (String empty : List.of("status=", "limit=", "offset=", "source=")) {
+            as(team).get("/v1/datasets?" + empty).then().statusCode(400).body("error.code", equalTo("invalid_request"))
+                    .body("error.message", equalTo("Query parameter '" + empty.substring(0, empty.indexOf('='))
+                            + "' is given without a value; give it a value or leave it out"));
+        }
         // One the endpoint does not take is refused naming those it takes, not ignored (paging by it would
         // answer the first page forever).
         as(team).get("/v1/datasets?cursor=abc").then().statusCode(400).body("error.code", equalTo("invalid_request"))
@@ -411,9 +417,14 @@ public class DatasetApiTest {
         }
         as("team-a").get("/v1/datasets/" + name).then().statusCode(200)
                 .body("status", equalTo("failed"))
-                .body("failure.reason", containsString("The upload was interrupted after"));
+                .body("failure.reason", containsString("The upload was interrupted after"))
+                .body("failure.reason", containsString("delete the dataset and create it again"))
+                // the one problem counted is listed too, as the file's
+                .body("failure.error_count", equalTo(1)).body("failure.errors[0].record", equalTo(0))
+                .body("failure.errors[0].message", containsString("The upload was interrupted after"));
         assertEquals(0, store.removeAll("datasets/team-a/" + name + "/"), "no object is left behind");
-        as("team-a").body(RECORD).put(path).then().statusCode(409);
+        as("team-a").body(RECORD).put(path).then().statusCode(409)
+                .body("error.message", containsString("delete the dataset and create it again"));
     }
 
     @Test

@@ -49,6 +49,10 @@ class DatasetScannerTest {
         assertFalse(r.valid());
         assertEquals(2, r.firstErrors().get(0).record());
         assertTrue(r.firstErrors().get(0).message().startsWith("malformed JSON"), r.firstErrors().toString());
+        // The reason says that validation stopped there, not that the problem was found in the one record read before.
+        ScanResult middle = scan(GOOD + "\n{\"repository\": oops}\n" + GOOD2, "jsonl");
+        assertTrue(middle.summary().startsWith("1 problem found (validation stopped at record 2); first: record 2"),
+                middle.summary());
         // Where the broken object began is said as a place in the file, without the parser's notes about its source.
         ScanResult open = scan("{", "jsonl");
         String message = open.firstErrors().get(0).message();
@@ -126,6 +130,18 @@ class DatasetScannerTest {
         assertFalse(r.valid());
         assertEquals(new RecordError(1, "issue_description", "a string value is longer than the limit of 1024 characters"),
                 r.firstErrors().get(0));
+    }
+
+    @Test
+    void aNumberTooLongOrValuesNestedTooDeepAreRefusedSayingSoAndNamingTheirField() {
+        ScanResult number = scan(GOOD.replace("{\"kept\":true}}", "{\"kept\":true},\"issue_number\":" + "7".repeat(1010) + "}"), "jsonl");
+        assertEquals(new RecordError(1, "issue_number", "a number of 1010 characters is longer than the limit of 1000"),
+                number.firstErrors().get(0), number.firstErrors().toString());
+        ScanResult deep = scan(GOOD.replace("{\"kept\":true}", "[".repeat(1500) + "]".repeat(1500)), "jsonl");
+        assertEquals(1, deep.firstErrors().get(0).record(), deep.firstErrors().toString());
+        assertEquals("extra", deep.firstErrors().get(0).field(), deep.firstErrors().toString());
+        assertTrue(deep.firstErrors().get(0).message().matches("values are nested \\d+ levels deep; the limit is \\d+"),
+                deep.firstErrors().toString());
     }
 
     @Test

@@ -19,6 +19,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -36,6 +37,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -568,6 +573,21 @@ class TrainingThroughGatewayTest {
         // the trainer evaluated, so it ran every step, whether or not the reports of the last ones came first
         assertEquals(40, done.getInt("progress.current_step"), done.prettify());
         assertEquals(100, done.getInt("progress.percent_complete"), done.prettify());
+
+        // Its model registered straight into archived while the registry's events wait (Kafka away): inference-service
+        // does not know it yet, asks the registry and says why it cannot serve (409), not that it does not exist (404).
+        String archived = "archived-" + UUID.randomUUID().toString().substring(0, 6);
+        Devstack.stopKafka();
+        try {
+            as().contentType(ContentType.JSON).body(Map.of("model_id", archived, "model_type", "scout", "training_job_id", jobId,
+                    "stage", "archived")).post("/v1/models/register").then().statusCode(200);
+            as().contentType(ContentType.JSON).body(Map.of("model_id", archived, "input", Map.of("repository", "fluxcd/flux2",
+                    "issue_title", "Kustomization stuck", "issue_description", "It waits."), "parameters", Map.of("max_tokens", 4)))
+                    .post("/v1/inference").then().statusCode(409)
+                    .body("error.message", containsString("every version of model '" + archived + "' is archived"));
+        } finally {
+            Devstack.startKafka();
+        }
     }
 
     /** A short job of {@code maxSteps} (one held-out record to evaluate, no base model), once it runs past step 3. */
@@ -618,5 +638,53 @@ class TrainingThroughGatewayTest {
             Devstack.startKafka();
         }
         as().get("/v1/datasets/" + name).then().statusCode(404);
+    }
+
+    /**
+     * A job and the deletion of its dataset sent at the same moment (the deletion 0 to 35 ms
+     * later): never both succeed. Either the job is created and the deletion refused naming it,
+     * the dataset still ready, or the dataset is gone and the job refused. Before the dataset was
+     * hidden ahead of the question and the question waited for the jobs being created, most rounds
+     * ended with both answered 200 and the job failing later because its dataset was gone.
+     */
+    @Test
+    @Order(5)
+    void aJobAndTheDeletionOfItsDatasetSentTogetherNeverBothSucceed() throws Exception {
+        ExecutorService senders = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 8; round++) {
+                String name = sampleDataset("together-" + UUID.randomUUID().toString().substring(0, 6));
+                long delayMillis = round * 5L;
+                CountDownLatch go = new CountDownLatch(1);
+                Future<Response> create = senders.submit(() -> {
+                    go.await();
+                    return as().contentType(ContentType.JSON).body(Map.of("model_type", "scout", "dataset_id", name,
+                            "config", SHORT_RUN)).post("/v1/training/jobs");
+                });
+                Future<Response> delete = senders.submit(() -> {
+                    go.await();
+                    Thread.sleep(delayMillis);
+                    return as().delete("/v1/datasets/" + name);
+                });
+                go.countDown();
+                Response created = create.get(60, TimeUnit.SECONDS);
+                Response deleted = delete.get(60, TimeUnit.SECONDS);
+                String outcome = "round " + round + " (deletion " + delayMillis + " ms later): job " + created.statusCode() + " "
+                        + created.asString() + ", deletion " + deleted.statusCode() + " " + deleted.asString();
+                if (created.statusCode() == 200) {
+                    String jobId = created.path("job_id");
+                    assertEquals(409, deleted.statusCode(), outcome);
+                    assertTrue(deleted.asString().contains(jobId), outcome);
+                    as().get("/v1/datasets/" + name).then().statusCode(200).body("status", equalTo("ready"));
+                    as().post("/v1/training/jobs/" + jobId + "/cancel").then().statusCode(200);
+                } else {
+                    assertEquals(404, created.statusCode(), outcome);
+                    assertEquals(200, deleted.statusCode(), outcome);
+                    as().get("/v1/datasets/" + name).then().statusCode(404);
+                }
+            }
+        } finally {
+            senders.shutdownNow();
+        }
     }
 }

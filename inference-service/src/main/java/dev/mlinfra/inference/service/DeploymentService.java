@@ -256,7 +256,7 @@ public class DeploymentService {
                     LOG.infof("Model %s of team %s has no servable version (all archived); its deployment is removed", modelId, team);
                 }
                 d.state = DeploymentState.REMOVED;
-                d.reason = "every version of model '" + modelId + "' is archived; promote one to staging or production to serve it";
+                d.reason = allArchived(modelId);
                 d.version = null;
                 d.stage = null;
                 d.artifact = null;
@@ -729,5 +729,10 @@ public class DeploymentService {
 
     public InferenceConfig config() {
         return config;
+    }
+
+    /** Why a model none of whose versions is servable cannot answer. */
+    static String allArchived(String modelId) {
+        return "every version of model '" + modelId + "' is archived; promote one to staging or production to serve it";
     }
 }

@@ -122,6 +122,10 @@ public class InferenceService {
                         config.retryAfterSeconds());
             }
             if (known == null) {
+                if (shown != null) {
+                    // registered straight into archived a moment ago: its events have not told this service yet
+                    throw ApiException.conflict("Model '" + modelId + "' cannot serve: " + DeploymentService.allArchived(modelId));
+                }
                 throw ApiException.notFound("Model '" + modelId + "' not found: no model of that id is registered for your team");
             }
             return ready(modelId, known);

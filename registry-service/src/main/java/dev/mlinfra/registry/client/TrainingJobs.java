@@ -1,7 +1,6 @@
 package dev.mlinfra.registry.client;
 
 import dev.mlinfra.commons.error.ApiException;
-import dev.mlinfra.commons.error.ErrorCode;
 import io.smallrye.faulttolerance.api.CircuitBreakerName;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -53,6 +52,6 @@ public class TrainingJobs {
     /** The peer could not answer in time: the user may retry. */
     public static ApiException unavailable(String what, Throwable cause) {
         LOG.warnf("%s: %s", what, cause.toString());
-        return new ApiException(ErrorCode.SERVICE_UNAVAILABLE, what + "; retry in a moment");
+        return ApiException.peerUnavailable(what);
     }
 }

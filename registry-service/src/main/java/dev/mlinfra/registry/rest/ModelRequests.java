@@ -1,7 +1,6 @@
 package dev.mlinfra.registry.rest;
 
 import dev.mlinfra.commons.validation.MaxCharacters;
-import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import java.util.Map;
@@ -28,7 +27,7 @@ public final class ModelRequests {
             String modelId,
             @NotNull(message = "is required: scout or maverick") String modelType,
             @MaxCharacters(2000) String description,
-            @NotBlank(message = "is required: the id of a completed training job of your team")
+            @NotNull(message = "is required: the id of a completed training job of your team")
             @Pattern(regexp = TRAINING_JOB_ID, message = "must be the id of a training job, like train-100001 (at most 64"
                     + " letters, digits, '.', '-' and '_')")
             String trainingJobId,

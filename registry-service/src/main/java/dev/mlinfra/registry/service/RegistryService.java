@@ -28,6 +28,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -78,6 +79,11 @@ public class RegistryService {
      * from training-service; the metrics sent are kept as reported ones. A retry with the
      * Idempotency-Key of a registration and the same body gets the version it registered, as it is now.
      */
+    /** What a reported metric may be called: what the trainer's and MLflow's metric names are made of. */
+    static final Pattern METRIC_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-/ ]{0,99}");
+    static final String METRIC_NAME_RULE = "1-100 letters, digits, '_', '.', '-', '/' and spaces, starting with a letter"
+            + " or digit";
+
     public Uni<ModelState> register(Identity caller, Registration r) {
         if (!config.modelTypes().contains(r.modelType())) {
             throw ApiException.badRequest("Invalid field 'model_type': expected one of " + String.join(", ", config.modelTypes())
@@ -85,6 +91,10 @@ public class RegistryService {
         }
         if (r.reportedMetrics() != null) {
             r.reportedMetrics().forEach((name, value) -> {
+                if (!METRIC_NAME.matcher(name).matches()) {
+                    throw ApiException.badRequest("Invalid metric name in field 'metrics': '" + (name.length() > 64
+                            ? name.substring(0, 64) + "..." : name) + "'; a name is " + METRIC_NAME_RULE);
+                }
                 // 1e400 reads as infinity, which JSON cannot carry back: it was answered as the string "Infinity"
                 if (value instanceof Double d && !Double.isFinite(d)) {
                     throw ApiException.badRequest("Invalid value for field 'metrics." + name + "': the number is too large to"
@@ -152,12 +162,20 @@ public class RegistryService {
 
     private Uni<ModelState> register(Identity caller, Registration r, TrainingJobsClient.TrainingJob job, Instant now) {
         return versions.ofJob(caller.team(), r.trainingJobId()).flatMap(taken -> {
-            if (taken != null) {
-                throw ApiException.conflict("Training job '" + r.trainingJobId() + "' is registered already, as model '"
-                        + taken.modelId + "' version " + taken.version);
+            if (taken == null) {
+                return registerNew(caller, r, job, now);
             }
-            return models.lockModel(caller.team(), r.modelId());
-        }).flatMap(existing -> {
+            if (r.idempotencyKey() != null && r.idempotencyKey().equals(taken.idempotencyKey)) {
+                // a retry racing its first try, whose commit came between the look for the key and this one
+                return replay(r, taken);
+            }
+            throw ApiException.conflict("Training job '" + r.trainingJobId() + "' is registered already, as model '"
+                    + taken.modelId + "' version " + taken.version);
+        });
+    }
+
+    private Uni<ModelState> registerNew(Identity caller, Registration r, TrainingJobsClient.TrainingJob job, Instant now) {
+        return models.lockModel(caller.team(), r.modelId()).flatMap(existing -> {
             if (existing != null && !existing.modelType.equals(r.modelType())) {
                 throw ApiException.badRequest("Invalid field 'model_type': model '" + r.modelId() + "' is a " + existing.modelType
                         + " model; a version of another model type needs another model_id");

@@ -205,6 +205,16 @@ class ModelRegistryApiTest {
         Map<String, Object> wordMetric = registration(M2, jobC, null);
         wordMetric.put("metrics", Map.of("accuracy", "high"));
         refused(TEAM, wordMetric, 400, "'metrics.accuracy'");
+        // A metric name that is empty, blank or holds control characters was stored as sent.
+        for (String badName : List.of("", " ", "a\u0001b")) {
+            Map<String, Object> badMetric = registration(M2, jobC, null);
+            badMetric.put("metrics", Map.of(badName, 1));
+            refused(TEAM, badMetric, 400, "Invalid metric name in field 'metrics'", "1-100 letters, digits");
+        }
+        // An empty training job id is told the rule it breaks, not that it is missing.
+        Map<String, Object> emptyJob = registration(M2, "", null);
+        as(TEAM).contentType(ContentType.JSON).body(emptyJob).post("/v1/models/register").then().statusCode(400)
+                .body("error.message", containsString("like train-100001")).body("error.message", not(containsString("required")));
         // 1e400 reads as infinity, which was stored and answered as the string "Infinity".
         as(TEAM).contentType(ContentType.JSON).body("{\"model_id\": \"" + M2 + "\", \"model_type\": \"scout\","
                 + " \"training_job_id\": \"" + jobC + "\", \"metrics\": {\"f1\": 1e400}}").post("/v1/models/register").then()
@@ -216,7 +226,7 @@ class ModelRegistryApiTest {
         refused(TEAM, nulText, 400, "NUL character");
         Map<String, Object> nulMetric = registration(M2, jobC, null);
         nulMetric.put("metrics", Map.of("accuracy\u0000", 0.5));
-        refused(TEAM, nulMetric, 400, "NUL character");
+        refused(TEAM, nulMetric, 400, "Invalid metric name in field 'metrics'");
         as(TEAM).get("/v1/models/" + M2).then().statusCode(404);
         refused(TEAM, registration(M2, "train-1", null), 404, "Training job 'train-1' not found");
         refused("stranger-" + TEAM, registration(M2, jobC, null), 404, "Training job '" + jobC + "' not found");

@@ -24,6 +24,20 @@ public class TrainingJobRepository implements PanacheRepositoryBase<TrainingJob,
                 .getSingleResult());
     }
 
+    /** The first key of the advisory locks on a team's dataset (the second is the hash of team and dataset). */
+    static final int DATASET_LOCK_SPACE = 7101;
+
+    /**
+     * Takes, until the caller's transaction ends, the lock on a team's dataset that a job's creation
+     * holds from the check of the dataset to its commit and that the answer to "which jobs use this
+     * dataset" waits for: a deletion that asks sees a job whose creation was under way.
+     */
+    public Uni<Void> lockDataset(String team, String datasetId) {
+        return getSession().flatMap(s -> s.createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(?1, hashtext(?2))", Integer.class)
+                .setParameter(1, DATASET_LOCK_SPACE).setParameter(2, team + "/" + datasetId).getSingleResult())
+                .replaceWithVoid();
+    }
+
     public Uni<TrainingJob> findJob(String team, String jobId) {
         return find("team = ?1 and jobId = ?2", team, jobId).firstResult();
     }

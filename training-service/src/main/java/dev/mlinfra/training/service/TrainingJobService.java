@@ -17,6 +17,7 @@ import dev.mlinfra.training.config.TrainingConfig;
 import dev.mlinfra.training.repository.CheckpointRepository;
 import dev.mlinfra.training.repository.JobEventRepository;
 import dev.mlinfra.training.repository.TrainingJobRepository;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.quarkus.vertx.VertxContextSupport;
 import io.smallrye.mutiny.Uni;
@@ -82,12 +83,14 @@ public class TrainingJobService {
             if (existing != null) {
                 return Uni.createFrom().item(replay(existing, idempotencyKey, requestHash));
             }
-            return peers.dataset(request.datasetId())
-                    .onFailure(e -> !(e instanceof ApiException))
-                    .transform(e -> Peers.unavailable("dataset-service could not say whether dataset '" + request.datasetId()
-                            + "' is ready", e))
+            // the dataset is checked and the job committed under its lock, which a deletion's question waits for
+            return Panache.withTransaction(() -> jobs.lockDataset(team, request.datasetId())
+                    .chain(() -> peers.dataset(request.datasetId())
+                            .onFailure(e -> !(e instanceof ApiException))
+                            .transform(e -> Peers.unavailable("dataset-service could not say whether dataset '"
+                                    + request.datasetId() + "' is ready", e)))
                     .flatMap(dataset -> insert(team, request, checkedDataset(request.datasetId(), dataset), idempotencyKey,
-                            requestHash))
+                            requestHash)))
                     // two retries of one request raced: the loser returns the winner's job
                     .onFailure(e -> idempotencyKey != null && DatabaseErrors.uniqueViolation(e))
                     .recoverWithUni(e -> jobs.findByIdempotencyKey(team, idempotencyKey)
@@ -215,9 +218,13 @@ public class TrainingJobService {
         return get(team, jobId).flatMap(job -> checkpoints.ofJob(jobId));
     }
 
-    /** The team's queued or running jobs that train on a dataset (it cannot be deleted meanwhile). */
+    /**
+     * The team's queued or running jobs that train on a dataset (it cannot be deleted meanwhile),
+     * those whose creation is under way included: the answer waits for their commit.
+     */
+    @WithTransaction
     public Uni<List<TrainingJob>> usingDataset(String team, String datasetId) {
-        return jobs.usingDataset(team, datasetId);
+        return jobs.lockDataset(team, datasetId).chain(() -> jobs.usingDataset(team, datasetId));
     }
 
     static ApiException notFound(String jobId) {
