@@ -23,6 +23,10 @@ public class FallbackRoutes {
         router.route().order(Integer.MAX_VALUE).handler(ctx -> HttpErrors.end(ctx, ErrorCode.NOT_FOUND,
                 "No endpoint " + ctx.request().method() + " " + ctx.normalizedPath() + " in API v1"));
         router.route().order(Integer.MIN_VALUE).failureHandler(ctx -> {
+            if (ctx.get(RequestIds.KEY) == null) {
+                // failed before the request id filter ran (a path the HTTP layer's handlers cannot read)
+                RequestIdFilter.assign(ctx);
+            }
             if (ctx.failure() instanceof AuthenticationFailedException || ctx.failure() instanceof UnauthorizedException) {
                 // an identity token that SmallRye JWT refused (forged, expired, another issuer or audience)
                 IdentityFilter.refuse(ctx, ctx.failure().getMessage());

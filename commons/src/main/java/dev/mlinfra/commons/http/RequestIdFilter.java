@@ -21,10 +21,16 @@ public class RequestIdFilter {
     }
 
     static void apply(RoutingContext ctx) {
+        assign(ctx);
+        ctx.next();
+    }
+
+    /** Gives the request its id (the client's, or a new one): in the context, the answer's header and the logging context. */
+    static String assign(RoutingContext ctx) {
         String id = RequestIds.acceptOrGenerate(ctx.request().getHeader(RequestIds.HEADER));
         ctx.put(RequestIds.KEY, id);
         ctx.response().putHeader(RequestIds.HEADER, id);
         MDC.put(RequestIds.KEY, id);
-        ctx.next();
+        return id;
     }
 }

@@ -94,7 +94,7 @@ public final class DatasetScanner {
             case "String value length" -> "a string value is longer than the limit of " + maxStringLength + " characters";
             case "Number value length" -> "a number of " + m.group(2) + " characters is longer than the limit of "
                     + m.group(3);
-            case "Document nesting depth" -> "values are nested " + m.group(2) + " levels deep; the limit is " + m.group(3);
+            case "Document nesting depth" -> "values are nested more than " + m.group(3) + " levels deep, the limit";
             default -> ErrorMappers.clean(e.getOriginalMessage());
         };
     }

@@ -140,8 +140,7 @@ class DatasetScannerTest {
         ScanResult deep = scan(GOOD.replace("{\"kept\":true}", "[".repeat(1500) + "]".repeat(1500)), "jsonl");
         assertEquals(1, deep.firstErrors().get(0).record(), deep.firstErrors().toString());
         assertEquals("extra", deep.firstErrors().get(0).field(), deep.firstErrors().toString());
-        assertTrue(deep.firstErrors().get(0).message().matches("values are nested \\d+ levels deep; the limit is \\d+"),
-                deep.firstErrors().toString());
+        assertEquals("values are nested more than 1000 levels deep, the limit", deep.firstErrors().get(0).message());
     }
 
     @Test
