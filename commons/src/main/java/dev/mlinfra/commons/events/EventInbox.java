@@ -75,19 +75,16 @@ public class EventInbox {
     /**
      * Applies {@code effect} for {@code event} once: inside one transaction that records the event
      * as processed by {@code consumer}; null when the event was applied before. Retried, with a new
-     * transaction each time, until it succeeds. Once the application stops, an attempt that fails
-     * (its database connections are closed first) is not retried and never completes: the event stays
-     * unacknowledged, and the broker delivers it again after the restart.
+     * transaction each time, until it succeeds. Once the application stops, no attempt starts (its
+     * database connections are closed soon), and one that fails is not retried: the event never
+     * completes, stays unacknowledged, and the broker delivers it again after the restart.
      */
     public <T> Uni<T> applyOnce(EventEnvelope event, String consumer, Supplier<Uni<T>> effect) {
         AtomicInteger failures = new AtomicInteger();
-        return Uni.createFrom().deferred(() -> Panache.withTransaction(() -> processed.firstTime(event.id(), consumer)
-                        .flatMap(first -> first ? effect.get() : Uni.createFrom().<T>nullItem())))
-                .onFailure(e -> stopping).recoverWithUni(e -> {
-                    LOG.infof("%s leaves %s event %s of %s to its redelivery after the restart: the service is stopping (%s)",
-                            consumer, event.type(), event.id(), event.subject(), e.toString());
-                    return Uni.createFrom().nothing();
-                })
+        return Uni.createFrom().deferred(() -> stopping ? leave(event, consumer, null)
+                        : Panache.withTransaction(() -> processed.firstTime(event.id(), consumer)
+                                .flatMap(first -> first ? effect.get() : Uni.createFrom().<T>nullItem())))
+                .onFailure(e -> stopping).recoverWithUni(e -> leave(event, consumer, e))
                 .onFailure().invoke(e -> {
                     if (failures.incrementAndGet() == 1) {
                         LOG.warnf("%s could not apply %s event %s of %s; retrying until it succeeds: %s", consumer,
@@ -102,5 +99,12 @@ public class EventInbox {
                                 event.subject(), failures.get());
                     }
                 });
+    }
+
+    /** Leaves an event unacknowledged while the application stops: it never completes. */
+    private static <T> Uni<T> leave(EventEnvelope event, String consumer, Throwable failure) {
+        LOG.infof("%s leaves %s event %s of %s to its redelivery after the restart: the service is stopping%s", consumer,
+                event.type(), event.id(), event.subject(), failure == null ? "" : " (" + failure + ")");
+        return Uni.createFrom().nothing();
     }
 }
