@@ -2,12 +2,15 @@ package dev.mlinfra.testsupport;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A client in steady use: requests one after the other with a pause between them. What a cache
  * promises such a client (its entry is read again before it expires) holds only while the
- * requests keep coming; on a machine that stalls one request for longer than the promise allows,
- * the window proves nothing either way, so {@link #window} says whether it was steady.
+ * requests keep coming and the machine keeps up; on a machine that stalls a request, or the read
+ * ahead, for longer than the promise allows, a window proves nothing either way.
  */
 public final class SteadyUse {
 
@@ -31,5 +34,38 @@ public final class SteadyUse {
             Thread.sleep(pause.toMillis());
         }
         return longest <= longestGap.toNanos();
+    }
+
+    /**
+     * Holds when the promise holds in one steady window out of {@code tries}: {@code promise} is asked
+     * before each window (to note counters) and gives the check made after it. A window whose requests
+     * were not steady is not checked; a steady one that breaks the promise is tried again (the read
+     * ahead itself may have been stalled), and its failure is the test's when no window keeps it. Code
+     * that never keeps the promise fails every steady window; a machine that never gives one steady
+     * window aborts the test, saying so.
+     */
+    public static void keeps(int tries, int count, Duration pause, Duration longestGap, Callable<?> request,
+            Supplier<Runnable> promise) throws Exception {
+        AssertionError broken = null;
+        for (int i = 0; i < tries; i++) {
+            Runnable check = promise.get();
+            if (!window(count, pause, longestGap, request)) {
+                continue;
+            }
+            try {
+                check.run();
+                return;
+            } catch (AssertionError e) {
+                if (broken != null) {
+                    e.addSuppressed(broken);
+                }
+                broken = e;
+            }
+        }
+        if (broken != null) {
+            throw broken;
+        }
+        Assumptions.abort("none of " + tries + " windows of " + count + " requests had them all start within "
+                + longestGap.toMillis() + " ms of each other: this machine stalled them, so the promise was not tried");
     }
 }

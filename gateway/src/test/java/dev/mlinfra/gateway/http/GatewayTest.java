@@ -386,19 +386,17 @@ class GatewayTest {
         given().header("x-api-key", key.secret()).get("/v1/datasets").then().statusCode(not(401));
         // 5 s of requests, 4 a second, with the key remembered for 2 s (GatewayTestBackends): read again
         // ahead of its expiry, at least twice, and never by a request that waits for it. Requests more
-        // than 0.75 s apart could find it expired (read ahead once it is 1 s old): such a window is
-        // tried again.
-        for (int window = 1; ; window++) {
-            double waited = keyReads("on_request");
-            double ahead = keyReads("ahead");
-            boolean steady = SteadyUse.window(20, Duration.ofMillis(250), Duration.ofMillis(750),
-                    () -> given().header("x-api-key", key.secret()).get("/v1/datasets").then().statusCode(not(401)));
-            if (steady || window == 3) {
-                assertEquals(waited, keyReads("on_request"), "no request waited for a read of its key");
-                assertTrue(keyReads("ahead") - ahead >= 2, "the key was read ahead " + (keyReads("ahead") - ahead) + " times");
-                break;
-            }
-        }
+        // than 0.75 s apart could find it expired (read ahead once it is 1 s old).
+        SteadyUse.keeps(5, 20, Duration.ofMillis(250), Duration.ofMillis(750),
+                () -> given().header("x-api-key", key.secret()).get("/v1/datasets").then().statusCode(not(401)),
+                () -> {
+                    double waited = keyReads("on_request");
+                    double ahead = keyReads("ahead");
+                    return () -> {
+                        assertEquals(waited, keyReads("on_request"), "no request waited for a read of its key");
+                        assertTrue(keyReads("ahead") - ahead >= 2, "the key was read ahead " + (keyReads("ahead") - ahead) + " times");
+                    };
+                });
         // Revoked by another replica (in the database only, so this one does not forget it): refused
         // within the 2 s the key is remembered, reads ahead included.
         database.preparedQuery("UPDATE api_key SET revoked_at = now() WHERE key_id = $1").execute(Tuple.of(key.id()))
