@@ -62,6 +62,8 @@ public final class ServiceProcess implements AutoCloseable {
     private final int port;
     private final int managementPort;
     private final Path logFile;
+    /** The ERROR lines the process logged during its last graceful stop (SIGTERM to a live process). */
+    private volatile List<String> errorsWhileStopping = List.of();
     private final Process process;
     private final Process guard;
     private final Runnable cleanup = this::stop;
@@ -113,19 +115,17 @@ public final class ServiceProcess implements AutoCloseable {
     /**
      * {@link #restart()} with {@code moreConfig} added to the configuration (peers known only now).
      * Fails, once the new process is ready, when the old one logged an error while it stopped
-     * gracefully: a stop the service was asked for is no error, and its log must not say so.
+     * gracefully (here or in a {@link #stop()} before): a stop the service was asked for is no error,
+     * and its log must not say so.
      */
     public ServiceProcess restart(Map<String, String> moreConfig) {
-        boolean graceful = process.isAlive();
-        long logged = logFile.toFile().length();
         stop();
-        List<String> errors = graceful ? errorsLoggedSince(logged) : List.of();
         Map<String, String> config = new java.util.HashMap<>(extraConfig);
         config.putAll(moreConfig);
         ServiceProcess restarted = start(module, database, config, port, managementPort);
-        if (!errors.isEmpty()) {
-            throw new IllegalStateException(module + " logged " + errors.size() + " error(s) while it stopped gracefully:\n"
-                    + String.join("\n", errors));
+        if (!errorsWhileStopping.isEmpty()) {
+            throw new IllegalStateException(module + " logged " + errorsWhileStopping.size() + " error(s) while it stopped gracefully:\n"
+                    + String.join("\n", errorsWhileStopping));
         }
         return restarted;
     }
@@ -228,6 +228,7 @@ public final class ServiceProcess implements AutoCloseable {
     public void stop() {
         JvmShared.call("cancelAtExit", cleanup);
         if (process.isAlive()) {
+            long logged = logFile.toFile().length();
             process.destroy();
             try {
                 if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -238,6 +239,7 @@ public final class ServiceProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 process.destroyForcibly();
             }
+            errorsWhileStopping = errorsLoggedSince(logged);
         }
         guard.destroy();
     }

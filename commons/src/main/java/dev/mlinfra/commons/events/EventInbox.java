@@ -9,6 +9,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
@@ -19,7 +20,8 @@ import org.jboss.logging.Logger;
  * transaction that first records the event's id ({@link ProcessedEvents}), so a redelivered event
  * changes nothing. An effect that fails (the database is away) is retried with back-off until it
  * succeeds, so the consumer's records are applied in order and none is lost; once the application
- * stops, a failed event is left unacknowledged, neither retried nor failed (the broker delivers it
+ * stops, the effects under way finish before its database pool closes, and an event that has not
+ * started (or fails) is left unacknowledged, neither retried nor failed (the broker delivers it
  * again after the restart).
  *
  * <pre>{@code
@@ -40,7 +42,11 @@ public class EventInbox {
     private final EventsConfig config;
     private final ObjectMapper json;
     private final ObjectReader envelopes;
+    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
+
     private volatile boolean stopping;
+    /** Attempts under way; counted before {@link #stopping} is read, so that a stop waits for any it lets start. */
+    private final AtomicInteger inFlight = new AtomicInteger();
 
     public EventInbox(ProcessedEvents processed, EventsConfig config, ObjectMapper json) {
         this.processed = processed;
@@ -49,8 +55,25 @@ public class EventInbox {
         this.envelopes = json.readerFor(EventEnvelope.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 
+    /**
+     * From now on no attempt starts; the attempts under way may finish (their database pool closes
+     * after this), so none is cut halfway, for at most {@link #STOP_WAIT}.
+     */
     void stop(@Observes ShutdownEvent event) {
         stopping = true;
+        long deadline = System.nanoTime() + STOP_WAIT.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (inFlight.get() > 0) {
+            LOG.infof("%d event(s) still being applied after %s; their transactions end with the service and the broker"
+                    + " delivers them again after the restart", inFlight.get(), STOP_WAIT);
+        }
     }
 
     /** The event in a message, or null (logged) when the message is no event envelope with an id and a type. */
@@ -76,14 +99,21 @@ public class EventInbox {
      * Applies {@code effect} for {@code event} once: inside one transaction that records the event
      * as processed by {@code consumer}; null when the event was applied before. Retried, with a new
      * transaction each time, until it succeeds. Once the application stops, no attempt starts (its
-     * database connections are closed soon), and one that fails is not retried: the event never
+     * database connections are closed once those under way end), and one that fails is not retried: the event never
      * completes, stays unacknowledged, and the broker delivers it again after the restart.
      */
     public <T> Uni<T> applyOnce(EventEnvelope event, String consumer, Supplier<Uni<T>> effect) {
         AtomicInteger failures = new AtomicInteger();
-        return Uni.createFrom().deferred(() -> stopping ? leave(event, consumer, null)
-                        : Panache.withTransaction(() -> processed.firstTime(event.id(), consumer)
-                                .flatMap(first -> first ? effect.get() : Uni.createFrom().<T>nullItem())))
+        return Uni.createFrom().deferred(() -> {
+                    inFlight.incrementAndGet();
+                    if (stopping) {
+                        inFlight.decrementAndGet();
+                        return leave(event, consumer, null);
+                    }
+                    return Panache.withTransaction(() -> processed.firstTime(event.id(), consumer)
+                                    .flatMap(first -> first ? effect.get() : Uni.createFrom().<T>nullItem()))
+                            .onTermination().invoke(inFlight::decrementAndGet);
+                })
                 .onFailure(e -> stopping).recoverWithUni(e -> leave(event, consumer, e))
                 .onFailure().invoke(e -> {
                     if (failures.incrementAndGet() == 1) {
