@@ -23,6 +23,7 @@ import jakarta.validation.ElementKind;
 import jakarta.validation.Path;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
 import java.util.Comparator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -288,6 +289,13 @@ public class ErrorMappers {
 
     @ServerExceptionMapper(priority = Integer.MAX_VALUE)
     public Response unexpected(Throwable e) {
+        if (e instanceof IOException && "Request too large".equals(e.getMessage())) {
+            // A body of unknown length (chunked) past quarkus.http.limits.max-body-size: the HTTP layer's
+            // reader has answered 413 and closed the connection already; the client's mistake, no error here.
+            LOG.infof("Request %s: its body was larger than this service takes (quarkus.http.limits.max-body-size);"
+                    + " answered 413", requestId());
+            return respond(ErrorCode.PAYLOAD_TOO_LARGE, "Request body is larger than this endpoint accepts");
+        }
         if (DatabaseErrors.unstorableText(e)) {
             // the statement failed, so its transaction stored nothing
             return respond(ErrorCode.INVALID_REQUEST, "The request holds the NUL character (\\u0000) in a text or a"

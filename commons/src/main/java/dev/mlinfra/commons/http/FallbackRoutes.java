@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 /**
@@ -19,6 +20,12 @@ public class FallbackRoutes {
 
     private static final Logger LOG = Logger.getLogger(FallbackRoutes.class);
 
+    private final Instance<HttpErrors.ErrorWriter> unrouted;
+
+    public FallbackRoutes(Instance<HttpErrors.ErrorWriter> unrouted) {
+        this.unrouted = unrouted;
+    }
+
     void register(@Observes Router router) {
         router.route().order(Integer.MAX_VALUE).handler(ctx -> HttpErrors.end(ctx, ErrorCode.NOT_FOUND,
                 "No endpoint " + ctx.request().method() + " " + ctx.normalizedPath() + " in API v1"));
@@ -26,6 +33,9 @@ public class FallbackRoutes {
             if (ctx.get(RequestIds.KEY) == null) {
                 // failed before the request id filter ran (a path the HTTP layer's handlers cannot read)
                 RequestIdFilter.assign(ctx);
+            }
+            if (ctx.get(HttpErrors.ERROR_WRITER) == null && unrouted.isResolvable()) {
+                ctx.put(HttpErrors.ERROR_WRITER, unrouted.get());
             }
             if (ctx.failure() instanceof AuthenticationFailedException || ctx.failure() instanceof UnauthorizedException) {
                 // an identity token that SmallRye JWT refused (forged, expired, another issuer or audience)

@@ -20,7 +20,11 @@ public final class HttpErrors {
      */
     public static final String ERROR_WRITER = "mlinfra.error-writer";
 
-    /** A route's own way to answer an error; see {@link #ERROR_WRITER}. */
+    /**
+     * A route's own way to answer an error; see {@link #ERROR_WRITER}. A bean of this type is the
+     * service's way for failures that came before any of its routes ran (a path the HTTP layer's
+     * handlers cannot read): the gateway's picks the shape by its route table.
+     */
     @FunctionalInterface
     public interface ErrorWriter {
         void end(RoutingContext ctx, ErrorCode code, String message);

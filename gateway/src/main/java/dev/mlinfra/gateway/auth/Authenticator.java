@@ -11,8 +11,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.jboss.logging.Logger;
 
 /**
  * Turns a presented API key into an {@link Identity}. Stored keys are remembered for at most
@@ -20,11 +22,13 @@ import java.util.function.Consumer;
  * without a database round trip on each request; the replica that changes a key forgets it at once.
  * A key in use is read again ahead of its expiry ({@link ReadAhead}), so its requests do not wait
  * for the database; the counter {@value #READS} counts the reads by whether a request waited
- * ({@code when=on_request}) or not ({@code when=ahead}).
+ * ({@code when=on_request}) or not ({@code when=ahead}). While the keys cannot be read, a key read
+ * within {@code mlinfra.gateway.auth.outage-grace} is trusted as it was read.
  */
 @ApplicationScoped
 public class Authenticator {
 
+    private static final Logger LOG = Logger.getLogger(Authenticator.class);
     /** Bounds the memory of remembered keys; past it the memory starts over. */
     private static final int MAX_REMEMBERED = 100_000;
     static final String READS = "mlinfra.gateway.api_key.reads";
@@ -44,6 +48,9 @@ public class Authenticator {
 
     private final ApiKeyRepository repository;
     private final ReadAhead<String> ahead;
+    private final long outageGraceNanos;
+    /** Whether the last read of a key on a request failed: the outage is logged once, and its end. */
+    private final AtomicBoolean unreadable = new AtomicBoolean();
     private final Map<String, Remembered> remembered = new ConcurrentHashMap<>();
     /** Counts {@link #forget}s: a read that began before one is not remembered. */
     private final AtomicLong forgets = new AtomicLong();
@@ -51,6 +58,7 @@ public class Authenticator {
     public Authenticator(ApiKeyRepository repository, GatewayConfig config, MeterRegistry meters) {
         this.repository = repository;
         this.ahead = new ReadAhead<>("API key", config.auth().cacheTtl(), meters, READS, READS_DESCRIPTION);
+        this.outageGraceNanos = config.auth().outageGrace().toNanos();
     }
 
     /**
@@ -84,7 +92,24 @@ public class Authenticator {
         }
         ahead.onRequest();
         long generation = forgets.get();
-        repository.findKey(id).map(key -> check(presented, remember(id, key, now, generation))).subscribe().with(then, failed);
+        repository.findKey(id).map(key -> check(presented, remember(id, key, now, generation))).subscribe().with(
+                authenticated -> {
+                    if (unreadable.compareAndSet(true, false)) {
+                        LOG.info("API keys are read from the database again");
+                    }
+                    then.accept(authenticated);
+                },
+                failure -> {
+                    if (known == null || now - known.readAtNanos > outageGraceNanos) {
+                        failed.accept(failure);
+                        return;
+                    }
+                    if (unreadable.compareAndSet(false, true)) {
+                        LOG.warnf("API keys cannot be read (%s); keys read in the last %d s are trusted as they were"
+                                + " until the database answers", failure.toString(), outageGraceNanos / 1_000_000_000L);
+                    }
+                    then.accept(check(presented, known));
+                });
     }
 
     /** Remembers a key read at {@code readAtNanos}, unless a key was forgotten since the read began. */

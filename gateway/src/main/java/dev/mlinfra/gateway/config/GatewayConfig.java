@@ -47,6 +47,15 @@ public interface GatewayConfig {
         @WithDefault("PT2S")
         Duration cacheTtl();
 
+        /**
+         * While the keys cannot be read (the database is away), a key read successfully this recently is
+         * trusted as it was then, so the platform's status and what does not need the database stay
+         * reachable; PT0S trusts none. Revocations need the database too, so none is missed meanwhile
+         * beyond those made in the cache TTL before the outage.
+         */
+        @WithDefault("PT5M")
+        Duration outageGrace();
+
         /** The first admin key (team 'default') to create when no key exists yet; generated when absent. */
         Optional<String> bootstrapApiKey();
 
@@ -59,8 +68,12 @@ public interface GatewayConfig {
     }
 
     interface Proxy {
-        /** Largest request body forwarded to a service. */
-        @WithDefault("16M")
+        /**
+         * Largest request body forwarded to a service (dataset file uploads aside). At most the services'
+         * own limit ({@code quarkus.http.limits.max-body-size}, 10M): the gateway then refuses every
+         * body too large with the error object, before a service cuts the connection halfway.
+         */
+        @WithDefault("10M")
         MemorySize maxBodySize();
 
         /** Largest body of a dataset file upload. */

@@ -3,6 +3,8 @@ package dev.mlinfra.gateway.error;
 import dev.mlinfra.commons.error.ErrorCode;
 import dev.mlinfra.commons.http.HttpErrors;
 import dev.mlinfra.gateway.route.ErrorStyle;
+import dev.mlinfra.gateway.route.Route;
+import dev.mlinfra.gateway.route.RouteTable;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
@@ -10,6 +12,12 @@ import io.vertx.ext.web.RoutingContext;
 public final class ErrorResponses {
 
     private ErrorResponses() {
+    }
+
+    /** In the shape of the route that the request's raw path names (the contract's where none does). */
+    public static void endByRawPath(RoutingContext ctx, ErrorCode code, String message) {
+        end(ctx, RouteTable.resolve(ctx.request().method(), ctx.request().path()).map(Route::errors).orElse(ErrorStyle.CONTRACT),
+                code, message);
     }
 
     public static void end(RoutingContext ctx, ErrorStyle style, ErrorCode code, String message) {

@@ -14,11 +14,12 @@ import dev.mlinfra.gateway.error.ErrorResponses;
 import dev.mlinfra.gateway.proxy.ServiceProxy;
 import dev.mlinfra.gateway.ratelimit.RateLimitHeaders;
 import dev.mlinfra.gateway.ratelimit.RateLimiter;
-import dev.mlinfra.gateway.route.ErrorStyle;
 import dev.mlinfra.gateway.route.Route;
 import dev.mlinfra.gateway.route.RouteTable;
 import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -40,6 +41,8 @@ public class GatewayFilter {
     private static final Logger LOG = Logger.getLogger(GatewayFilter.class);
     /** After the request id filter of commons. */
     static final int PRIORITY = 500;
+    /** Seconds to wait before retrying a request refused while the keys or the limits cannot be read. */
+    private static final String UNAVAILABLE_RETRY_AFTER = "5";
 
     private final Authenticator authenticator;
     private final OidcSignIn signIn;
@@ -65,8 +68,7 @@ public class GatewayFilter {
     void handle(RoutingContext ctx) {
         String invalid = RequestUris.problem(ctx.request().uri());
         if (invalid != null) {
-            ErrorResponses.end(ctx, RouteTable.resolve(ctx.request().method(), ctx.request().path()).map(Route::errors)
-                    .orElse(ErrorStyle.CONTRACT), ErrorCode.INVALID_REQUEST, invalid);
+            ErrorResponses.endByRawPath(ctx, ErrorCode.INVALID_REQUEST, invalid);
             return;
         }
         String path = ctx.normalizedPath();
@@ -111,9 +113,8 @@ public class GatewayFilter {
                     }
                 },
                 failure -> {
-                    LOG.errorf(failure, "Cannot look up API keys");
-                    refuse(ctx, route.get(), ErrorCode.SERVICE_UNAVAILABLE,
-                            "Authentication is unavailable right now; retry later");
+                    LOG.errorf("Cannot look up API keys: %s", failure.toString());
+                    unavailable(ctx, route.get(), "Authentication is unavailable right now; retry later");
                 });
     }
 
@@ -128,7 +129,7 @@ public class GatewayFilter {
                 },
                 failure -> {
                     LOG.errorf("Cannot verify a sign-in token: %s: %s", failure.getClass().getName(), failure.getMessage());
-                    refuse(ctx, route, ErrorCode.SERVICE_UNAVAILABLE, "Sign-in is unavailable right now; retry later");
+                    unavailable(ctx, route, "Sign-in is unavailable right now; retry later");
                 });
     }
 
@@ -163,7 +164,7 @@ public class GatewayFilter {
                 },
                 failure -> {
                     LOG.errorf(failure, "Rate-limit store failed");
-                    refuse(ctx, route, ErrorCode.SERVICE_UNAVAILABLE, "Rate limiting is unavailable right now; retry later");
+                    unavailable(ctx, route, "Rate limiting is unavailable right now; retry later");
                 });
     }
 
@@ -182,11 +183,53 @@ public class GatewayFilter {
                 return;
             }
             ctx.put(IdentityTokens.CONTEXT_KEY, identity);
+            if (ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
+                // a body of unknown length (chunked): read here, within the limit, and handed to the JAX-RS layer
+                readLocalBody(ctx, route);
+                return;
+            }
             // The body is still paused; the JAX-RS layer resumes it when it reads it.
             ctx.next();
         } else {
             proxy.forward(ctx, route, tokens.tokenFor(identity));
         }
+    }
+
+    /**
+     * Reads a body of the gateway's own endpoints whose length was not declared, refusing it (413, with
+     * the error object) once it is larger than they take; the JAX-RS layer reads the body from the context.
+     */
+    private static void readLocalBody(RoutingContext ctx, Route route) {
+        HttpServerRequest request = ctx.request();
+        Buffer body = Buffer.buffer();
+        boolean[] refused = {false};
+        request.handler(chunk -> {
+            if (refused[0]) {
+                return;
+            }
+            if (body.length() + chunk.length() > RequestSize.MAX_LOCAL_BODY_BYTES) {
+                refused[0] = true;
+                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+                RequestSize.Refusal tooLarge = RequestSize.localBodyOver();
+                refuse(ctx, route, tooLarge.code(), tooLarge.message());
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        request.exceptionHandler(e -> refused[0] = true);
+        request.endHandler(v -> {
+            if (!refused[0]) {
+                ctx.setBody(body);
+                ctx.next();
+            }
+        });
+        request.resume();
+    }
+
+    /** A 503 that says when to try again, as every other 503 of the platform does. */
+    private static void unavailable(RoutingContext ctx, Route route, String message) {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, UNAVAILABLE_RETRY_AFTER);
+        refuse(ctx, route, ErrorCode.SERVICE_UNAVAILABLE, message);
     }
 
     private static void refuse(RoutingContext ctx, Route route, ErrorCode code, String message) {

@@ -60,6 +60,12 @@ final class RequestSize {
                 + length + " bytes; this endpoint takes at most " + MAX_LOCAL_BODY_BYTES);
     }
 
+    /** The refusal of a body of unknown length (chunked) for the gateway's own endpoints, once it is larger than they take. */
+    static Refusal localBodyOver() {
+        return new Refusal(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is more than " + MAX_LOCAL_BODY_BYTES
+                + " bytes; this endpoint takes at most " + MAX_LOCAL_BODY_BYTES);
+    }
+
     record Refusal(ErrorCode code, String message) {
     }
 }

@@ -196,8 +196,9 @@ public class ServiceProxy {
             seen[0] += chunk.length();
             if (seen[0] > limit) {
                 aborted[0] = true;
-                upstream.reset();
+                // answered first: the reset fails the exchange with the service, which would answer 502
                 tooLarge(ctx, errors, limit);
+                upstream.reset();
                 return;
             }
             if (chunk.length() == 0) {

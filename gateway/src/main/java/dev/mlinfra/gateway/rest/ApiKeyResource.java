@@ -105,7 +105,7 @@ public class ApiKeyResource {
             case "" -> null;
             case "active" -> Boolean.TRUE;
             case "revoked" -> Boolean.FALSE;
-            default -> throw ApiException.badRequest("Invalid query parameter 'status': expected active or revoked, got '" + status + "'");
+            default -> throw ApiException.badRequest("Invalid query parameter 'status': expected one of active, revoked, got '" + status + "'");
         };
         return keys.list(team, active, page).map(p -> Page.of("api_keys", p.items().stream().map(this::view).toList(),
                 p.total(), page));

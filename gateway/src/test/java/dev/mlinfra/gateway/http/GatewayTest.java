@@ -13,8 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlinfra.gateway.GatewayTestBackends;
 import dev.mlinfra.gateway.GatewayTestKeys;
+import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
 import dev.mlinfra.testsupport.Management;
+import dev.mlinfra.testsupport.RawHttp;
 import dev.mlinfra.testsupport.SteadyUse;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -123,8 +125,11 @@ class GatewayTest {
             assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("\r\nx-request-id: "), target + ": " + answer);
         }
         // OpenAI's shape on its route
-        String openAi = sendRaw("GET /v1/openai/models?x=%ZZ HTTP/1.1");
-        assertTrue(openAi.startsWith("HTTP/1.1 400") && openAi.contains("\"type\":\"invalid_request_error\""), openAi);
+        for (String target : List.of("/v1/openai/models?x=%ZZ", "/v1/openai/models/%ZZ")) {
+            String openAi = sendRaw("GET " + target + " HTTP/1.1");
+            assertTrue(openAi.startsWith("HTTP/1.1 400") && openAi.contains("\"type\":\"invalid_request_error\"")
+                    && openAi.contains("not a valid URI"), target + ": " + openAi);
+        }
         // a valid escape goes on as before
         assertTrue(sendRaw("GET /v1/datasets?status=%72eady HTTP/1.1").startsWith("HTTP/1.1 200"));
     }
@@ -246,6 +251,45 @@ class GatewayTest {
         down.then().header("Retry-After", "5");
     }
 
+    /**
+     * While the keys cannot be read (PostgreSQL stopped), a key read in the last minutes is trusted as it
+     * was: its request reaches the service (training here, which is down: its own 503). A key never read
+     * gets a 503 that says when to retry.
+     */
+    @Test
+    void aKeyReadRecentlyIsTrustedWhileTheDatabaseIsAway() throws Exception {
+        var known = GatewayTestKeys.create("team-outage", "read");
+        var unread = GatewayTestKeys.create("team-outage", "read");
+        given().header("x-api-key", known.secret()).get("/v1/training/jobs").then().statusCode(503)
+                .body("error.message", containsString("training service is unavailable"));
+        Devstack.stopPostgres();
+        try {
+            Thread.sleep(2_500); // past the key's 2 s in memory: the next request reads it, and that read fails
+            given().header("x-api-key", known.secret()).get("/v1/training/jobs").then().statusCode(503)
+                    .body("error.message", containsString("training service is unavailable"));
+            Response refused = given().header("x-api-key", unread.secret()).get("/v1/training/jobs");
+            assertErrorObject(refused, 503, "service_unavailable");
+            refused.then().header("Retry-After", "5").body("error.message", containsString("Authentication is unavailable"));
+        } finally {
+            Devstack.startPostgres();
+        }
+        // the database back: the key never read is read now
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String answered;
+        do {
+            Thread.sleep(200);
+            answered = given().header("x-api-key", unread.secret()).get("/v1/training/jobs").then().extract().path("error.message");
+        } while (!answered.contains("training service is unavailable") && System.nanoTime() < deadline);
+        assertTrue(answered.contains("training service is unavailable"), answered);
+        // and ready again, as the other tests found it
+        int ready;
+        do {
+            Thread.sleep(200);
+            ready = Management.given().get("/q/health/ready").statusCode();
+        } while (ready != 200 && System.nanoTime() < deadline);
+        assertEquals(200, ready, Management.given().get("/q/health/ready").asString());
+    }
+
     @Test
     void aServiceThatDoesNotAnswerGives504() {
         var key = GatewayTestKeys.create("team-a", "read");
@@ -263,6 +307,36 @@ class GatewayTest {
                 .body("{\"team\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}").post("/v1/admin/api-keys");
         assertErrorObject(own, 413, "payload_too_large");
         own.then().body("error.message", containsString("at most 1048576"));
+    }
+
+    /**
+     * A body of unknown length (chunked) is counted as it comes: over the limit it gets the same 413 with
+     * the error object, not a 502 from the cut exchange with the service nor the HTTP layer's empty 413;
+     * within it, it is read as one with a Content-Length.
+     */
+    @Test
+    void aChunkedBodyOverTheLimitGives413WithTheErrorObject() throws Exception {
+        var key = GatewayTestKeys.create("team-a", "write");
+        RawHttp.Answer proxied = postChunked("/v1/datasets/upload", key.secret(),
+                "{\"description\":\"" + "x".repeat(64 * 1024) + "\"}");
+        assertEquals(413, proxied.status(), proxied.body());
+        assertTrue(proxied.body().contains("\"code\":\"payload_too_large\""), proxied.body());
+        var admin = GatewayTestKeys.create("team-a", "admin");
+        for (int size : new int[] {2 * 1024 * 1024, 20 * 1024 * 1024}) {
+            RawHttp.Answer own = postChunked("/v1/admin/api-keys", admin.secret(), "{\"team\":\"" + "x".repeat(size) + "\"}");
+            assertEquals(413, own.status(), size + " bytes: " + own.body());
+            assertTrue(own.body().contains("\"code\":\"payload_too_large\"") && own.body().contains("at most 1048576"),
+                    size + " bytes: " + own.body());
+        }
+        RawHttp.Answer created = postChunked("/v1/admin/api-keys", admin.secret(),
+                "{\"team\": \"team-chunked\", \"scopes\": [\"read\"], \"name\": \"chunked\"}");
+        assertEquals(201, created.status(), created.body());
+        assertTrue(created.body().contains("\"team\":\"team-chunked\""), created.body());
+    }
+
+    private RawHttp.Answer postChunked(String path, String key, String body) throws Exception {
+        return RawHttp.postChunked(base.getHost(), base.getPort(), path,
+                Map.of("x-api-key", key, "Content-Type", "application/json"), body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @Test

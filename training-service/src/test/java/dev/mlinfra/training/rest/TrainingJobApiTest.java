@@ -19,8 +19,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mlinfra.commons.error.ErrorMappers;
 import dev.mlinfra.testsupport.Devstack;
 import dev.mlinfra.testsupport.DevstackResource;
+import dev.mlinfra.testsupport.LogCapture;
+import dev.mlinfra.testsupport.RawHttp;
 import dev.mlinfra.testsupport.TestIdentities;
 import dev.mlinfra.training.TrainingTestPeers;
 import dev.mlinfra.training.backend.TrainerExit;
@@ -211,6 +214,24 @@ class TrainingJobApiTest {
         as(team).contentType(ContentType.JSON).header("Idempotency-Key", "dup-a").header("Idempotency-Key", "dup-b")
                 .body(body(ready, Map.of())).post("/v1/training/jobs").then().statusCode(400)
                 .body("error.message", equalTo("Header 'Idempotency-Key' is given 2 times; give it once"));
+    }
+
+    /**
+     * A body of unknown length (chunked) over the service's limit (10 MiB): the HTTP layer answers 413 and
+     * closes the connection; the client's mistake is no error in the service's log.
+     */
+    @Test
+    void aChunkedBodyOverTheLimitIs413AndNoError() throws Exception {
+        byte[] body = ("{\"model_type\": \"scout\", \"description\": \"" + "x".repeat(11 * 1024 * 1024) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        try (LogCapture errors = LogCapture.of(ErrorMappers.class)) {
+            RawHttp.Answer answer = RawHttp.postChunked("127.0.0.1", RestAssured.port, "/v1/training/jobs",
+                    Map.of("x-mlinfra-identity", TestIdentities.token("team-big", "read", "write"), "Content-Type", "application/json"),
+                    body);
+            assertEquals(413, answer.status(), answer.body());
+            assertEquals(List.of(), errors.messages(org.jboss.logmanager.Level.ERROR));
+        }
+        as("team-big").get("/v1/training/jobs").then().statusCode(200).body("jobs", hasSize(0));
     }
 
     @Test
