@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
@@ -255,9 +257,8 @@ public class ErrorMappers {
                             + " levels of arrays and objects" + where(c) + "; send a flatter body"
                     : "Request body holds a value larger than allowed" + where(c) + ": " + clean(c.getOriginalMessage());
             case JsonParseException p when p.getOriginalMessage() != null
-                    && p.getOriginalMessage().startsWith("Duplicate field '") -> "Field "
-                            + p.getOriginalMessage().substring("Duplicate field ".length()) + " is given twice in the"
-                            + " request body" + where(p) + "; give each field once";
+                    && p.getOriginalMessage().startsWith("Duplicate field '") -> "Field '"
+                            + duplicatePath(p) + "' is given twice in the request body" + where(p) + "; give each field once";
             default -> "Request body is not valid JSON" + where(e) + ": " + clean(e.getOriginalMessage());
         };
     }
@@ -314,6 +315,27 @@ public class ErrorMappers {
         var ctx = request.getCurrent();
         Object id = ctx == null ? MDC.get(RequestIds.KEY) : ctx.get(RequestIds.KEY);
         return id == null ? "unknown" : id.toString();
+    }
+
+    /**
+     * The path of a field given twice ({@code config.epochs}), from where the parser stood; its name
+     * alone where the parser is not at hand.
+     */
+    private static String duplicatePath(JsonParseException p) {
+        String message = p.getOriginalMessage();
+        String name = message.substring("Duplicate field '".length(), message.lastIndexOf('\''));
+        if (!(p.getProcessor() instanceof JsonParser parser)) {
+            return name;
+        }
+        String path = name;
+        for (JsonStreamContext c = parser.getParsingContext().getParent(); c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                path = "[" + Math.max(0, c.getCurrentIndex()) + "]" + (path.startsWith("[") ? "" : ".") + path;
+            } else if (c.getCurrentName() != null) {
+                path = c.getCurrentName() + (path.startsWith("[") ? "" : ".") + path;
+            }
+        }
+        return path;
     }
 
     private static String jsonPath(JsonMappingException e) {

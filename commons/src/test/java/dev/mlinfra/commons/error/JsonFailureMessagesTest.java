@@ -68,10 +68,14 @@ class JsonFailureMessagesTest {
     void aFieldGivenTwiceIsRefusedNotTheLastOneKept() {
         assertEquals("Field 'count' is given twice in the request body at line 1, column 21; give each field once",
                 messageFor("{\"count\": 1, \"count\": 5}", Request.class));
-        assertEquals("Field 'a' is given twice in the request body at line 1, column 19; give each field once",
+        assertEquals("Field 'x.a' is given twice in the request body at line 1, column 19; give each field once",
                 messageFor("{\"x\": {\"a\": 1, \"a\": 2}}", JsonNode.class));
-        // found while a nested value is bound, it is still said as the parser found it
-        assertEquals("Field 'epochs' is given twice in the request body at line 1, column 34; give each field once",
+        assertEquals("Field 'x[1].a' is given twice in the request body at line 1, column 24; give each field once",
+                messageFor("{\"x\": [{}, {\"a\": 1, \"a\": 2}]}", JsonNode.class));
+        assertEquals("Field 'x[0][0].a' is given twice in the request body at line 1, column 21; give each field once",
+                messageFor("{\"x\": [[{\"a\": 1, \"a\": 2}]]}", JsonNode.class));
+        // found while a nested value is bound, it is still said as the parser found it, with its path
+        assertEquals("Field 'config.epochs' is given twice in the request body at line 1, column 34; give each field once",
                 messageFor("{\"config\": {\"epochs\": 1, \"epochs\": 5}}", Wrapper.class));
     }
 

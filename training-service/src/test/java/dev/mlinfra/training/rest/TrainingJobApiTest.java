@@ -204,7 +204,7 @@ class TrainingJobApiTest {
         // A field given twice is refused, not read as its last value: 5 epochs would have run on a body that says 1.
         as(team).contentType(ContentType.JSON).body("{\"model_type\": \"scout\", \"dataset_id\": \"" + ready
                 + "\", \"config\": {\"epochs\": 1, \"epochs\": 5}}").post("/v1/training/jobs").then().statusCode(400)
-                .body("error.message", startsWith("Field 'epochs' is given twice in the request body"));
+                .body("error.message", startsWith("Field 'config.epochs' is given twice in the request body"));
         as(team).contentType(ContentType.JSON).header("Idempotency-Key", "has spaces").body(body(ready, Map.of()))
                 .post("/v1/training/jobs").then().statusCode(400).body("error.message", containsString("Idempotency-Key"));
         // An empty key is no key: refused, or each retry would start another job.
