@@ -37,13 +37,13 @@ import org.jboss.logging.Logger;
 public class EventInbox {
 
     private static final Logger LOG = Logger.getLogger(EventInbox.class);
+    /** How long a stop waits for the effects under way. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
 
     private final ProcessedEvents processed;
     private final EventsConfig config;
     private final ObjectMapper json;
     private final ObjectReader envelopes;
-    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
-
     private volatile boolean stopping;
     /** Attempts under way; counted before {@link #stopping} is read, so that a stop waits for any it lets start. */
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -99,8 +99,8 @@ public class EventInbox {
      * Applies {@code effect} for {@code event} once: inside one transaction that records the event
      * as processed by {@code consumer}; null when the event was applied before. Retried, with a new
      * transaction each time, until it succeeds. Once the application stops, no attempt starts (its
-     * database connections are closed once those under way end), and one that fails is not retried: the event never
-     * completes, stays unacknowledged, and the broker delivers it again after the restart.
+     * database connections close once those under way end), and one that fails is not retried: the
+     * event never completes, stays unacknowledged, and the broker delivers it again after the restart.
      */
     public <T> Uni<T> applyOnce(EventEnvelope event, String consumer, Supplier<Uni<T>> effect) {
         AtomicInteger failures = new AtomicInteger();

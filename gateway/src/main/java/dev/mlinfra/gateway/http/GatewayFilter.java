@@ -183,7 +183,7 @@ public class GatewayFilter {
                 return;
             }
             ctx.put(IdentityTokens.CONTEXT_KEY, identity);
-            if (ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
+            if (ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null && !ctx.request().isEnded()) {
                 // a body of unknown length (chunked): read here, within the limit, and handed to the JAX-RS layer
                 readLocalBody(ctx, route);
                 return;
