@@ -83,14 +83,13 @@ public class TrainingJobService {
             if (existing != null) {
                 return Uni.createFrom().item(replay(existing, idempotencyKey, requestHash));
             }
-            // the dataset is checked and the job committed under its lock, which a deletion's question waits for
-            return Panache.withTransaction(() -> jobs.lockDataset(team, request.datasetId())
-                    .chain(() -> peers.dataset(request.datasetId())
-                            .onFailure(e -> !(e instanceof ApiException))
-                            .transform(e -> Peers.unavailable("dataset-service could not say whether dataset '"
-                                    + request.datasetId() + "' is ready", e)))
-                    .flatMap(dataset -> insert(team, request, checkedDataset(request.datasetId(), dataset), idempotencyKey,
-                            requestHash)))
+            // Checked first without a database connection (an unknown or unready dataset, or dataset-service
+            // away, holds none), then again under the dataset's lock, with which the job is committed and
+            // which a deletion's question waits for.
+            return readyDataset(request.datasetId()).chain(() -> Panache.withTransaction(
+                    () -> jobs.lockDataset(team, request.datasetId())
+                            .chain(() -> readyDataset(request.datasetId()))
+                            .flatMap(dataset -> insert(team, request, dataset, idempotencyKey, requestHash))))
                     // two retries of one request raced: the loser returns the winner's job
                     .onFailure(e -> idempotencyKey != null && DatabaseErrors.uniqueViolation(e))
                     .recoverWithUni(e -> jobs.findByIdempotencyKey(team, idempotencyKey)
@@ -109,6 +108,14 @@ public class TrainingJobService {
 
     /** The fewest records the trainer trains on (it fails a job with fewer). */
     static final int MIN_RECORDS = 2;
+
+    /** The dataset as dataset-service has it now, if the caller's and ready to train on; else the refusal. */
+    private Uni<DatasetInfo> readyDataset(String datasetId) {
+        return peers.dataset(datasetId)
+                .onFailure(e -> !(e instanceof ApiException))
+                .transform(e -> Peers.unavailable("dataset-service could not say whether dataset '" + datasetId + "' is ready", e))
+                .map(dataset -> checkedDataset(datasetId, dataset));
+    }
 
     private static DatasetInfo checkedDataset(String datasetId, DatasetInfo dataset) {
         if (dataset == null) {
