@@ -108,11 +108,11 @@ public class RegistryService {
                         + r.trainingJobId() + "' is completed", e))
                 .flatMap(job -> {
                     TrainingJobsClient.TrainingJob checked = checkedJob(r, job);
-                    // Two registrations that create the same model, or of the same job, at once: the
-                    // database refuses the later insert. Tried again, it finds the first one's model (and
-                    // adds the next version), its version of the job (409), or its version of the key (a replay).
+                    // Two registrations that create the same model, or of the same job into two models, at
+                    // once: the database refuses the later insert. Tried again, it finds the first one's model
+                    // (and, under its lock, that one's version of the key or the job, or adds the next version).
                     return Uni.createFrom().deferred(() -> insert(caller, r, checked))
-                            .onFailure(DatabaseErrors::uniqueViolation).retry().atMost(1);
+                            .onFailure(DatabaseErrors::uniqueViolation).retry().atMost(2);
                 });
     }
 
@@ -140,12 +140,19 @@ public class RegistryService {
         return job;
     }
 
+    /**
+     * The model's row is locked first (where the model exists): registrations into one model, retries of
+     * one among them, then look for their key and their job one after the other, each seeing what the one
+     * before it committed.
+     */
     @WithTransaction
     Uni<ModelState> insert(Identity caller, Registration r, TrainingJobsClient.TrainingJob job) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        Uni<ModelVersion> earlier = r.idempotencyKey() == null ? Uni.createFrom().nullItem()
-                : versions.ofIdempotencyKey(caller.team(), r.idempotencyKey());
-        return earlier.flatMap(replayed -> replayed != null ? replay(r, replayed) : register(caller, r, job, now));
+        return models.lockModel(caller.team(), r.modelId()).flatMap(existing -> {
+            Uni<ModelVersion> earlier = r.idempotencyKey() == null ? Uni.createFrom().nullItem()
+                    : versions.ofIdempotencyKey(caller.team(), r.idempotencyKey());
+            return earlier.flatMap(replayed -> replayed != null ? replay(r, replayed) : register(caller, r, job, now, existing));
+        });
     }
 
     /** The version a registration with the same Idempotency-Key created: the same body gets it as it is now, another a 409. */
@@ -160,10 +167,11 @@ public class RegistryService {
                 .flatMap(model -> versions.ofModel(model.id).map(all -> new ModelState(model, earlier, all.size(), null)));
     }
 
-    private Uni<ModelState> register(Identity caller, Registration r, TrainingJobsClient.TrainingJob job, Instant now) {
+    private Uni<ModelState> register(Identity caller, Registration r, TrainingJobsClient.TrainingJob job, Instant now,
+            Model existing) {
         return versions.ofJob(caller.team(), r.trainingJobId()).flatMap(taken -> {
             if (taken == null) {
-                return registerNew(caller, r, job, now);
+                return registerNew(caller, r, job, now, existing);
             }
             if (r.idempotencyKey() != null && r.idempotencyKey().equals(taken.idempotencyKey)) {
                 // a retry racing its first try, whose commit came between the look for the key and this one
@@ -174,16 +182,16 @@ public class RegistryService {
         });
     }
 
-    private Uni<ModelState> registerNew(Identity caller, Registration r, TrainingJobsClient.TrainingJob job, Instant now) {
-        return models.lockModel(caller.team(), r.modelId()).flatMap(existing -> {
-            if (existing != null && !existing.modelType.equals(r.modelType())) {
-                throw ApiException.badRequest("Invalid field 'model_type': model '" + r.modelId() + "' is a " + existing.modelType
-                        + " model; a version of another model type needs another model_id");
-            }
-            Model model = existing != null ? existing : newModel(caller.team(), r, now);
-            return (existing != null ? Uni.createFrom().item(model) : models.persistAndFlush(model))
-                    .flatMap(m -> versions.ofModel(m.id).flatMap(known -> addVersion(caller, m, known, r, job, now)));
-        });
+    /** {@code existing}: the model, locked; null when this registration creates it. */
+    private Uni<ModelState> registerNew(Identity caller, Registration r, TrainingJobsClient.TrainingJob job, Instant now,
+            Model existing) {
+        if (existing != null && !existing.modelType.equals(r.modelType())) {
+            throw ApiException.badRequest("Invalid field 'model_type': model '" + r.modelId() + "' is a " + existing.modelType
+                    + " model; a version of another model type needs another model_id");
+        }
+        Model model = existing != null ? existing : newModel(caller.team(), r, now);
+        return (existing != null ? Uni.createFrom().item(model) : models.persistAndFlush(model))
+                .flatMap(m -> versions.ofModel(m.id).flatMap(known -> addVersion(caller, m, known, r, job, now)));
     }
 
     private static Model newModel(String team, Registration r, Instant now) {

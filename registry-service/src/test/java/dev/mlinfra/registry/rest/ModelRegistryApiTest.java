@@ -427,6 +427,42 @@ class ModelRegistryApiTest {
         }
     }
 
+    /**
+     * Four jobs into one new model at once, each sent twice with its own Idempotency-Key (retries racing
+     * their first tries and each other): every request gets its job's version, the versions unique.
+     */
+    @Test
+    @Order(11)
+    void retriesOfRegistrationsIntoOneNewModelAtOnceAllGetTheirVersion() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 3; round++) {
+                String model = "crowd-" + round + "-" + UUID.randomUUID().toString().substring(0, 6);
+                List<Map.Entry<String, Map<String, Object>>> requests = new ArrayList<>();
+                for (String job : List.of(jobA, jobB, jobC, jobD)) {
+                    String key = "crowd-" + job + "-" + UUID.randomUUID();
+                    requests.add(Map.entry(key, registration(model, job, null)));
+                    requests.add(Map.entry(key, registration(model, job, null)));
+                }
+                List<Response> answers = atOnce(pool, requests);
+                Map<String, String> versionOfKey = new java.util.HashMap<>();
+                for (int i = 0; i < answers.size(); i++) {
+                    Response r = answers.get(i);
+                    assertEquals(200, r.statusCode(), r.asString());
+                    String earlier = versionOfKey.putIfAbsent(requests.get(i).getKey(), r.jsonPath().getString("version"));
+                    if (earlier != null) {
+                        assertEquals(earlier, r.jsonPath().getString("version"), "both tries of one key get one version");
+                    }
+                }
+                assertEquals(List.of("v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"), versionOfKey.values().stream().sorted().toList());
+                as(TEAM).get("/v1/models/" + model + "/versions").then().statusCode(200).body("versions", hasSize(4));
+                as(TEAM).queryParam("force", "true").delete("/v1/models/" + model).then().statusCode(200);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Two registrations sent at the same moment. */
     private static List<Response> atOnce(ExecutorService pool, Map<String, Object> a, Map<String, Object> b) throws Exception {
         return atOnce(pool, null, a, b);
@@ -435,13 +471,20 @@ class ModelRegistryApiTest {
     /** Two registrations sent at the same moment, both with the Idempotency-Key (null: none). */
     private static List<Response> atOnce(ExecutorService pool, String key, Map<String, Object> a, Map<String, Object> b)
             throws Exception {
-        CyclicBarrier start = new CyclicBarrier(2);
+        return atOnce(pool, List.of(new java.util.AbstractMap.SimpleEntry<>(key, a), new java.util.AbstractMap.SimpleEntry<>(key, b)));
+    }
+
+    /** Registrations (an Idempotency-Key, null for none, and a body each) sent at the same moment; their answers in order. */
+    private static List<Response> atOnce(ExecutorService pool, List<? extends Map.Entry<String, Map<String, Object>>> requests)
+            throws Exception {
+        CyclicBarrier start = new CyclicBarrier(requests.size());
         List<Future<Response>> calls = new ArrayList<>();
-        for (Map<String, Object> body : List.of(a, b)) {
+        for (Map.Entry<String, Map<String, Object>> r : requests) {
             calls.add(pool.submit(() -> {
                 start.await();
-                RequestSpecification request = as(TEAM).contentType(ContentType.JSON).body(body);
-                return (key == null ? request : request.header("Idempotency-Key", key)).post("/v1/models/register").andReturn();
+                RequestSpecification request = as(TEAM).contentType(ContentType.JSON).body(r.getValue());
+                return (r.getKey() == null ? request : request.header("Idempotency-Key", r.getKey()))
+                        .post("/v1/models/register").andReturn();
             }));
         }
         List<Response> answers = new ArrayList<>();
