@@ -5,10 +5,13 @@ import dev.mlinfra.devstack.StateFile;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * The devstack of this test JVM, for tests: one {@code devstack run} child process (PostgreSQL,
@@ -87,6 +90,41 @@ public final class Devstack {
 
     public static void startPostgres() {
         control("start postgres");
+    }
+
+    /**
+     * Freezes PostgreSQL (SIGSTOP to the server and its backends): connections stay open and nothing is
+     * answered, as a server that hangs; {@link #thawPostgres()} lets it go on where it stood.
+     */
+    public static void freezePostgres() {
+        signalPostgres("STOP");
+    }
+
+    public static void thawPostgres() {
+        signalPostgres("CONT");
+    }
+
+    private static void signalPostgres(String signal) {
+        String pgdata = dataDir().toString();
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains(pgdata)).orElse(false))
+                .flatMap(p -> Stream.concat(Stream.of(p), p.descendants()))
+                .forEach(p -> command.add(Long.toString(p.pid())));
+        if (command.size() == 2) {
+            throw new IllegalStateException("no PostgreSQL process with " + pgdata + " on its command line");
+        }
+        try {
+            int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " exited with " + exit);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     // Kafka

@@ -8,9 +8,11 @@ import dev.mlinfra.gateway.repository.ApiKeyRepository;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -49,6 +51,7 @@ public class Authenticator {
     private final ApiKeyRepository repository;
     private final ReadAhead<String> ahead;
     private final long outageGraceNanos;
+    private final Duration readTimeout;
     /** Whether the last read of a key on a request failed: the outage is logged once, and its end. */
     private final AtomicBoolean unreadable = new AtomicBoolean();
     private final Map<String, Remembered> remembered = new ConcurrentHashMap<>();
@@ -59,6 +62,7 @@ public class Authenticator {
         this.repository = repository;
         this.ahead = new ReadAhead<>("API key", config.auth().cacheTtl(), meters, READS, READS_DESCRIPTION);
         this.outageGraceNanos = config.auth().outageGrace().toNanos();
+        this.readTimeout = config.auth().readTimeout();
     }
 
     /**
@@ -92,7 +96,10 @@ public class Authenticator {
         }
         ahead.onRequest();
         long generation = forgets.get();
-        repository.findKey(id).map(key -> check(presented, remember(id, key, now, generation))).subscribe().with(
+        repository.findKey(id)
+                .ifNoItem().after(readTimeout).failWith(() -> new TimeoutException("the database did not answer within "
+                        + readTimeout.toMillis() + " ms"))
+                .map(key -> check(presented, remember(id, key, now, generation))).subscribe().with(
                 authenticated -> {
                     if (unreadable.compareAndSet(true, false)) {
                         LOG.info("API keys are read from the database again");

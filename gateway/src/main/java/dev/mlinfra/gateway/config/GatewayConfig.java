@@ -56,6 +56,13 @@ public interface GatewayConfig {
         @WithDefault("PT5M")
         Duration outageGrace();
 
+        /**
+         * How long a request waits for its key to be read before the read counts as failed (then the
+         * outage grace applies): a database that hangs, rather than refusing, holds no request longer.
+         */
+        @WithDefault("PT3S")
+        Duration readTimeout();
+
         /** The first admin key (team 'default') to create when no key exists yet; generated when absent. */
         Optional<String> bootstrapApiKey();
 

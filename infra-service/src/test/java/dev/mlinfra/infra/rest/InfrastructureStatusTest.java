@@ -156,6 +156,29 @@ class InfrastructureStatusTest {
         status().body("status", equalTo("healthy"));
     }
 
+    /**
+     * PostgreSQL that hangs (connections open, nothing answered) rather than refusing: the status still
+     * answers within the probe timeout, PostgreSQL unhealthy.
+     */
+    @Test
+    void aDatabaseThatHangsIsUnhealthyWithinTheProbeTimeout() throws Exception {
+        Devstack.freezePostgres();
+        try {
+            long started = System.nanoTime();
+            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    "http://127.0.0.1:" + io.restassured.RestAssured.port + "/v1/infrastructure/status"))
+                    .header("x-mlinfra-identity", TestIdentities.token("operators", "read", "admin"))
+                    .timeout(java.time.Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            long took = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(answer.statusCode() == 200 && answer.body().contains("\"postgresql\":{\"status\":\"unhealthy\""),
+                    answer.statusCode() + " " + answer.body());
+            assertTrue(took < ANSWER_WITHIN_MS, "the status took " + took + " ms");
+        } finally {
+            Devstack.thawPostgres();
+        }
+        status().body("status", equalTo("healthy"));
+    }
+
     @Test
     void theStatusNeedsTheGatewaysIdentity() {
         io.restassured.RestAssured.given().get("/v1/infrastructure/status").then().statusCode(401)
